@@ -1,0 +1,49 @@
+namespace HeadlessVm.Core;
+
+/// <summary>How a failure should be classified; the cmdlet layer maps it to PowerShell's ErrorCategory.</summary>
+public enum FailureKind
+{
+    InvalidArgument,
+    ObjectNotFound,
+    ResourceExists,
+    ResourceUnavailable,
+    ResourceBusy,
+    InvalidOperation,
+    OperationTimeout,
+    PermissionDenied,
+    NotInstalled,
+    ConnectionError,
+    OperationStopped,
+}
+
+/// <summary>Every failure the core reports: a stable id, a kind, and the name of what it concerns.</summary>
+public class HeadlessVmException : Exception
+{
+    public HeadlessVmException(string errorId, FailureKind kind, string? target, string message, Exception? inner = null)
+        : base(message, inner)
+    {
+        ErrorId = errorId;
+        Kind = kind;
+        Target = target;
+    }
+
+    public string ErrorId { get; }
+    public FailureKind Kind { get; }
+    public string? Target { get; }
+}
+
+/// <summary>A native program (qemu, qemu-img, websockify) refused; carries its own message and exit code.</summary>
+public sealed class NativeCommandException : HeadlessVmException
+{
+    public NativeCommandException(string errorId, FailureKind kind, string? target, string message, string program, int exitCode, string standardError)
+        : base(errorId, kind, target, message)
+    {
+        Program = program;
+        ExitCode = exitCode;
+        StandardError = standardError;
+    }
+
+    public string Program { get; }
+    public int ExitCode { get; }
+    public string StandardError { get; }
+}

@@ -1,0 +1,28 @@
+namespace HeadlessVm.Core.Model;
+
+public enum VmState
+{
+    /// <summary>qemu is not running for this VM.</summary>
+    Stopped,
+    Running,
+    Paused,
+    /// <summary>The guest stopped on an error (internal-error, guest-panicked, io-error).</summary>
+    Crashed,
+    /// <summary>qemu's process is there but its control socket does not answer.</summary>
+    Unresponsive,
+    /// <summary>Starting, migrating, saving, or another transient qemu state.</summary>
+    Other,
+}
+
+public enum AcceleratorKind
+{
+    Auto,
+    Kvm,
+    Tcg,
+}
+
+public enum NetworkMode
+{
+    User,
+    None,
+}

@@ -1,0 +1,45 @@
+using System.Globalization;
+using System.Net;
+
+namespace HeadlessVm.Core.Model;
+
+/// <summary>A TCP port on the host forwarded to a port in the guest through qemu's user-mode network.</summary>
+public sealed record PortForward(string HostAddress, int HostPort, int GuestPort)
+{
+    /// <summary>Parses "8080:80" or "0.0.0.0:8080:80" (host address, host port, guest port).</summary>
+    public static PortForward Parse(string text, string defaultHostAddress = "127.0.0.1")
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var parts = text.Trim().Split(':');
+        string address = defaultHostAddress;
+        string hostPort, guestPort;
+        if (parts.Length == 2)
+        {
+            (hostPort, guestPort) = (parts[0], parts[1]);
+        }
+        else if (parts.Length == 3)
+        {
+            (address, hostPort, guestPort) = (parts[0], parts[1], parts[2]);
+        }
+        else
+        {
+            throw Invalid(text);
+        }
+
+        if (!IPAddress.TryParse(address, out _) || !TryPort(hostPort, out var h) || !TryPort(guestPort, out var g))
+        {
+            throw Invalid(text);
+        }
+
+        return new PortForward(address, h, g);
+    }
+
+    private static bool TryPort(string s, out int port) =>
+        int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out port) && port is > 0 and < 65536;
+
+    private static HeadlessVmException Invalid(string text) => new(
+        "InvalidPortForward", FailureKind.InvalidArgument, text,
+        $"'{text}' is not a port forward. Write HOSTPORT:GUESTPORT (e.g. 8080:80) or ADDRESS:HOSTPORT:GUESTPORT (e.g. 0.0.0.0:8080:80).");
+
+    public override string ToString() => $"{HostAddress}:{HostPort}->{GuestPort}";
+}

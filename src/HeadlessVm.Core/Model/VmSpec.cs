@@ -1,0 +1,39 @@
+using System.Text.Json.Serialization;
+
+namespace HeadlessVm.Core.Model;
+
+/// <summary>
+/// What a VM is, as written to its vm.json: everything needed to start it again from any process.
+/// Runtime facts (PID, state) are never stored here; they are read from the system each time.
+/// </summary>
+public sealed record VmSpec
+{
+    public required string Name { get; init; }
+    public string Architecture { get; init; } = "x86_64";
+    public int MemoryMB { get; init; } = 1024;
+    public int ProcessorCount { get; init; } = 1;
+
+    /// <summary>The CPU model; null means "host" under KVM and "max" under TCG, decided at each start.</summary>
+    public string? Cpu { get; init; }
+
+    public AcceleratorKind Accelerator { get; init; } = AcceleratorKind.Auto;
+    public string? IsoPath { get; init; }
+    public IReadOnlyList<DiskSpec> Disks { get; init; } = Array.Empty<DiskSpec>();
+    public string? KernelPath { get; init; }
+    public string? InitrdPath { get; init; }
+    public string? KernelArgument { get; init; }
+
+    /// <summary>qemu's -boot order letters (c disk, d cdrom, n network); null lets the module choose.</summary>
+    public string? BootOrder { get; init; }
+
+    public int VncDisplay { get; init; }
+    public string ListenAddress { get; init; } = "127.0.0.1";
+    public NetworkMode Network { get; init; } = NetworkMode.User;
+    public IReadOnlyList<PortForward> PortForwards { get; init; } = Array.Empty<PortForward>();
+    public string? MacAddress { get; init; }
+    public IReadOnlyList<string> ExtraArguments { get; init; } = Array.Empty<string>();
+    public DateTimeOffset Created { get; init; } = DateTimeOffset.Now;
+
+    [JsonIgnore]
+    public int VncPort => 5900 + VncDisplay;
+}

@@ -1,0 +1,64 @@
+using System.Text;
+using CliWrap;
+using CliWrap.Buffered;
+
+namespace HeadlessVm.Core.Processes;
+
+/// <summary>A program and its argv, as data. Shown in -Verbose with secrets masked.</summary>
+public sealed record NativeCommand(string Program, IReadOnlyList<string> Arguments)
+{
+    /// <summary>The command line as a person would type it, for messages and -Verbose only; never executed.</summary>
+    public string Display => string.Join(' ', new[] { Program }.Concat(Arguments).Select(Quote));
+
+    private static string Quote(string s) =>
+        s.Length > 0 && s.All(c => char.IsLetterOrDigit(c) || "-_./:=,@+%".Contains(c)) ? s : "'" + s.Replace("'", "'\\''") + "'";
+}
+
+public sealed record NativeResult(int ExitCode, string StandardOutput, string StandardError);
+
+/// <summary>Runs native programs through CliWrap with an argument list; no shell is involved.</summary>
+public static class NativeRunner
+{
+    public static NativeResult Run(NativeCommand command, CancellationToken cancellationToken = default, string? workingDirectory = null)
+    {
+        var cli = Cli.Wrap(command.Program)
+            .WithArguments(command.Arguments)
+            .WithValidation(CommandResultValidation.None);
+        if (workingDirectory is not null)
+        {
+            cli = cli.WithWorkingDirectory(workingDirectory);
+        }
+
+        try
+        {
+            var result = cli.ExecuteBufferedAsync(Encoding.UTF8, cancellationToken).GetAwaiter().GetResult();
+            return new NativeResult(result.ExitCode, result.StandardOutput, result.StandardError);
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw new HeadlessVmException("ProgramNotFound", FailureKind.NotInstalled, command.Program,
+                $"Cannot run '{command.Program}': {ex.Message}. Is it installed?", ex);
+        }
+    }
+
+    /// <summary>Finds a program on PATH; null when absent.</summary>
+    public static string? FindExecutable(string name)
+    {
+        if (name.Contains('/'))
+        {
+            return File.Exists(name) ? Path.GetFullPath(name) : null;
+        }
+
+        var path = Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin";
+        foreach (var dir in path.Split(':', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var candidate = Path.Combine(dir, name);
+            if (File.Exists(candidate) && (File.GetUnixFileMode(candidate) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0)
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,33 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace HeadlessVm.Core.Processes;
+
+/// <summary>Checks whether a TCP port can be listened on, by trying.</summary>
+public static class Ports
+{
+    public static bool IsFree(string address, int port)
+    {
+        if (!IPAddress.TryParse(address, out var ip))
+        {
+            ip = IPAddress.Loopback;
+        }
+
+        try
+        {
+            using var socket = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, false);
+            socket.Bind(new IPEndPoint(ip, port));
+            socket.Listen(1);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    public static bool IsLoopback(string address) =>
+        address.Equals("localhost", StringComparison.OrdinalIgnoreCase) ||
+        (IPAddress.TryParse(address, out var ip) && IPAddress.IsLoopback(ip));
+}

@@ -1,0 +1,126 @@
+using System.Globalization;
+using System.Net;
+using HeadlessVm.Core.Model;
+using HeadlessVm.Core.Processes;
+using HeadlessVm.Core.State;
+
+namespace HeadlessVm.Core.Qemu;
+
+/// <summary>Turns a <see cref="VmSpec"/> into qemu's argv. Pure: no I/O, so tests assert on the list.</summary>
+public static class QemuArgumentBuilder
+{
+    public static string ProgramFor(string architecture) => "qemu-system-" + architecture;
+
+    public static NativeCommand Build(VmSpec spec, VmPaths paths, AcceleratorKind accelerator, string cpu)
+    {
+        if (accelerator == AcceleratorKind.Auto)
+        {
+            throw new ArgumentException("Resolve the accelerator before building the command line.", nameof(accelerator));
+        }
+
+        var a = new List<string>
+        {
+            "-name", $"guest={spec.Name}",
+        };
+
+        var machine = DefaultMachine(spec.Architecture);
+        if (machine is not null)
+        {
+            a.AddRange(new[] { "-machine", machine });
+        }
+
+        a.AddRange(new[]
+        {
+            "-accel", accelerator == AcceleratorKind.Kvm ? "kvm" : "tcg",
+            "-cpu", cpu,
+            "-smp", spec.ProcessorCount.ToString(CultureInfo.InvariantCulture),
+            "-m", spec.MemoryMB.ToString(CultureInfo.InvariantCulture),
+            "-display", "none",
+            // password=on: the console always needs the VM's random VNC password, set over QMP after
+            // start, so that it never appears on this command line.
+            "-vnc", $"{VncHost(spec.ListenAddress)}:{spec.VncDisplay.ToString(CultureInfo.InvariantCulture)},password=on",
+            "-chardev", $"socket,id=qmp,path={Escape(paths.QmpSocket)},server=on,wait=off",
+            "-mon", "chardev=qmp,mode=control",
+            "-chardev", $"file,id=serial0,path={Escape(paths.SerialLog)}",
+            "-serial", "chardev:serial0",
+        });
+
+        if (spec.IsoPath is not null)
+        {
+            a.AddRange(new[] { "-drive", $"file={Escape(spec.IsoPath)},media=cdrom,readonly=on" });
+        }
+
+        foreach (var disk in spec.Disks)
+        {
+            a.AddRange(new[] { "-drive", $"file={Escape(disk.Path)},format={disk.Format},if=virtio" });
+        }
+
+        if (spec.KernelPath is not null)
+        {
+            a.AddRange(new[] { "-kernel", spec.KernelPath });
+            if (spec.InitrdPath is not null)
+            {
+                a.AddRange(new[] { "-initrd", spec.InitrdPath });
+            }
+
+            if (!string.IsNullOrEmpty(spec.KernelArgument))
+            {
+                a.AddRange(new[] { "-append", spec.KernelArgument });
+            }
+        }
+
+        var boot = spec.BootOrder ?? DefaultBootOrder(spec);
+        if (boot is not null)
+        {
+            a.AddRange(new[] { "-boot", $"order={boot}" });
+        }
+
+        if (spec.Network == NetworkMode.None)
+        {
+            a.AddRange(new[] { "-nic", "none" });
+        }
+        else
+        {
+            var netdev = "user,id=net0" + string.Concat(spec.PortForwards.Select(p =>
+                $",hostfwd=tcp:{p.HostAddress}:{p.HostPort.ToString(CultureInfo.InvariantCulture)}-:{p.GuestPort.ToString(CultureInfo.InvariantCulture)}"));
+            var device = "virtio-net-pci,netdev=net0" + (spec.MacAddress is null ? string.Empty : $",mac={spec.MacAddress}");
+            a.AddRange(new[] { "-netdev", netdev, "-device", device });
+        }
+
+        // Daemonized with a pidfile: qemu outlives the pwsh that started it, reports start-up errors
+        // through its exit code before it detaches, and any later process finds it by the pidfile.
+        a.AddRange(new[] { "-pidfile", paths.PidFile, "-daemonize" });
+        a.AddRange(spec.ExtraArguments);
+        return new NativeCommand(ProgramFor(spec.Architecture), a);
+    }
+
+    private static string? DefaultBootOrder(VmSpec spec)
+    {
+        if (spec.KernelPath is not null)
+        {
+            return null;
+        }
+
+        // An ISO boots first (the install case), then the first disk.
+        if (spec.IsoPath is not null)
+        {
+            return spec.Disks.Count == 0 ? "d" : "dc";
+        }
+
+        return spec.Disks.Count > 0 ? "c" : null;
+    }
+
+    private static string? DefaultMachine(string architecture) => architecture switch
+    {
+        "aarch64" or "arm" or "riscv64" or "riscv32" => "virt",
+        _ => null,
+    };
+
+    /// <summary>qemu's option syntax uses ',' as a separator; a literal comma is written twice.</summary>
+    public static string Escape(string value) => value.Replace(",", ",,");
+
+    private static string VncHost(string address) =>
+        IPAddress.TryParse(address, out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
+            ? $"[{address}]"
+            : address;
+}

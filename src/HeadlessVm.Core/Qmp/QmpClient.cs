@@ -1,0 +1,200 @@
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace HeadlessVm.Core.Qmp;
+
+/// <summary>qemu answered a QMP command with an error.</summary>
+public sealed class QmpException : Exception
+{
+    public QmpException(string command, string errorClass, string description)
+        : base($"qemu refused '{command}': {description}")
+    {
+        Command = command;
+        ErrorClass = errorClass;
+        Description = description;
+    }
+
+    public string Command { get; }
+    public string ErrorClass { get; }
+    public string Description { get; }
+}
+
+/// <summary>
+/// A QMP connection over the VM's unix socket: greeting, capabilities negotiation, then commands.
+/// Messages are one JSON object per line; events may arrive between a command and its answer and are kept in <see cref="Events"/>.
+/// </summary>
+public sealed class QmpClient : IDisposable
+{
+    private readonly Socket _socket;
+    private readonly NetworkStream _stream;
+    private readonly StreamReader _reader;
+    private readonly Action<string>? _trace;
+    private readonly List<JsonObject> _events = new();
+    private int _nextId;
+
+    private QmpClient(Socket socket, Action<string>? trace)
+    {
+        _socket = socket;
+        _stream = new NetworkStream(socket, ownsSocket: true);
+        _reader = new StreamReader(_stream, new UTF8Encoding(false));
+        _trace = trace;
+    }
+
+    public IReadOnlyList<JsonObject> Events => _events;
+
+    public JsonObject? Greeting { get; private set; }
+
+    /// <summary>Connects, reads the greeting and leaves capabilities negotiation mode.</summary>
+    public static QmpClient Connect(string socketPath, TimeSpan timeout, Action<string>? trace = null, CancellationToken cancellationToken = default)
+    {
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            using (var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                cts.CancelAfter(timeout);
+                socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cts.Token).AsTask().GetAwaiter().GetResult();
+            }
+
+            socket.ReceiveTimeout = (int)timeout.TotalMilliseconds;
+            socket.SendTimeout = (int)timeout.TotalMilliseconds;
+            var client = new QmpClient(socket, trace);
+            try
+            {
+                var greeting = client.ReadMessage();
+                if (greeting["QMP"] is null)
+                {
+                    throw new IOException($"Not a QMP greeting: {greeting.ToJsonString()}");
+                }
+
+                client.Greeting = greeting;
+                client.Execute("qmp_capabilities");
+                return client;
+            }
+            catch
+            {
+                client.Dispose();
+                throw;
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            socket.Dispose();
+            throw new TimeoutException($"QMP socket {socketPath} did not accept a connection within {timeout.TotalSeconds:0.#} s.");
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Runs a command and returns its "return" value; a QMP error becomes a <see cref="QmpException"/>.</summary>
+    public JsonNode? Execute(string command, object? arguments = null)
+    {
+        var id = $"hvm-{++_nextId}";
+        var message = new JsonObject { ["execute"] = command };
+        if (arguments is not null)
+        {
+            message["arguments"] = arguments as JsonNode ?? JsonSerializer.SerializeToNode(arguments);
+        }
+
+        message["id"] = id;
+        var text = message.ToJsonString();
+        _trace?.Invoke("QMP -> " + (command == "set_password" ? MaskPassword(message) : text));
+        var bytes = Encoding.UTF8.GetBytes(text + "\n");
+        _stream.Write(bytes);
+        _stream.Flush();
+
+        while (true)
+        {
+            var reply = ReadMessage();
+            if (reply["event"] is not null)
+            {
+                _events.Add(reply);
+                continue;
+            }
+
+            if (reply["id"]?.GetValue<string>() != id)
+            {
+                continue;
+            }
+
+            if (reply["error"] is JsonObject error)
+            {
+                throw new QmpException(command,
+                    error["class"]?.GetValue<string>() ?? "GenericError",
+                    error["desc"]?.GetValue<string>() ?? error.ToJsonString());
+            }
+
+            return reply["return"];
+        }
+    }
+
+    /// <summary>Waits for the next event named <paramref name="name"/> (or any when null), up to the socket timeout.</summary>
+    public JsonObject WaitForEvent(string? name)
+    {
+        var seen = _events.FindIndex(e => name is null || e["event"]?.GetValue<string>() == name);
+        if (seen >= 0)
+        {
+            var found = _events[seen];
+            _events.RemoveAt(seen);
+            return found;
+        }
+
+        while (true)
+        {
+            var message = ReadMessage();
+            if (message["event"] is JsonNode ev && (name is null || ev.GetValue<string>() == name))
+            {
+                return message;
+            }
+
+            if (message["event"] is not null)
+            {
+                _events.Add(message);
+            }
+        }
+    }
+
+    private static string MaskPassword(JsonObject message)
+    {
+        var copy = JsonNode.Parse(message.ToJsonString())!.AsObject();
+        if (copy["arguments"] is JsonObject args && args.ContainsKey("password"))
+        {
+            args["password"] = "********";
+        }
+
+        return copy.ToJsonString();
+    }
+
+    private JsonObject ReadMessage()
+    {
+        string? line;
+        try
+        {
+            line = _reader.ReadLine();
+        }
+        catch (IOException ex) when (ex.InnerException is SocketException { SocketErrorCode: SocketError.TimedOut or SocketError.WouldBlock })
+        {
+            throw new TimeoutException("qemu did not answer on its QMP socket in time.", ex);
+        }
+
+        if (line is null)
+        {
+            throw new IOException("qemu closed its QMP socket.");
+        }
+
+        _trace?.Invoke("QMP <- " + line);
+        return JsonNode.Parse(line) as JsonObject ?? throw new IOException($"Not a QMP message: {line}");
+    }
+
+    public void Dispose()
+    {
+        _reader.Dispose();
+        _stream.Dispose();
+        _socket.Dispose();
+    }
+}

@@ -1,0 +1,55 @@
+using System.Text;
+
+namespace HeadlessVm.Core.State;
+
+/// <summary>Files and folders only the user can read: folders 0700, files 0600, written atomically.</summary>
+public static class PrivateFiles
+{
+    private const UnixFileMode FolderMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+    private const UnixFileMode PrivateFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    public static void EnsureFolder(string path)
+    {
+        if (!Directory.Exists(path))
+        {
+            var parent = Path.GetDirectoryName(path);
+            if (!string.IsNullOrEmpty(parent) && !Directory.Exists(parent))
+            {
+                EnsureFolder(parent);
+            }
+
+            Directory.CreateDirectory(path, FolderMode);
+        }
+    }
+
+    /// <summary>Writes through a temporary file and a rename, so a reader never sees half a file.</summary>
+    public static void WriteAllText(string path, string content)
+    {
+        var folder = Path.GetDirectoryName(path)!;
+        EnsureFolder(folder);
+        var temp = Path.Combine(folder, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temp, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                UnixCreateMode = PrivateFileMode,
+            }))
+            {
+                var bytes = Encoding.UTF8.GetBytes(content);
+                stream.Write(bytes);
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temp, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temp))
+            {
+                File.Delete(temp);
+            }
+        }
+    }
+}
