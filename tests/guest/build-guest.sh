@@ -58,7 +58,9 @@ need() { # need <command> <debian package>
 BUSYBOX=/bin/busybox
 [[ -x $BUSYBOX ]] || BUSYBOX=/usr/bin/busybox
 [[ -x $BUSYBOX ]] || die "busybox not found; install it with: apt-get install busybox-static"
-if ! "$BUSYBOX" --list 2>/dev/null | grep -qx acpid || LC_ALL=C file -L "$BUSYBOX" 2>/dev/null | grep -q 'dynamically linked'; then
+BB_APPLETS="$("$BUSYBOX" --list 2>/dev/null || true)"
+if ! grep -qx acpid <<<"$BB_APPLETS" || ! grep -qx httpd <<<"$BB_APPLETS" \
+    || [[ "$(LC_ALL=C file -L "$BUSYBOX" 2>/dev/null || true)" == *"dynamically linked"* ]]; then
     die "$BUSYBOX is not the static full busybox; install it with: apt-get install busybox-static"
 fi
 need gzip gzip
@@ -87,7 +89,7 @@ log "building guest for kernel $KVER in $OUTDIR"
 mkdir -p "$ROOT"/{bin,sbin,etc,proc,sys,dev,tmp,run,root,www,var/log,var/run,lib/modules,etc/acpi/PWRF,etc/acpi/PWRB,usr/bin,usr/sbin}
 cp "$BUSYBOX" "$ROOT/bin/busybox"
 chmod 0755 "$ROOT/bin/busybox"
-for applet in $("$BUSYBOX" --list); do
+for applet in $BB_APPLETS; do
     [[ $applet == busybox ]] && continue
     ln -sf busybox "$ROOT/bin/$applet"
 done
@@ -100,7 +102,10 @@ WANT_MODULES=(
     virtio_pci virtio_net virtio_blk virtio_scsi sd_mod ata_piix ata_generic
     button evdev i8042 atkbd serio_raw
 )
-declare -A DEPS=() PATH_OF=() SEEN=()
+declare -A DEPS=() PATH_OF=() SEEN=() BUILTIN=()
+while IFS= read -r line; do
+    n="${line##*/}"; n="${n%%.ko*}"; BUILTIN[${n//-/_}]=1
+done < "$MODDIR/modules.builtin"
 LOAD_ORDER=()
 while IFS= read -r line; do
     p="${line%%:*}"
@@ -119,7 +124,7 @@ for m in "${WANT_MODULES[@]}"; do
     m="${m//-/_}"
     if [[ -n "${PATH_OF[$m]:-}" ]]; then
         visit "${PATH_OF[$m]}"
-    elif sed 's/-/_/g' "$MODDIR/modules.builtin" | grep -q "/$m\.ko"; then
+    elif [[ -n "${BUILTIN[$m]:-}" ]]; then
         log "module $m is built into the kernel"
     else
         log "warning: module $m not available for $KVER (skipped)"
@@ -306,11 +311,12 @@ newc_entry() { # name mode(octal) rdevmajor rdevminor
     local pad=$(( (4 - (110 + namesize) % 4) % 4 ))
     head -c "$pad" /dev/zero
 }
+# (Two concatenated archives: the files, then dev/console. `cpio -i` stops after the first.)
 {
+    (cd "$ROOT" && find . -mindepth 1 | sed 's|^\./||' | LC_ALL=C sort | "$BUSYBOX" cpio -o -H newc -R 0:0 2>/dev/null)
     newc_entry dev 040755 0 0
     newc_entry dev/console 020600 5 1
     newc_entry TRAILER!!! 0 0 0
-    (cd "$ROOT" && find . -mindepth 1 | sed 's|^\./||' | LC_ALL=C sort | "$BUSYBOX" cpio -o -H newc -R 0:0 2>/dev/null)
 } | gzip -9 -n > "$WORK/initrd.img"
 cp "$KERNEL" "$WORK/vmlinuz"
 
