@@ -36,7 +36,8 @@ public sealed class VmService
     public List<IVmCompanion> Companions { get; } = new();
 
     /// <summary>Overridable for tests; true when /dev/kvm is usable.</summary>
-    public Func<bool> KvmProbe { get; set; } = () => Accelerators.IsKvmUsable();
+    public Func<bool> KvmProbe { get; set; } = () => Accelerators.IsKvmUsable(
+        Environment.GetEnvironmentVariable("HEADLESSVM_KVM_DEVICE") is { Length: > 0 } device ? device : Accelerators.KvmDevice);
 
     public VmSpec ValidateDraft(VmSpec draft)
     {
@@ -359,7 +360,6 @@ public sealed class VmService
         }
 
         var accel = Accelerators.Resolve(spec.Accelerator, spec.Name, KvmProbe(), Host.Warning);
-        var cpu = spec.Cpu ?? Accelerators.DefaultCpu(accel);
         var others = Store.List().Where(o => o.Name != spec.Name).ToArray();
         CheckDisplayFree(spec.Name, spec.ListenAddress, spec.VncDisplay, others, considerStopped: false);
         foreach (var forward in spec.PortForwards)
@@ -378,9 +378,25 @@ public sealed class VmService
         }
 
         PrivateFiles.EnsureFolder(paths.Folder);
+        var cpu = spec.Cpu ?? Accelerators.DefaultCpu(accel);
         var command = QemuArgumentBuilder.Build(spec, paths, accel, cpu);
         Host.Verbose("Running: " + command.Display);
         var result = NativeRunner.Run(command, cancellationToken, paths.Folder);
+        if (result.ExitCode != 0 && spec.Accelerator == AcceleratorKind.Auto && accel == AcceleratorKind.Kvm
+            && result.StandardError.Contains("kvm", StringComparison.OrdinalIgnoreCase))
+        {
+            // /dev/kvm can open and still fail (nested or restricted virtualisation); Auto means "KVM
+            // when it works", so fall back to TCG rather than fail.
+            KillIfOurs(spec, paths);
+            Cleanup(paths);
+            Host.Warning($"KVM failed for VM '{spec.Name}' ({FirstLine(result.StandardError)}); it runs under TCG software emulation instead, which is much slower.");
+            accel = AcceleratorKind.Tcg;
+            cpu = spec.Cpu ?? Accelerators.DefaultCpu(accel);
+            command = QemuArgumentBuilder.Build(spec, paths, accel, cpu);
+            Host.Verbose("Running: " + command.Display);
+            result = NativeRunner.Run(command, cancellationToken, paths.Folder);
+        }
+
         if (result.ExitCode != 0)
         {
             KillIfOurs(spec, paths);
@@ -435,6 +451,8 @@ public sealed class VmService
             cancellationToken.ThrowIfCancellationRequested();
         }
     }
+
+    private static string FirstLine(string text) => text.Trim().Split('\n')[0].Trim();
 
     private static string TailOf(string file)
     {

@@ -28,7 +28,7 @@ public static class Accelerators
         {
             case AcceleratorKind.Kvm when !kvmUsable:
                 throw new HeadlessVmException("KvmUnavailable", FailureKind.ResourceUnavailable, vmName,
-                    $"VM '{vmName}' asks for KVM, but {KvmDevice} is missing or not usable by this user. " +
+                    $"VM '{vmName}' asks for KVM, but the KVM device is missing or not usable by this user. " +
                     "Load the kvm module and join the 'kvm' group, or use -Accelerator Tcg (or Auto).");
             case AcceleratorKind.Kvm:
             case AcceleratorKind.Tcg:

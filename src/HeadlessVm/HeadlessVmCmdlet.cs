@@ -1,0 +1,148 @@
+using System.Management.Automation;
+using HeadlessVm.Core;
+using HeadlessVm.Core.Model;
+using HeadlessVm.Core.Qmp;
+using HeadlessVm.Core.State;
+
+namespace HeadlessVm.Commands;
+
+/// <summary>
+/// The base of every cmdlet: one cancellation token that Ctrl+C (StopProcessing) cancels and every
+/// wait honours, the core service, and the one place where core failures become ErrorRecords.
+/// Core calls are synchronous on the pipeline thread, so every Write* happens there too.
+/// </summary>
+public abstract class HeadlessVmCmdlet : PSCmdlet, IVmHost
+{
+    private readonly CancellationTokenSource _cancellation = new();
+    private VmService? _service;
+
+    protected CancellationToken CancellationToken => _cancellation.Token;
+
+    protected VmService Service => _service ??= CreateService();
+
+    protected StatePaths StatePaths => Service.Store.Paths;
+
+    protected virtual VmService CreateService()
+    {
+        var service = new VmService(StatePaths.FromEnvironment(), this);
+        Extensions.Attach(service);
+        return service;
+    }
+
+    protected override void StopProcessing() => _cancellation.Cancel();
+
+    protected override void EndProcessing() => _cancellation.Dispose();
+
+    void IVmHost.Warning(string message) => WriteWarning(message);
+
+    void IVmHost.Verbose(string message) => WriteVerbose(message);
+
+    void IVmHost.Debug(string message) => WriteDebug(message);
+
+    void IVmHost.Progress(WaitProgress progress)
+    {
+        var record = new ProgressRecord(Math.Abs(progress.Activity.GetHashCode() % 100000), progress.Activity, progress.Status)
+        {
+            PercentComplete = Math.Clamp(progress.PercentComplete, 0, 100),
+            SecondsRemaining = progress.SecondsRemaining,
+            RecordType = progress.Completed ? ProgressRecordType.Completed : ProgressRecordType.Processing,
+        };
+        WriteProgress(record);
+    }
+
+    /// <summary>Runs one unit of work; a core failure becomes a non-terminating error for that item only.</summary>
+    protected bool Try(string? target, Action action)
+    {
+        try
+        {
+            action();
+            return true;
+        }
+        catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+        catch (Exception ex) when (ToErrorRecord(ex, target) is { } record)
+        {
+            WriteError(record);
+            return false;
+        }
+    }
+
+    /// <summary>Maps core exceptions to ErrorRecords with a specific id, a real category and a target; null for bugs.</summary>
+    protected static ErrorRecord? ToErrorRecord(Exception ex, string? target) => ex switch
+    {
+        HeadlessVmException h => new ErrorRecord(h, h.ErrorId, Map(h.Kind), h.Target ?? target ?? string.Empty),
+        QmpException q => new ErrorRecord(q, "QmpCommandFailed", ErrorCategory.InvalidOperation, target ?? string.Empty),
+        UnauthorizedAccessException u => new ErrorRecord(u, "StateAccessDenied", ErrorCategory.PermissionDenied, target ?? string.Empty),
+        IOException io => new ErrorRecord(io, "StateIOError", ErrorCategory.WriteError, target ?? string.Empty),
+        _ => null,
+    };
+
+    protected void ThrowTerminating(HeadlessVmException ex) => ThrowTerminatingError(ToErrorRecord(ex, ex.Target)!);
+
+    public static ErrorCategory Map(FailureKind kind) => kind switch
+    {
+        FailureKind.InvalidArgument => ErrorCategory.InvalidArgument,
+        FailureKind.ObjectNotFound => ErrorCategory.ObjectNotFound,
+        FailureKind.ResourceExists => ErrorCategory.ResourceExists,
+        FailureKind.ResourceUnavailable => ErrorCategory.ResourceUnavailable,
+        FailureKind.ResourceBusy => ErrorCategory.ResourceBusy,
+        FailureKind.InvalidOperation => ErrorCategory.InvalidOperation,
+        FailureKind.OperationTimeout => ErrorCategory.OperationTimeout,
+        FailureKind.PermissionDenied => ErrorCategory.PermissionDenied,
+        FailureKind.NotInstalled => ErrorCategory.NotInstalled,
+        FailureKind.ConnectionError => ErrorCategory.ConnectionError,
+        FailureKind.OperationStopped => ErrorCategory.OperationStopped,
+        _ => ErrorCategory.InvalidOperation,
+    };
+
+    /// <summary>
+    /// The VMs that <paramref name="names"/> name, wildcards expanded, each once. A plain name with no VM
+    /// is a non-terminating ObjectNotFound error; a wildcard that matches nothing is not an error.
+    /// </summary>
+    protected IReadOnlyList<VmSpec> ResolveVms(IEnumerable<string>? names)
+    {
+        var all = Service.Store.List();
+        if (names is null)
+        {
+            return all;
+        }
+
+        var result = new List<VmSpec>();
+        foreach (var name in names)
+        {
+            if (WildcardPattern.ContainsWildcardCharacters(name))
+            {
+                var pattern = WildcardPattern.Get(name, WildcardOptions.IgnoreCase);
+                result.AddRange(all.Where(v => pattern.IsMatch(v.Name)));
+            }
+            else
+            {
+                var match = all.FirstOrDefault(v => v.Name == name);
+                if (match is null)
+                {
+                    WriteError(ToErrorRecord(VmStore.NotFound(name), name));
+                }
+                else
+                {
+                    result.Add(match);
+                }
+            }
+        }
+
+        return result.DistinctBy(v => v.Name).ToArray();
+    }
+
+    /// <summary>A path as the user meant it: relative to PowerShell's current location, not the process's.</summary>
+    protected string? ResolvePath(string? path) =>
+        string.IsNullOrWhiteSpace(path) ? null : GetUnresolvedProviderPathFromPSPath(path);
+}
+
+/// <summary>Hooks that later features (console bridges) use to follow VMs; one place, called by every cmdlet.</summary>
+internal static class Extensions
+{
+    public static void Attach(VmService service)
+    {
+    }
+}

@@ -1,0 +1,46 @@
+using System.Management.Automation;
+using HeadlessVm.Core.Model;
+using VmObject = HeadlessVm.Core.Model.HeadlessVm;
+
+namespace HeadlessVm.Commands;
+
+/// <summary>
+/// The shape every lifecycle cmdlet shares: -Name (wildcards, pipeline by value and property name),
+/// ShouldProcess with the VM as target, an error per VM, and -PassThru.
+/// </summary>
+public abstract class VmActionCmdlet : HeadlessVmCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [SupportsWildcards]
+    [ArgumentCompleter(typeof(VmNameCompleter))]
+    [Alias("VmName")]
+    public string[] Name { get; set; } = Array.Empty<string>();
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    /// <summary>What ShouldProcess shows as the action.</summary>
+    protected abstract string Action { get; }
+
+    protected abstract VmObject? Act(VmSpec spec);
+
+    protected override void ProcessRecord()
+    {
+        foreach (var spec in ResolveVms(Name))
+        {
+            if (!ShouldProcess(spec.Name, Action))
+            {
+                continue;
+            }
+
+            Try(spec.Name, () =>
+            {
+                var vm = Act(spec);
+                if (PassThru && vm is not null)
+                {
+                    WriteObject(vm);
+                }
+            });
+        }
+    }
+}

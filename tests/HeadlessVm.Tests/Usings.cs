@@ -1,0 +1,2 @@
+global using Xunit;
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
