@@ -1,0 +1,42 @@
+using System.Diagnostics;
+
+namespace HeadlessVm.Tests;
+
+/// <summary>
+/// The tiny Linux guest that tests/guest/build-guest.sh builds from Debian packages (cached), and
+/// the lines it prints on its serial console (see tests/guest/README.md).
+/// </summary>
+public static class TestGuest
+{
+    public const string Ready = "HEADLESSVM-GUEST-READY";
+    public const string PowerOff = "HEADLESSVM-GUEST-POWEROFF";
+    public const string Http = "HEADLESSVM-GUEST-HTTP";
+    public const string KeyPrefix = "HEADLESSVM-GUEST-KEY: ";
+    public const string DiskWritten = "HEADLESSVM-GUEST-DISK-WRITTEN";
+    public const string KernelArguments = "console=ttyS0 console=tty0";
+
+    private static readonly Lazy<string> Folder = new(Build);
+
+    public static string Directory => Folder.Value;
+    public static string Kernel => Path.Combine(Directory, "vmlinuz");
+    public static string Initrd => Path.Combine(Directory, "initrd.img");
+    public static string Iso => Path.Combine(Directory, "guest.iso");
+    public static string Qcow2 => Path.Combine(Directory, "guest.qcow2");
+
+    private static string Build()
+    {
+        var script = Path.Combine(RepoPaths.Root, "tests", "guest", "build-guest.sh");
+        var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(script);
+        using var process = Process.Start(psi)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"build-guest.sh failed ({process.ExitCode}): {stderr.Result}");
+        }
+
+        return stdout.Trim().Split('\n').Last().Trim();
+    }
+}
