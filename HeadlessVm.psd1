@@ -14,13 +14,23 @@
     FormatsToProcess     = @('artifacts/module/HeadlessVm.Format.ps1xml')
     CmdletsToExport      = @(
         'Get-HeadlessVm'
+        'Get-HeadlessVmDisk'
+        'Get-HeadlessVmSerialLog'
+        'Get-VmConsoleUrl'
+        'Get-VncBridge'
         'New-HeadlessVm'
+        'New-HeadlessVmDisk'
         'Remove-HeadlessVm'
         'Restart-HeadlessVm'
         'Resume-HeadlessVm'
+        'Save-VmScreenshot'
+        'Send-HeadlessVmKey'
         'Start-HeadlessVm'
+        'Start-VncBridge'
         'Stop-HeadlessVm'
+        'Stop-VncBridge'
         'Suspend-HeadlessVm'
+        'Wait-HeadlessVm'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

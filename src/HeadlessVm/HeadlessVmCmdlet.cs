@@ -144,5 +144,6 @@ internal static class Extensions
 {
     public static void Attach(VmService service)
     {
+        service.Companions.Add(new HeadlessVm.Core.Console.BridgeService(service));
     }
 }

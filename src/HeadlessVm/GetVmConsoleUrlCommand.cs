@@ -1,0 +1,25 @@
+using System.Management.Automation;
+
+namespace HeadlessVm.Commands;
+
+/// <summary>
+/// The console URL of a VM or bridge, as a [uri] that Start-Process and Invoke-WebRequest take as is.
+/// It autoconnects, scales the screen, and carries the token (query) and the VNC password (fragment).
+/// </summary>
+[Cmdlet(VerbsCommon.Get, "VmConsoleUrl")]
+[OutputType(typeof(Uri))]
+public sealed class GetVmConsoleUrlCommand : VncBridgeCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(VmNameCompleter))]
+    [Alias("VmName")]
+    public string[] Name { get; set; } = Array.Empty<string>();
+
+    protected override void ProcessRecord()
+    {
+        foreach (var name in Name)
+        {
+            Try(name, () => WriteObject(Bridges.GetUrl(name)));
+        }
+    }
+}
