@@ -154,7 +154,7 @@ public static class KeyMap
                 continue;
             }
 
-            result.Add(FromChar(c) ?? throw new HeadlessVmException("UnsupportedTextCharacter", FailureKind.InvalidArgument, null,
+            result.Add(FromChar(c) ?? throw new HeadlessVmException("UnsupportedTextCharacter", FailureKind.InvalidArgument, c.ToString(),
                 $"Cannot type '{c}' (U+{(int)c:X4}, position {i + 1}): -Text types what a US keyboard has keys for. Use -Key for other keys."));
         }
 
@@ -214,6 +214,6 @@ public static class KeyMap
 
     private static KeyCombination Keys(params string[] codes) => new(codes);
 
-    private static HeadlessVmException Unknown(string text, string what) => new("UnknownKeyName", FailureKind.InvalidArgument, null,
+    private static HeadlessVmException Unknown(string text, string what) => new("UnknownKeyName", FailureKind.InvalidArgument, text,
         $"'{text}' is not a key combination: {what} is not a key name. Write keys joined by '-' or '+', such as ctrl-alt-delete, ctrl-alt-f2, ret, esc, f1, shift-tab; names are QMP qcodes (a-z, 0-9, ret, spc, tab, backspace, up, pgdn, kp_1...).");
 }

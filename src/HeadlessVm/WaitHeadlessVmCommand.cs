@@ -1,0 +1,93 @@
+using System.Management.Automation;
+using System.Text.RegularExpressions;
+using HeadlessVm.Core;
+using HeadlessVm.Core.Guest;
+using HeadlessVm.Core.Model;
+using VmObject = HeadlessVm.Core.Model.HeadlessVm;
+
+namespace HeadlessVm.Commands;
+
+/// <summary>
+/// Waits until a VM's serial console prints a line matching -ForText (and emits that line), or until
+/// the VM is -For Running/Stopped. Shows progress; Ctrl+C stops the waiting and leaves the VM alone;
+/// a timeout is an OperationTimeout error that quotes the last serial lines.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Wait, "HeadlessVm", DefaultParameterSetName = TextSet)]
+[OutputType(typeof(string), ParameterSetName = new[] { TextSet })]
+[OutputType(typeof(VmObject))]
+public sealed class WaitHeadlessVmCommand : HeadlessVmCmdlet
+{
+    private const string TextSet = "Text";
+    private const string StateSet = "State";
+    private DateTime _deadline;
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [SupportsWildcards]
+    [ArgumentCompleter(typeof(VmNameCompleter))]
+    [Alias("VmName")]
+    public string[] Name { get; set; } = Array.Empty<string>();
+
+    /// <summary>A regular expression (case-sensitive) matched against each serial line of the current boot.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = TextSet)]
+    [ValidateNotNullOrEmpty]
+    public string ForText { get; set; } = string.Empty;
+
+    /// <summary>Only match lines printed after Wait-HeadlessVm started (e.g. after Restart-HeadlessVm).</summary>
+    [Parameter(ParameterSetName = TextSet)]
+    public SwitchParameter NewOutputOnly { get; set; }
+
+    [Parameter(Mandatory = true, ParameterSetName = StateSet)]
+    [ValidateSet("Running", "Paused", "Stopped", IgnoreCase = true)]
+    public VmState For { get; set; }
+
+    /// <summary>How long to wait in all, for every VM named.</summary>
+    [Parameter]
+    [ValidateRange(1, 7 * 86400)]
+    public int TimeoutSec { get; set; } = 300;
+
+    /// <summary>Emit the VM instead of the matched line.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void BeginProcessing() => _deadline = DateTime.UtcNow.AddSeconds(TimeoutSec);
+
+    protected override void ProcessRecord()
+    {
+        Regex? pattern = null;
+        if (ParameterSetName == TextSet)
+        {
+            try
+            {
+                pattern = new Regex(ForText, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+            }
+            catch (ArgumentException ex)
+            {
+                ThrowTerminating(new HeadlessVmException("InvalidRegex", FailureKind.InvalidArgument, ForText,
+                    $"-ForText '{ForText}' is not a regular expression: {ex.Message}"));
+                return;
+            }
+        }
+
+        var console = new GuestConsole(Service);
+        foreach (var spec in ResolveVms(Name))
+        {
+            Try(spec.Name, () =>
+            {
+                if (pattern is not null)
+                {
+                    var match = console.WaitForText(spec.Name, pattern, _deadline, NewOutputOnly, CancellationToken);
+                    WriteVerbose($"VM '{spec.Name}' printed line {match.LineNumber}: {match.Line}");
+                    WriteObject(PassThru ? Service.Get(spec.Name) : match.Line);
+                }
+                else
+                {
+                    var vm = console.WaitForState(spec.Name, For, _deadline, CancellationToken);
+                    if (PassThru)
+                    {
+                        WriteObject(vm);
+                    }
+                }
+            });
+        }
+    }
+}
