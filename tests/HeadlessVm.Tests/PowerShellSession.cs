@@ -39,6 +39,14 @@ public sealed class PowerShellSession : IDisposable
 
     public StatePaths Paths => new(StateRoot);
 
+    /// <summary>A PowerShell instance on this session's runspace, for tests that invoke asynchronously and stop it.</summary>
+    public PowerShell CreatePowerShell()
+    {
+        var ps = PowerShell.Create();
+        ps.Runspace = _runspace;
+        return ps;
+    }
+
     public PsResult Run(string script, IDictionary<string, object?>? variables = null)
     {
         using var ps = PowerShell.Create();
