@@ -29,9 +29,14 @@ public static class SerialLog
     {
         var lines = new List<string>();
         var current = new StringBuilder();
-        foreach (var c in text)
+        for (var i = 0; i < text.Length; i++)
         {
-            if (c == '\n')
+            var c = text[i];
+            if (c == '\u001b')
+            {
+                i = SkipEscape(text, i);
+            }
+            else if (c == '\n')
             {
                 lines.Add(current.ToString());
                 current.Clear();
@@ -48,6 +53,30 @@ public static class SerialLog
         }
 
         return lines;
+    }
+
+    /// <summary>The index of the last character of the terminal escape sequence starting at <paramref name="start"/>.</summary>
+    private static int SkipEscape(string text, int start)
+    {
+        if (start + 1 >= text.Length)
+        {
+            return start;
+        }
+
+        if (text[start + 1] != '[')
+        {
+            // ESC c (reset), ESC 7, ESC ( B...: one more character, two for charset selection.
+            return text[start + 1] is '(' or ')' && start + 2 < text.Length ? start + 2 : start + 1;
+        }
+
+        // CSI: parameters and intermediates up to a final byte in @..~.
+        var i = start + 2;
+        while (i < text.Length && text[i] is < '@' or > '~')
+        {
+            i++;
+        }
+
+        return Math.Min(i, text.Length - 1);
     }
 
     internal static string ReadAllShared(string file)
