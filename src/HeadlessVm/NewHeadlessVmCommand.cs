@@ -25,9 +25,11 @@ public sealed class NewHeadlessVmCommand : HeadlessVmCmdlet
     public int ProcessorCount { get; set; } = 1;
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(CpuModelCompleter))]
     public string? Cpu { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(ArchitectureCompleter))]
     public string Architecture { get; set; } = "x86_64";
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -38,6 +40,7 @@ public sealed class NewHeadlessVmCommand : HeadlessVmCmdlet
 
     /// <summary>The format of each disk (one for all, or one per -DiskPath); needed when the extension does not say.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(DiskFormatCompleter))]
     public string[]? DiskFormat { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]

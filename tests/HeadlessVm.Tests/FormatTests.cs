@@ -1,0 +1,72 @@
+using System.Text.RegularExpressions;
+using System.Xml.Linq;
+
+namespace HeadlessVm.Tests;
+
+/// <summary>What the prompt prints: the format file's views, rendered by the real formatter in the runspace.</summary>
+[Collection("PowerShell")]
+public sealed class FormatTests : IDisposable
+{
+    private readonly PowerShellSession _ps = new();
+
+    public void Dispose() => _ps.Dispose();
+
+    private string Render(string script) => string.Concat(_ps.Ok(script).Select(o => o.ToString()));
+
+    [Fact]
+    public void Get_HeadlessVm_prints_a_table_that_fits_120_columns()
+    {
+        _ps.Ok("New-HeadlessVm -Name fw1 -MemoryMB 64 -Accelerator Tcg | Out-Null");
+        _ps.Ok("New-HeadlessVm -Name a-very-long-vm-name-that-goes-on-and-on-for-sixty-three-chars-x -MemoryMB 64 -NoStart | Out-Null");
+
+        var text = Render("Get-HeadlessVm | Out-String -Width 120");
+        var lines = text.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+        Assert.All(lines, l => Assert.True(l.Length <= 120, $"{l.Length} columns: {l}"));
+
+        var header = lines.First(l => l.TrimStart().StartsWith("Name", StringComparison.Ordinal));
+        Assert.Matches(@"^Name\s+State\s+CPUs\s+MemoryMB\s+VNC\s+Console\s+Uptime$", header.Trim());
+        var running = lines.Single(l => l.StartsWith("fw1 ", StringComparison.Ordinal));
+        Assert.Matches(@"^fw1\s+Running\s+1\s+64\s+127\.0\.0\.1:5901\s+\d+\.\d\d:\d\d:\d\d$", running.Trim());
+        var stopped = lines.Single(l => l.StartsWith("a-very-long", StringComparison.Ordinal));
+        Assert.Matches(@"\sStopped\s+1\s+64\s+127\.0\.0\.1:5902\s*$", stopped);
+    }
+
+    [Fact]
+    public void Format_List_shows_the_details_of_a_VM()
+    {
+        _ps.Ok("New-HeadlessVm -Name fw1 -MemoryMB 64 -NoStart -PortForward '2222:22' | Out-Null");
+        var text = Render("Get-HeadlessVm fw1 | Format-List | Out-String -Width 120");
+        Assert.Matches(@"Vnc\s+: 127\.0\.0\.1:5901 \(display 1\)", text);
+        Assert.Matches(@"PortForward\s+: 127\.0\.0\.1:2222:22|PortForward\s+: .*2222.*22", text);
+        Assert.Matches(@"Path\s+: " + Regex.Escape(_ps.StateRoot), text);
+        Assert.Matches(@"Accelerator\s+: Auto", text);
+    }
+
+    [Fact]
+    public void Every_output_type_of_the_module_has_a_table_view_and_a_list_view()
+    {
+        var file = XDocument.Load(Path.Combine(RepoPaths.Root, "src", "HeadlessVm", "HeadlessVm.Format.ps1xml"));
+        var views = file.Descendants("View")
+            .Select(v => (Type: v.Element("ViewSelectedBy")!.Element("TypeName")!.Value.Trim(),
+                          Kind: v.Element("TableControl") is not null ? "Table" : v.Element("ListControl") is not null ? "List" : "Other"))
+            .ToList();
+
+        var outputTypes = _ps.Ok("""
+            Get-Command -Module HeadlessVm -CommandType Cmdlet | ForEach-Object OutputType | ForEach-Object Name |
+                Where-Object { $_ -like 'HeadlessVm.*' } | Sort-Object -Unique
+            """).Select(o => o.ToString()).ToList();
+        Assert.Contains("HeadlessVm.Core.Model.HeadlessVm", outputTypes);
+
+        var problems = outputTypes.SelectMany(t => new[] { "Table", "List" }
+                .Where(kind => !views.Contains((t, kind)))
+                .Select(kind => $"{t}: no {kind} view"))
+            .ToList();
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+
+        // FormatsToProcess loads the file that the build copies beside the assembly.
+        var loaded = _ps.Ok("Get-FormatData -TypeName HeadlessVm.Core.Model.HeadlessVm | ForEach-Object { $_.FormatViewDefinition.Control.GetType().Name }")
+            .Select(o => o.ToString()).ToList();
+        Assert.Contains("TableControl", loaded);
+        Assert.Contains("ListControl", loaded);
+    }
+}
