@@ -1,4 +1,5 @@
-using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Management.Automation;
 using System.Text.Json;
 using Microsoft.Playwright;
@@ -111,13 +112,14 @@ public sealed class BrowserConsoleTests : IDisposable
     {
         var cert = Path.Combine(_ps.WorkFolder, "cert.pem");
         var key = Path.Combine(_ps.WorkFolder, "key.pem");
-        var openssl = Process.Start(new ProcessStartInfo("openssl")
+        // A self-signed certificate made here, so the test needs no openssl binary.
+        using (var rsa = RSA.Create(2048))
         {
-            ArgumentList = { "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1" },
-            RedirectStandardError = true,
-        })!;
-        await openssl.WaitForExitAsync();
-        Assert.Equal(0, openssl.ExitCode);
+            var request = new CertificateRequest("CN=127.0.0.1", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+            using var self = request.CreateSelfSigned(DateTimeOffset.Now.AddMinutes(-5), DateTimeOffset.Now.AddDays(1));
+            await File.WriteAllTextAsync(cert, self.ExportCertificatePem());
+            await File.WriteAllTextAsync(key, rsa.ExportPkcs8PrivateKeyPem());
+        }
 
         var bridge = _ps.Ok("New-HeadlessVm con3 -MemoryMB 64 -Accelerator Tcg | Start-VncBridge -WebPort 16092 -CertificatePath cert.pem -KeyPath key.pem").Single();
         Assert.True((bool)bridge.Properties["Secure"].Value);

@@ -263,7 +263,7 @@ public sealed class ConsoleBridgeTests : IDisposable
         Assert.StartsWith("RFB 003.", ConsoleTestKit.FirstBytesOverWebSocket(ConsoleTestKit.WebSocketUri(url, ConsoleTestKit.TokenOf(url))));
 
         var pid = P<int>(bridge, "ProcessId");
-        _ps.Ok($"Stop-VncBridge {name}");
+        _ps.Ok("Get-VncBridge | Stop-VncBridge");
         ConsoleTestKit.AssertDead(pid);
         Assert.False(Directory.Exists(folder));
 
