@@ -98,11 +98,12 @@ public sealed class ErrorTests : IDisposable
     [Fact]
     public void A_VNC_port_held_by_another_program_is_skipped_when_allocating_and_an_error_when_asked_for()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 5901);
+        var free = VncDisplays.FirstFree(2);
+        using var listener = new TcpListener(IPAddress.Loopback, 5900 + free[0]);
         listener.Start();
-        var error = SingleError("New-HeadlessVm busy -NoStart -VncDisplay 1", "VncPortInUse", ErrorCategory.ResourceUnavailable, "busy");
-        Assert.Contains("5901", error.Exception.Message);
-        Assert.Equal(2, _ps.Ok("New-HeadlessVm free -NoStart").Single().Properties["VncDisplay"].Value);
+        var error = SingleError($"New-HeadlessVm busy -NoStart -VncDisplay {free[0]}", "VncPortInUse", ErrorCategory.ResourceUnavailable, "busy");
+        Assert.Contains((5900 + free[0]).ToString(System.Globalization.CultureInfo.InvariantCulture), error.Exception.Message);
+        Assert.Equal(free[1], _ps.Ok("New-HeadlessVm free -NoStart").Single().Properties["VncDisplay"].Value);
     }
 
     [Fact]

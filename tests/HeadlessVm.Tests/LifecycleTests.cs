@@ -18,6 +18,7 @@ public sealed class LifecycleTests : IDisposable
     [Fact]
     public void New_HeadlessVm_starts_a_real_qemu_that_Get_HeadlessVm_reports_running_and_Stop_powers_off()
     {
+        var display = VncDisplays.FirstFree(1)[0];
         var created = _ps.Ok("New-HeadlessVm web1 -MemoryMB 128 -ProcessorCount 2 -Accelerator Tcg").Single();
         Assert.Equal("HeadlessVm.Core.Model.HeadlessVm", created.TypeNames[0]);
         Assert.Equal("web1", Prop(created, "Name"));
@@ -30,13 +31,13 @@ public sealed class LifecycleTests : IDisposable
         Assert.Equal("tcg", argv[argv.IndexOf("-accel") + 1]);
         Assert.Equal("max", argv[argv.IndexOf("-cpu") + 1]);
         Assert.Equal("none", argv[argv.IndexOf("-display") + 1]);
-        Assert.Equal("127.0.0.1:1,password=on", argv[argv.IndexOf("-vnc") + 1]);
+        Assert.Equal($"127.0.0.1:{display},password=on", argv[argv.IndexOf("-vnc") + 1]);
         Assert.DoesNotContain("-memory", argv);
 
         var listed = _ps.Ok("Get-HeadlessVm").Single();
         Assert.Equal("Running", Prop(listed, "State")!.ToString());
-        Assert.Equal(5901, Prop(listed, "VncPort"));
-        Assert.Equal(1, Prop(listed, "VncDisplay"));
+        Assert.Equal(5900 + display, Prop(listed, "VncPort"));
+        Assert.Equal(display, Prop(listed, "VncDisplay"));
         Assert.Equal("127.0.0.1", Prop(listed, "VncAddress"));
         Assert.Equal("Tcg", Prop(listed, "Accelerator")!.ToString());
         Assert.NotNull(Prop(listed, "Uptime"));
@@ -44,7 +45,7 @@ public sealed class LifecycleTests : IDisposable
         // qemu really serves VNC on the port it reports, on loopback only.
         using (var client = new System.Net.Sockets.TcpClient())
         {
-            client.Connect("127.0.0.1", 5901);
+            client.Connect("127.0.0.1", 5900 + display);
             var banner = new byte[12];
             client.GetStream().ReadExactly(banner);
             Assert.StartsWith("RFB 003.", System.Text.Encoding.ASCII.GetString(banner));
@@ -71,10 +72,11 @@ public sealed class LifecycleTests : IDisposable
             "lab-c,128,1,Tcg",
         });
 
+        var expected = VncDisplays.FirstFree(3);
         var created = _ps.Ok("Import-Csv ./vms.csv | New-HeadlessVm");
         Assert.Equal(new[] { "lab-a", "lab-b", "lab-c" }, created.Select(o => (string)Prop(o, "Name")!));
         Assert.All(created, o => Assert.Equal("Running", Prop(o, "State")!.ToString()));
-        Assert.Equal(new[] { 1, 2, 3 }, created.Select(o => (int)Prop(o, "VncDisplay")!));
+        Assert.Equal(expected, created.Select(o => (int)Prop(o, "VncDisplay")!));
         Assert.Equal("96", Argv((int)Prop(created[1], "ProcessId")!).SkipWhile(a => a != "-m").ElementAt(1));
 
         var stopped = _ps.Ok("Get-HeadlessVm lab-* | Stop-HeadlessVm -Force -PassThru");
@@ -87,17 +89,17 @@ public sealed class LifecycleTests : IDisposable
     public void Json_specifications_piped_through_ForEach_Object_create_several_VMs()
     {
         File.WriteAllText(Path.Combine(_ps.WorkFolder, "vms.json"),
-            """[ { "Name": "j1", "MemoryMB": 64, "NoStart": true }, { "Name": "j2", "MemoryMB": 80, "VncDisplay": 7, "NoStart": true } ]""");
+            """[ { "Name": "j1", "MemoryMB": 64, "NoStart": true }, { "Name": "j2", "MemoryMB": 80, "VncDisplay": 97, "NoStart": true } ]""");
 
         var created = _ps.Ok("Get-Content ./vms.json -Raw | ConvertFrom-Json | ForEach-Object { $_ } | New-HeadlessVm");
         Assert.Equal(2, created.Count);
         Assert.All(created, o => Assert.Equal("Stopped", Prop(o, "State")!.ToString()));
         Assert.Equal(80, Prop(created[1], "MemoryMB"));
-        Assert.Equal(7, Prop(created[1], "VncDisplay"));
+        Assert.Equal(97, Prop(created[1], "VncDisplay"));
 
         var started = _ps.Ok("Start-HeadlessVm j* -PassThru");
         Assert.All(started, o => Assert.Equal("Running", Prop(o, "State")!.ToString()));
-        Assert.Equal("127.0.0.1:7,password=on", Argv((int)Prop(started[1], "ProcessId")!).SkipWhile(a => a != "-vnc").ElementAt(1));
+        Assert.Equal("127.0.0.1:97,password=on", Argv((int)Prop(started[1], "ProcessId")!).SkipWhile(a => a != "-vnc").ElementAt(1));
         _ps.Ok("Stop-HeadlessVm j* -Force");
     }
 

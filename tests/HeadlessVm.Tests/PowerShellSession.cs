@@ -124,6 +124,13 @@ public sealed record PsResult(
     List<string> Debug,
     Exception? Terminating);
 
+/// <summary>What the VNC display allocator should pick on this machine: the first displays from :1 whose port is free now.</summary>
+public static class VncDisplays
+{
+    public static int[] FirstFree(int count) =>
+        Enumerable.Range(1, 98).Where(d => HeadlessVm.Core.Processes.Ports.IsFree("127.0.0.1", 5900 + d)).Take(count).ToArray();
+}
+
 public static class RepoPaths
 {
     public static string Root { get; } = FindRoot();
