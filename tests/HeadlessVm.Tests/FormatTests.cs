@@ -64,9 +64,39 @@ public sealed class FormatTests : IDisposable
         Assert.True(problems.Count == 0, string.Join("\n", problems));
 
         // FormatsToProcess loads the file that the build copies beside the assembly.
-        var loaded = _ps.Ok("Get-FormatData -TypeName HeadlessVm.Core.Model.HeadlessVm | ForEach-Object { $_.FormatViewDefinition.Control.GetType().Name }")
+        var loaded = _ps.Ok("(Get-FormatData -TypeName HeadlessVm.Core.Model.HeadlessVm).FormatViewDefinition | ForEach-Object { $_.Control.GetType().Name }")
             .Select(o => o.ToString()).ToList();
         Assert.Contains("TableControl", loaded);
         Assert.Contains("ListControl", loaded);
+    }
+
+    [Fact]
+    public void With_a_bridge_the_VM_table_shows_where_its_console_is_and_the_bridge_views_render()
+    {
+        _ps.Ok("New-HeadlessVm -Name fw1 -MemoryMB 64 -Accelerator Tcg | Start-VncBridge | Out-Null");
+        var port = (int)_ps.Ok("(Get-VncBridge fw1).WebPort").Single().BaseObject;
+
+        var table = Render("Get-HeadlessVm | Out-String -Width 120");
+        Assert.Matches($@"(?m)^fw1\s+Running\s+1\s+64\s+127\.0\.0\.1:5901\s+http://127\.0\.0\.1:{port}\s+\d+\.\d\d:\d\d:\d\d\s*$", table);
+        var list = Render("Get-HeadlessVm | Format-List | Out-String -Width 200");
+        Assert.Matches(@"ConsoleUrl\s+: http://127\.0\.0\.1:\d+/vnc\.html\?", list);
+
+        var bridges = Render("Get-VncBridge | Out-String -Width 120");
+        Assert.All(bridges.Split('\n'), l => Assert.True(l.TrimEnd('\r').Length <= 120, l));
+        Assert.Contains("fw1", bridges);
+        var bridgeList = Render("Get-VncBridge | Format-List | Out-String -Width 200");
+        Assert.Matches($@"Listen\s+: 127\.0\.0\.1:{port}", bridgeList);
+        Assert.Matches(@"Target\s+: 127\.0\.0\.1:5901", bridgeList);
+    }
+
+    [Fact]
+    public void Disk_images_print_as_a_table_and_a_list()
+    {
+        _ps.Ok("New-HeadlessVmDisk -Path ./d1.qcow2 -SizeGB 2 | Out-Null");
+        var table = Render("Get-HeadlessVmDisk ./d1.qcow2 | Out-String -Width 120");
+        Assert.All(table.Split('\n'), l => Assert.True(l.TrimEnd('\r').Length <= 120, l));
+        Assert.Matches(@"(?m)^qcow2\s+2\s", table);
+        var list = Render("Get-HeadlessVmDisk ./d1.qcow2 | Format-List | Out-String -Width 200");
+        Assert.Matches(@"VirtualSize\s+: 2,147,483,648 bytes \(2 GB\)", list);
     }
 }
