@@ -44,4 +44,32 @@ public sealed class VerboseDebugTests : IDisposable
         Assert.Empty(r.Errors);
         Assert.Contains(r.Verbose, v => v.StartsWith("Running: ", StringComparison.Ordinal) && v.Contains("qemu-img create") && v.Contains("d1.qcow2"));
     }
+
+    [Fact]
+    public void Stop_HeadlessVm_shows_a_countdown_that_is_gone_when_the_wait_ends()
+    {
+        // Firmware only: nothing answers the ACPI button, so the whole countdown runs.
+        _ps.Ok("New-HeadlessVm -Name p1 -MemoryMB 64 -Accelerator Tcg | Out-Null");
+        var r = _ps.Run("Stop-HeadlessVm -Name p1 -TimeoutSec 3");
+        Assert.Empty(r.Errors);
+        Assert.True(r.Progress.Count >= 2, $"{r.Progress.Count} progress records");
+        Assert.All(r.Progress, p => Assert.Contains("p1", p.Activity + p.StatusDescription));
+        Assert.Equal(System.Management.Automation.ProgressRecordType.Completed, r.Progress[^1].RecordType);
+        Assert.Contains(r.Progress, p => p.RecordType == System.Management.Automation.ProgressRecordType.Processing && p.SecondsRemaining > 0);
+    }
+
+    [Fact]
+    public void Verbose_shows_the_websockify_command_line_without_the_bridge_token()
+    {
+        var r = _ps.Run("New-HeadlessVm -Name w1 -MemoryMB 64 -Accelerator Tcg | Start-VncBridge -Verbose");
+        Assert.Empty(r.Errors);
+        var line = r.Verbose.Single(v => v.StartsWith("Running: ", StringComparison.Ordinal) && v.Contains("websockify"));
+        var pid = (int)r.Output.Single().Properties["ProcessId"].Value;
+        var argv = HeadlessVm.Core.Processes.ProcessInfo.CommandLine(pid)!;
+        Assert.All(argv.SkipWhile(a => !a.StartsWith("--", StringComparison.Ordinal)), a => Assert.Contains(a, line));
+
+        var token = File.ReadAllText(Path.Combine(_ps.StateRoot, "vms", "w1", "websockify.tokens")).Split(':')[0].Trim();
+        Assert.True(token.Length >= 16);
+        Assert.All(r.Verbose.Concat(r.Debug), m => Assert.DoesNotContain(token, m));
+    }
 }
