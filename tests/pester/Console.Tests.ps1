@@ -11,7 +11,7 @@ Describe 'Browser console' {
 
     It 'New-HeadlessVm | Start-VncBridge | Get-VmConsoleUrl yields a URL that serves noVNC' {
         $url = Get-HeadlessVm -Name p-con1 | Start-VncBridge | Get-VmConsoleUrl
-        $url | Should -BeOfType [uri]
+        $url | Should -BeOfType ([uri])
         $url.Host | Should -Be '127.0.0.1'
         $url.Query | Should -Match 'autoconnect=1'
         $response = Invoke-WebRequest -Uri $url -TimeoutSec 20
@@ -27,7 +27,7 @@ Describe 'Browser console' {
 
     It 'Save-VmScreenshot writes a PNG file' {
         $file = Save-VmScreenshot -Name p-con1 -Path (Join-Path $TestDrive 'screen.png')
-        $file | Should -BeOfType [System.IO.FileInfo]
+        $file | Should -BeOfType ([System.IO.FileInfo])
         $bytes = [System.IO.File]::ReadAllBytes($file.FullName)
         [System.Text.Encoding]::ASCII.GetString($bytes, 1, 3) | Should -BeExactly 'PNG'
     }
