@@ -388,6 +388,8 @@ public static class Maml
             w.WriteElementString("dev", "code", DevNs, example.Code);
             w.WriteStartElement("dev", "remarks", DevNs);
             Paras(w, example.Remarks);
+            // An empty para ends the example with a blank line, before the next example's title.
+            w.WriteElementString("maml", "para", MamlNs, string.Empty);
             w.WriteEndElement();
             w.WriteEndElement();
         }
