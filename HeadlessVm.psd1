@@ -40,7 +40,7 @@
             Tags         = @('Linux', 'PSEdition_Core', 'QEMU', 'KVM', 'noVNC', 'VirtualMachine', 'VNC')
             ProjectUri   = 'https://github.com/headlessvm/HeadlessVm'
             LicenseUri   = 'https://github.com/headlessvm/HeadlessVm/blob/main/LICENSE'
-            ReleaseNotes = 'First release: the VM lifecycle on QEMU (New/Get/Start/Stop/Suspend/Resume/Restart/Remove-HeadlessVm).'
+            ReleaseNotes = 'First release: the VM lifecycle on QEMU (New/Get/Start/Stop/Suspend/Resume/Restart/Remove-HeadlessVm); the browser console (Start/Get/Stop-VncBridge, Get-VmConsoleUrl, Save-VmScreenshot); guest tools (Wait-HeadlessVm, Get-HeadlessVmSerialLog, Send-HeadlessVmKey); disks (New/Get-HeadlessVmDisk); table and list views, tab completion, progress and full help for every cmdlet.'
         }
     }
 }
