@@ -93,4 +93,30 @@ public sealed class ExamplesTests : IDisposable
         var vm = _ps.Ok("Get-HeadlessVm t-slow").Single();
         Assert.Equal("Stopped", vm.Properties["State"].Value.ToString());
     }
+
+    [Fact]
+    public void Clone_lab_boots_two_VMs_from_linked_clones_of_a_base_image()
+    {
+        // A private copy of the guest disk as the base: the clones only read it.
+        var basePath = Path.Combine(_ps.WorkFolder, "base.qcow2");
+        File.Copy(TestGuest.Qcow2, basePath);
+        var baseBytes = File.ReadAllBytes(basePath);
+
+        var r = _ps.Run(
+            $"& '{Example("clone-lab.ps1")}' -BasePath ./base.qcow2 -Count 2 -NamePrefix t-clone -MemoryMB 256 -Accelerator Tcg " +
+            $"-WaitFor '^{TestGuest.Ready}$' -TimeoutSec 180");
+        Assert.Null(r.Terminating);
+        Assert.Empty(r.Errors);
+        Assert.Equal(new[] { "t-clone1", "t-clone2" }, r.Output.Select(o => o.Properties["Name"].Value.ToString()));
+        Assert.All(r.Output, o => Assert.Equal("Running", o.Properties["State"].Value.ToString()));
+
+        var backing = _ps.Ok("Get-ChildItem -Filter 't-clone*.qcow2' | Get-HeadlessVmDisk | ForEach-Object BackingPath");
+        Assert.Equal(new[] { basePath, basePath }, backing.Select(o => o.ToString()));
+
+        var teardown = _ps.Run($"& '{Example("teardown.ps1")}' -NamePrefix t-clone -TimeoutSec 30");
+        Assert.Empty(teardown.Errors);
+        Assert.Empty(teardown.Warnings);
+        Assert.Empty(_ps.Ok("Get-HeadlessVm"));
+        Assert.Equal(baseBytes, File.ReadAllBytes(basePath));
+    }
 }
