@@ -15,11 +15,19 @@ public sealed class GetVmConsoleUrlCommand : VncBridgeCmdlet
     [Alias("VmName")]
     public string[] Name { get; set; } = Array.Empty<string>();
 
+    public const string ConsoleUrlTypeName = "HeadlessVm.ConsoleUrl";
+
     protected override void ProcessRecord()
     {
         foreach (var name in Name)
         {
-            Try(name, () => WriteObject(Bridges.GetUrl(name)));
+            Try(name, () =>
+            {
+                // Still a [uri] to every consumer; the extra type name gives it a one-line view at the prompt.
+                var url = new PSObject(Bridges.GetUrl(name));
+                url.TypeNames.Insert(0, ConsoleUrlTypeName);
+                WriteObject(url);
+            });
         }
     }
 }

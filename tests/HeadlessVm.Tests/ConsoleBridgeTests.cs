@@ -42,6 +42,11 @@ public sealed class ConsoleBridgeTests : IDisposable
         Assert.False(P<bool>(bridge, "Secure"));
         Assert.Equal(uri, P<Uri>(bridge, "Url"));
 
+        // At the prompt it prints as the URL itself, whole, on one line; to scripts it is a [uri].
+        var printed = _ps.Ok("Get-VmConsoleUrl b1 | Out-String -Width 400").Single().ToString().Trim();
+        Assert.Equal(uri.AbsoluteUri, printed);
+        Assert.Equal(true, _ps.Ok("(Get-VmConsoleUrl b1) -is [uri]").Single().BaseObject);
+
         // websockify is detached: its own session, not a child of this process, and its argv is a list.
         var pid = P<int>(bridge, "ProcessId");
         var argv = ProcessInfo.CommandLine(pid)!;
