@@ -307,7 +307,7 @@ public sealed class VmService
             return null;
         }
 
-        if (!int.TryParse(SafeRead(paths.PidFile)?.Trim(), out var pid) || !ProcessInfo.IsAlive(pid))
+        if (!int.TryParse(PrivateFiles.TryReadAllText(paths.PidFile)?.Trim(), out var pid) || !ProcessInfo.IsAlive(pid))
         {
             return null;
         }
@@ -320,7 +320,7 @@ public sealed class VmService
     public string ReadVncPassword(string name)
     {
         var paths = Store.Paths.ForVm(name);
-        return SafeRead(paths.VncPasswordFile)?.Trim() ?? string.Empty;
+        return PrivateFiles.TryReadAllText(paths.VncPasswordFile)?.Trim() ?? string.Empty;
     }
 
     private VmObject Control(string name, string command, CancellationToken cancellationToken)
@@ -456,7 +456,7 @@ public sealed class VmService
 
     private static string TailOf(string file)
     {
-        var text = SafeRead(file);
+        var text = PrivateFiles.TryReadAllText(file);
         return string.IsNullOrWhiteSpace(text) ? string.Empty : "Last serial output: " + text[Math.Max(0, text.Length - 500)..];
     }
 
@@ -560,13 +560,7 @@ public sealed class VmService
     {
         foreach (var file in new[] { paths.PidFile, paths.QmpSocket, paths.RunFile })
         {
-            try
-            {
-                File.Delete(file);
-            }
-            catch (IOException)
-            {
-            }
+            PrivateFiles.TryDelete(file);
         }
     }
 
@@ -574,22 +568,10 @@ public sealed class VmService
     {
         try
         {
-            var text = SafeRead(paths.RunFile);
+            var text = PrivateFiles.TryReadAllText(paths.RunFile);
             return text is null ? null : JsonSerializer.Deserialize<RunInfo>(text, VmStore.Json);
         }
         catch (JsonException)
-        {
-            return null;
-        }
-    }
-
-    private static string? SafeRead(string file)
-    {
-        try
-        {
-            return File.Exists(file) ? File.ReadAllText(file) : null;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             return null;
         }

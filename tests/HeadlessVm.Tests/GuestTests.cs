@@ -175,20 +175,9 @@ public sealed class GuestTests : IDisposable
     public void Ctrl_C_during_Wait_HeadlessVm_stops_the_waiting_and_leaves_the_VM_running()
     {
         _ps.Ok("New-HeadlessVm waiter -Accelerator Tcg -MemoryMB 64 -Network None | Out-Null");
-        using var ps = _ps.CreatePowerShell();
-        ps.AddScript("Wait-HeadlessVm waiter -ForText 'never printed' -TimeoutSec 120");
-        var watch = Stopwatch.StartNew();
-        var pending = ps.BeginInvoke();
-        while (ps.Streams.Progress.Count == 0 && watch.Elapsed < TimeSpan.FromSeconds(30))
-        {
-            Thread.Sleep(50);
-        }
-
-        Assert.NotEmpty(ps.Streams.Progress);
-        ps.Stop();
-        Assert.True(pending.IsCompleted);
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60));
-        Assert.Equal(PSInvocationState.Stopped, ps.InvocationStateInfo.State);
+        var (elapsed, state) = _ps.StopWhileWaiting("Wait-HeadlessVm waiter -ForText 'never printed' -TimeoutSec 120");
+        Assert.True(elapsed < TimeSpan.FromSeconds(60));
+        Assert.Equal(PSInvocationState.Stopped, state);
         Assert.Equal("Running", _ps.Ok("Get-HeadlessVm waiter").Single().Properties["State"].Value.ToString());
         _ps.Ok("Stop-HeadlessVm waiter -Force");
     }

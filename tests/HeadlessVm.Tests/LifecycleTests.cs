@@ -249,21 +249,9 @@ public sealed class LifecycleTests : IDisposable
     public void Ctrl_C_during_Stop_HeadlessVm_stops_the_waiting_and_leaves_the_VM_running()
     {
         var pid = (int)Prop(_ps.Ok("New-HeadlessVm patient -MemoryMB 64 -Accelerator Tcg").Single(), "ProcessId")!;
-        using var ps = _ps.CreatePowerShell();
-        ps.AddScript("Stop-HeadlessVm patient -TimeoutSec 120");
-        var watch = Stopwatch.StartNew();
-        var pending = ps.BeginInvoke();
-        // Wait until the cmdlet is in its wait (it reports progress once a second).
-        while (ps.Streams.Progress.Count == 0 && watch.Elapsed < TimeSpan.FromSeconds(30))
-        {
-            Thread.Sleep(50);
-        }
-
-        Assert.NotEmpty(ps.Streams.Progress);
-        ps.Stop();
-        Assert.True(pending.IsCompleted);
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60), "Stop should have stopped waiting long before its timeout");
-        Assert.Equal(PSInvocationState.Stopped, ps.InvocationStateInfo.State);
+        var (elapsed, state) = _ps.StopWhileWaiting("Stop-HeadlessVm patient -TimeoutSec 120");
+        Assert.True(elapsed < TimeSpan.FromSeconds(60), "Stop should have stopped waiting long before its timeout");
+        Assert.Equal(PSInvocationState.Stopped, state);
         Assert.True(ProcessInfo.IsAlive(pid));
         Assert.Equal("Running", Prop(_ps.Ok("Get-HeadlessVm patient").Single(), "State")!.ToString());
         _ps.Ok("Stop-HeadlessVm patient -Force");

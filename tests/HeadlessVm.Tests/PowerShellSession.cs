@@ -47,6 +47,27 @@ public sealed class PowerShellSession : IDisposable
         return ps;
     }
 
+    /// <summary>
+    /// Runs a cmdlet that waits, presses Ctrl+C (PowerShell.Stop) once it reports progress, and returns how
+    /// long it took to stop and the final invocation state.
+    /// </summary>
+    public (TimeSpan Elapsed, PSInvocationState State) StopWhileWaiting(string script)
+    {
+        using var ps = CreatePowerShell();
+        ps.AddScript(script);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var pending = ps.BeginInvoke();
+        while (ps.Streams.Progress.Count == 0 && !pending.IsCompleted && watch.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            Thread.Sleep(50);
+        }
+
+        Xunit.Assert.NotEmpty(ps.Streams.Progress);
+        ps.Stop();
+        Xunit.Assert.True(pending.IsCompleted);
+        return (watch.Elapsed, ps.InvocationStateInfo.State);
+    }
+
     public PsResult Run(string script, IDictionary<string, object?>? variables = null)
     {
         using var ps = PowerShell.Create();

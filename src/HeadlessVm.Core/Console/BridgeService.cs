@@ -191,7 +191,7 @@ public sealed class BridgeService : IVmCompanion
         Kill(name, paths, cancellationToken);
         foreach (var file in new[] { paths.RecordFile, paths.PidFile })
         {
-            TryDelete(file);
+            PrivateFiles.TryDelete(file);
         }
 
         if (record.VmName is null)
@@ -235,7 +235,7 @@ public sealed class BridgeService : IVmCompanion
     {
         var pid = FindProcess(paths);
         Uri? url = null;
-        if (pid is not null && SafeRead(paths.TokenFile) is { } tokenLine)
+        if (pid is not null && PrivateFiles.TryReadAllText(paths.TokenFile) is { } tokenLine)
         {
             var token = tokenLine.Split(':', 2)[0].Trim();
             var password = record.VmName is null ? null : Vms.ReadVncPassword(record.VmName);
@@ -249,7 +249,7 @@ public sealed class BridgeService : IVmCompanion
     {
         var name = record.Name;
         PrivateFiles.EnsureFolder(paths.Folder);
-        TryDelete(paths.PidFile);
+        PrivateFiles.TryDelete(paths.PidFile);
         PrivateFiles.WriteAllText(paths.TokenFile, WebsockifyArguments.TokenLine(NewToken(), tokenTarget));
         // websockify opens its log with the default umask; made here first, it stays 0600.
         if (!File.Exists(paths.LogFile))
@@ -282,8 +282,8 @@ public sealed class BridgeService : IVmCompanion
         catch
         {
             Kill(name, paths, CancellationToken.None);
-            TryDelete(paths.RecordFile);
-            TryDelete(paths.PidFile);
+            PrivateFiles.TryDelete(paths.RecordFile);
+            PrivateFiles.TryDelete(paths.PidFile);
             throw;
         }
     }
@@ -345,7 +345,7 @@ public sealed class BridgeService : IVmCompanion
     /// <summary>The bridge's websockify PID, checked against /proc: alive, and its command line names this bridge's log.</summary>
     private static int? FindProcess(BridgePaths paths)
     {
-        if (!int.TryParse(SafeRead(paths.PidFile)?.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+        if (!int.TryParse(PrivateFiles.TryReadAllText(paths.PidFile)?.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
         {
             return null;
         }
@@ -400,7 +400,7 @@ public sealed class BridgeService : IVmCompanion
     /// <summary>Revokes the token first, then ends the listener and every connection handler it forked.</summary>
     private void Kill(string name, BridgePaths paths, CancellationToken cancellationToken)
     {
-        TryDelete(paths.TokenFile);
+        PrivateFiles.TryDelete(paths.TokenFile);
         var pid = FindProcess(paths);
         if (pid is not null)
         {
@@ -558,7 +558,7 @@ public sealed class BridgeService : IVmCompanion
     {
         try
         {
-            var text = SafeRead(paths.RecordFile);
+            var text = PrivateFiles.TryReadAllText(paths.RecordFile);
             return text is null ? null : JsonSerializer.Deserialize<VncBridgeRecord>(text, Json);
         }
         catch (JsonException)
@@ -567,34 +567,11 @@ public sealed class BridgeService : IVmCompanion
         }
     }
 
-    private static string? SafeRead(string file)
-    {
-        try
-        {
-            return File.Exists(file) ? File.ReadAllText(file) : null;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
-
-    private static void TryDelete(string file)
-    {
-        try
-        {
-            File.Delete(file);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-        }
-    }
-
     private static string LastLine(string text) => text.Trim().Split('\n')[^1].Trim();
 
     private static string TailOf(string file)
     {
-        var text = SafeRead(file);
+        var text = PrivateFiles.TryReadAllText(file);
         return string.IsNullOrWhiteSpace(text) ? string.Empty : "websockify's log ends: " + text[Math.Max(0, text.Length - 400)..];
     }
 }

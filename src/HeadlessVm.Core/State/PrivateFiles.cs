@@ -52,4 +52,29 @@ public static class PrivateFiles
             }
         }
     }
+
+    /// <summary>The file's text, or null when it is missing or unreadable (a record racing its deletion).</summary>
+    public static string? TryReadAllText(string file)
+    {
+        try
+        {
+            return File.Exists(file) ? File.ReadAllText(file) : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Deletes a file if it is there; a file already gone is not an error.</summary>
+    public static void TryDelete(string file)
+    {
+        try
+        {
+            File.Delete(file);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
 }
