@@ -16,6 +16,8 @@ public static class Ports
         try
         {
             using var socket = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            // Exclusive, so that a listener is always seen; a TIME_WAIT left by a closed console session
+            // does not count (PortsTests), as it does not for qemu and websockify.
             socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, false);
             socket.Bind(new IPEndPoint(ip, port));
             socket.Listen(1);
