@@ -4,7 +4,6 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using HeadlessVm.Core.Model;
 using HeadlessVm.Core.Processes;
 using HeadlessVm.Core.State;
@@ -33,12 +32,8 @@ public sealed class BridgeService : IVmCompanion
     public const string DefaultWebRoot = "/usr/share/novnc";
     private const int PortSearchSpan = 100;
 
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        Converters = { new JsonStringEnumConverter() },
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
+    // Records are written like the VMs' own.
+    private static JsonSerializerOptions Json => VmStore.Json;
 
     public BridgeService(VmService vms) => Vms = vms;
 
@@ -299,7 +294,7 @@ public sealed class BridgeService : IVmCompanion
         while (true)
         {
             var matches = Matching(paths).ToArray();
-            var listener = matches.Where(p => !matches.Contains(ParentOf(p))).ToArray();
+            var listener = matches.Where(p => !matches.Contains(ProcessInfo.ParentId(p))).ToArray();
             if (listener.Length > 0)
             {
                 return listener.Min();
@@ -380,20 +375,6 @@ public sealed class BridgeService : IVmCompanion
             {
                 yield return pid;
             }
-        }
-    }
-
-    private static int ParentOf(int pid)
-    {
-        try
-        {
-            var text = File.ReadAllText($"/proc/{pid}/stat");
-            var rest = text[(text.LastIndexOf(')') + 2)..].Split(' ');
-            return int.Parse(rest[1], CultureInfo.InvariantCulture);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
-        {
-            return 0;
         }
     }
 

@@ -61,6 +61,9 @@ public static partial class ProcessInfo
         }
     }
 
+    /// <summary>The parent's PID, or 0 when the process is gone.</summary>
+    public static int ParentId(int pid) => ReadStat(pid)?.ParentId ?? 0;
+
     public static bool Signal(int pid, int signal) => pid > 0 && SysKill(pid, signal) == 0;
 
     /// <summary>Waits until the process is gone; false when it is still alive at the deadline.</summary>
@@ -81,14 +84,14 @@ public static partial class ProcessInfo
         return true;
     }
 
-    private static (char State, long StartTicks)? ReadStat(int pid)
+    private static (char State, int ParentId, long StartTicks)? ReadStat(int pid)
     {
         try
         {
             var text = File.ReadAllText($"/proc/{pid}/stat");
             // The command name is in parentheses and may contain spaces; fields follow the last ')'.
             var rest = text[(text.LastIndexOf(')') + 2)..].Split(' ');
-            return (rest[0][0], long.Parse(rest[19], CultureInfo.InvariantCulture));
+            return (rest[0][0], int.Parse(rest[1], CultureInfo.InvariantCulture), long.Parse(rest[19], CultureInfo.InvariantCulture));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
         {
