@@ -22,14 +22,22 @@ public sealed class PowerShellSession : IDisposable
         Environment.SetEnvironmentVariable("HEADLESSVM_HOME", StateRoot);
         WorkFolder = Directory.CreateDirectory(Path.Combine(StateRoot, "work")).FullName;
 
-        var iss = InitialSessionState.CreateDefault2();
-        _runspace = RunspaceFactory.CreateRunspace(iss);
-        _runspace.Open();
-        _runspace.SessionStateProxy.Path.SetLocation(WorkFolder);
-        var import = Run($"Import-Module '{RepoPaths.Manifest}' -ErrorAction Stop");
-        if (import.Errors.Count > 0)
+        _runspace = RunspaceFactory.CreateRunspace(InitialSessionState.CreateDefault2());
+        try
         {
-            throw new InvalidOperationException("Import-Module failed: " + import.Errors[0]);
+            _runspace.Open();
+            _runspace.SessionStateProxy.Path.SetLocation(WorkFolder);
+            var import = Run($"Import-Module '{RepoPaths.Manifest}' -ErrorAction Stop");
+            if (import.Terminating is not null || import.Errors.Count > 0)
+            {
+                throw new InvalidOperationException("Import-Module failed: " + (import.Terminating?.Message ?? import.Errors[0].ToString()));
+            }
+        }
+        catch
+        {
+            // xunit does not dispose a test class whose constructor threw: clean up here.
+            Dispose();
+            throw;
         }
     }
 
