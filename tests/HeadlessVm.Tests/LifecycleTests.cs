@@ -146,14 +146,14 @@ public sealed class LifecycleTests : IDisposable
     {
         var pid = (int)Prop(_ps.Ok("New-HeadlessVm victim -MemoryMB 64 -Accelerator Tcg").Single(), "ProcessId")!;
         ProcessInfo.Signal(pid, ProcessInfo.SIGKILL);
-        Assert.True(ProcessInfo.WaitForExit(pid, TimeSpan.FromSeconds(5)));
+        Assert.True(ProcessInfo.WaitForExit(pid, TimeSpan.FromSeconds(15)), $"qemu (PID {pid}) still runs 15 s after SIGKILL");
 
         var listed = _ps.Ok("Get-HeadlessVm victim").Single();
-        Assert.Equal("Stopped", Prop(listed, "State")!.ToString());
+        Assert.True("Stopped" == Prop(listed, "State")!.ToString(), $"after kill -9: State {Prop(listed, "State")}, PID {Prop(listed, "ProcessId")}");
         Assert.Null(Prop(listed, "ProcessId"));
 
         var again = _ps.Ok("Start-HeadlessVm victim -PassThru").Single();
-        Assert.Equal("Running", Prop(again, "State")!.ToString());
+        Assert.True("Running" == Prop(again, "State")!.ToString(), $"after Start: State {Prop(again, "State")}, PID {Prop(again, "ProcessId")} (killed PID {pid})");
         Assert.NotEqual(pid, Prop(again, "ProcessId"));
         _ps.Ok("Stop-HeadlessVm victim -Force");
     }
