@@ -172,45 +172,91 @@ public sealed class VmService
     /// </summary>
     public VmObject Stop(string name, TimeSpan timeout, bool force, CancellationToken cancellationToken = default)
     {
-        var spec = Store.Get(name);
-        var paths = Store.Paths.ForVm(name);
-        var pid = FindProcess(spec);
-        if (pid is null)
+        VmObject? result = null;
+        Exception? failure = null;
+        Stop(new[] { name }, timeout, force, vm => result = vm, (_, ex) => failure = ex, cancellationToken);
+        if (failure is not null)
         {
-            Host.Verbose($"VM '{name}' is not running.");
-            Cleanup(paths);
-            NotifyStopped(name);
-            return Inspect(spec);
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
         }
 
-        if (force)
+        return result!;
+    }
+
+    /// <summary>
+    /// Stops several VMs together: every guest gets the power button first, then one wait of
+    /// <paramref name="timeout"/> covers them all, so a lab shuts down in the time of its slowest guest,
+    /// not the sum. Each VM is reported through <paramref name="stopped"/> or <paramref name="failed"/>.
+    /// </summary>
+    public void Stop(IReadOnlyList<string> names, TimeSpan timeout, bool force, Action<VmObject> stopped, Action<string, Exception> failed,
+        CancellationToken cancellationToken = default)
+    {
+        var waiting = new List<(VmSpec Spec, VmPaths Paths, int Pid)>();
+        foreach (var name in names)
         {
-            PowerOff(name, paths, pid.Value, cancellationToken);
-        }
-        else
-        {
-            using (var qmp = ConnectQmp(name, paths, cancellationToken))
+            try
             {
-                // A paused guest cannot see the power button.
-                var status = qmp.Execute("query-status")?["status"]?.GetValue<string>();
-                if (status is "paused")
+                var spec = Store.Get(name);
+                var paths = Store.Paths.ForVm(name);
+                var pid = FindProcess(spec);
+                if (pid is null)
                 {
-                    qmp.Execute("cont");
+                    Host.Verbose($"VM '{name}' is not running.");
+                    stopped(Finish(spec, paths));
                 }
-
-                qmp.Execute("system_powerdown");
+                else if (force)
+                {
+                    PowerOff(name, paths, pid.Value, cancellationToken);
+                    stopped(Finish(spec, paths));
+                }
+                else
+                {
+                    PressPowerButton(name, paths, cancellationToken);
+                    Host.Verbose($"Sent the ACPI power button to VM '{name}'; waiting up to {timeout.TotalSeconds:0} s for it to power down.");
+                    waiting.Add((spec, paths, pid.Value));
+                }
             }
-
-            Host.Verbose($"Sent the ACPI power button to VM '{name}'; waiting up to {timeout.TotalSeconds:0} s for it to power down.");
-            if (!WaitForExit(name, pid.Value, timeout, $"Stopping VM '{name}'", "Waiting for the guest to shut down", cancellationToken))
+            catch (Exception ex) when (ex is HeadlessVmException or QmpException)
             {
-                Host.Warning($"VM '{name}' did not shut down within {timeout.TotalSeconds:0} s of the ACPI power button; powering it off.");
-                PowerOff(name, paths, pid.Value, cancellationToken);
+                failed(name, ex);
             }
         }
 
+        if (waiting.Count == 0)
+        {
+            return;
+        }
+
+        var activity = waiting.Count == 1 ? $"Stopping VM '{waiting[0].Spec.Name}'" : $"Stopping {waiting.Count} VMs";
+        WaitForExits(waiting.Select(w => w.Pid).ToArray(), timeout, activity, cancellationToken);
+        foreach (var (spec, paths, pid) in waiting)
+        {
+            if (ProcessInfo.IsAlive(pid))
+            {
+                Host.Warning($"VM '{spec.Name}' did not shut down within {timeout.TotalSeconds:0} s of the ACPI power button; powering it off.");
+                PowerOff(spec.Name, paths, pid, cancellationToken);
+            }
+
+            stopped(Finish(spec, paths));
+        }
+    }
+
+    private void PressPowerButton(string name, VmPaths paths, CancellationToken cancellationToken)
+    {
+        using var qmp = ConnectQmp(name, paths, cancellationToken);
+        // A paused guest cannot see the power button.
+        if (qmp.Execute("query-status")?["status"]?.GetValue<string>() is "paused")
+        {
+            qmp.Execute("cont");
+        }
+
+        qmp.Execute("system_powerdown");
+    }
+
+    private VmObject Finish(VmSpec spec, VmPaths paths)
+    {
         Cleanup(paths);
-        NotifyStopped(name);
+        NotifyStopped(spec.Name);
         return Inspect(spec);
     }
 
@@ -502,19 +548,22 @@ public sealed class VmService
         ProcessInfo.WaitForExit(pid, TimeSpan.FromSeconds(5), cancellationToken);
     }
 
-    private bool WaitForExit(string name, int pid, TimeSpan timeout, string activity, string status, CancellationToken cancellationToken)
+    /// <summary>Waits until every process has exited or the timeout passes, with a countdown.</summary>
+    private void WaitForExits(IReadOnlyList<int> pids, TimeSpan timeout, string activity, CancellationToken cancellationToken)
     {
         var started = DateTime.UtcNow;
         var deadline = started + timeout;
         var lastReport = -1;
+        var status = pids.Count == 1 ? "Waiting for the guest to shut down" : "Waiting for the guests to shut down";
         try
         {
-            while (ProcessInfo.IsAlive(pid))
+            while (true)
             {
+                var alive = pids.Count(ProcessInfo.IsAlive);
                 var now = DateTime.UtcNow;
-                if (now >= deadline)
+                if (alive == 0 || now >= deadline)
                 {
-                    return false;
+                    return;
                 }
 
                 var elapsed = (int)(now - started).TotalSeconds;
@@ -523,14 +572,13 @@ public sealed class VmService
                     lastReport = elapsed;
                     var remaining = (int)Math.Ceiling((deadline - now).TotalSeconds);
                     var percent = timeout.TotalSeconds <= 0 ? 100 : (int)Math.Min(100, 100 * (now - started).TotalSeconds / timeout.TotalSeconds);
-                    Host.Progress(new WaitProgress(activity, status, percent, remaining));
+                    var text = pids.Count == 1 ? status : $"{status}: {pids.Count - alive} of {pids.Count} done";
+                    Host.Progress(new WaitProgress(activity, text, percent, remaining));
                 }
 
                 cancellationToken.WaitHandle.WaitOne(100);
                 cancellationToken.ThrowIfCancellationRequested();
             }
-
-            return true;
         }
         finally
         {

@@ -23,6 +23,40 @@ public sealed class StopHeadlessVmCommand : VmActionCmdlet
         ? "Power off VM at once"
         : $"Shut down VM (ACPI power button, power off after {TimeoutSec} s)";
 
-    protected override VmObject? Act(VmSpec spec) =>
-        Service.Stop(spec.Name, TimeSpan.FromSeconds(TimeoutSec), Force, CancellationToken);
+    private readonly List<string> _names = new();
+
+    /// <summary>Collects the confirmed VMs: they are stopped together at the end, so that their guests shut down side by side.</summary>
+    protected override void Process(VmSpec spec)
+    {
+        if (!_names.Contains(spec.Name))
+        {
+            _names.Add(spec.Name);
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        try
+        {
+            var stopped = new Dictionary<string, VmObject>();
+            Service.Stop(_names, TimeSpan.FromSeconds(TimeoutSec), Force, vm => stopped[vm.Name] = vm,
+                (name, ex) => WriteError(ToErrorRecord(ex, name)), CancellationToken);
+            if (PassThru)
+            {
+                // In the order the VMs came down the pipeline.
+                foreach (var name in _names.Where(stopped.ContainsKey))
+                {
+                    WriteObject(stopped[name]);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+        finally
+        {
+            base.EndProcessing();
+        }
+    }
 }

@@ -22,25 +22,27 @@ public abstract class VmActionCmdlet : HeadlessVmCmdlet
     /// <summary>What ShouldProcess shows as the action.</summary>
     protected abstract string Action { get; }
 
-    protected abstract VmObject? Act(VmSpec spec);
+    /// <summary>Does the action to one VM, now; returns the VM for -PassThru.</summary>
+    protected virtual VmObject? Act(VmSpec spec) => null;
+
+    /// <summary>Handles one confirmed VM; by default acts at once. Cmdlets that act on all VMs together override it.</summary>
+    protected virtual void Process(VmSpec spec) => Try(spec.Name, () =>
+    {
+        var vm = Act(spec);
+        if (PassThru && vm is not null)
+        {
+            WriteObject(vm);
+        }
+    });
 
     protected override void ProcessRecord()
     {
         foreach (var spec in ResolveVms(Name))
         {
-            if (!ShouldProcess(spec.Name, Action))
+            if (ShouldProcess(spec.Name, Action))
             {
-                continue;
+                Process(spec);
             }
-
-            Try(spec.Name, () =>
-            {
-                var vm = Act(spec);
-                if (PassThru && vm is not null)
-                {
-                    WriteObject(vm);
-                }
-            });
         }
     }
 }

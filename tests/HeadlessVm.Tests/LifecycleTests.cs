@@ -62,6 +62,23 @@ public sealed class LifecycleTests : IDisposable
     }
 
     [Fact]
+    public void Stopping_several_VMs_presses_every_power_button_first_and_shares_one_timeout()
+    {
+        var pids = _ps.Ok("'lab1', 'lab2', 'lab3' | ForEach-Object { New-HeadlessVm $_ -MemoryMB 64 -Accelerator Tcg }")
+            .Select(o => (int)Prop(o, "ProcessId")!).ToArray();
+
+        // Firmware-only guests ignore the power button, so each needs the fallback, after one shared wait.
+        var r = _ps.Run("Get-HeadlessVm lab* | Stop-HeadlessVm -TimeoutSec 2 -PassThru");
+        Assert.Empty(r.Errors);
+        Assert.Equal(new[] { "lab1", "lab2", "lab3" }, r.Output.Select(o => (string)Prop(o, "Name")!));
+        Assert.All(r.Output, o => Assert.Equal("Stopped", Prop(o, "State")!.ToString()));
+        Assert.Equal(3, r.Warnings.Count(w => w.Contains("did not shut down within 2 s", StringComparison.Ordinal)));
+        Assert.All(r.Progress, p => Assert.Equal("Stopping 3 VMs", p.Activity));
+        Assert.Contains(r.Progress, p => p.StatusDescription.Contains("0 of 3 done", StringComparison.Ordinal));
+        Assert.All(pids, pid => Assert.False(ProcessInfo.IsAlive(pid)));
+    }
+
+    [Fact]
     public void Import_Csv_piped_to_New_HeadlessVm_creates_and_starts_every_VM_in_the_file()
     {
         File.WriteAllLines(Path.Combine(_ps.WorkFolder, "vms.csv"), new[]
