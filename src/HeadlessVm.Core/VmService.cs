@@ -166,25 +166,9 @@ public sealed class VmService
     }
 
     /// <summary>
-    /// Asks the guest to power down (ACPI power button), waits up to <paramref name="timeout"/>, then
-    /// powers off with a warning. <paramref name="force"/> powers off at once.
-    /// Cancelling stops the waiting, never the VM.
-    /// </summary>
-    public VmObject Stop(string name, TimeSpan timeout, bool force, CancellationToken cancellationToken = default)
-    {
-        VmObject? result = null;
-        Exception? failure = null;
-        Stop(new[] { name }, timeout, force, vm => result = vm, (_, ex) => failure = ex, cancellationToken);
-        if (failure is not null)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
-        }
-
-        return result!;
-    }
-
-    /// <summary>
-    /// Stops several VMs together: every guest gets the power button first, then one wait of
+    /// Asks each guest to power down (ACPI power button), waits up to <paramref name="timeout"/>, then
+    /// powers off with a warning; <paramref name="force"/> powers off at once. Cancelling stops the
+    /// waiting, never the VMs. Several VMs stop together: every guest gets the power button first, then one wait of
     /// <paramref name="timeout"/> covers them all, so a lab shuts down in the time of its slowest guest,
     /// not the sum. Each VM is reported through <paramref name="stopped"/> or <paramref name="failed"/>.
     /// </summary>
