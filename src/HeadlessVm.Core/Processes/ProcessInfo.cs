@@ -19,9 +19,33 @@ public static partial class ProcessInfo
             return false;
         }
 
-        // A zombie has exited; only its parent has not collected it yet.
         var stat = ReadStat(pid);
-        return stat is not null && stat.Value.State != 'Z' && stat.Value.State != 'X';
+        if (stat is null)
+        {
+            return false;
+        }
+
+        if (stat.Value.State is not ('Z' or 'X'))
+        {
+            return true;
+        }
+
+        // A zombie has exited and only waits for its parent to collect it, unless it is the first thread
+        // of a process whose other threads are still exiting: those still hold its files and ports.
+        return OtherThreadsRemain(pid);
+    }
+
+    private static bool OtherThreadsRemain(int pid)
+    {
+        try
+        {
+            var self = pid.ToString(CultureInfo.InvariantCulture);
+            return Directory.EnumerateDirectories($"/proc/{pid}/task").Any(t => Path.GetFileName(t) != self);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The argv of a live process, or null when it is gone.</summary>
