@@ -23,3 +23,49 @@ public sealed class NullVmHost : IVmHost
     public void Debug(string message) { }
     public void Progress(WaitProgress progress) { }
 }
+
+/// <summary>
+/// The progress of one wait with a deadline: at most one report a second while it runs, and a
+/// Completed record when disposed, so the bar is gone when the wait ends however it ends.
+/// </summary>
+public sealed class Countdown : IDisposable
+{
+    private readonly IVmHost _host;
+    private readonly string _activity;
+    private readonly string _status;
+    private readonly DateTime _started = DateTime.UtcNow;
+    private int _lastReport = -1;
+
+    public Countdown(IVmHost host, string activity, string status, DateTime deadline)
+    {
+        _host = host;
+        _activity = activity;
+        _status = status;
+        Deadline = deadline;
+    }
+
+    public DateTime Deadline { get; }
+
+    /// <summary>How long the wait has lasted.</summary>
+    public TimeSpan Elapsed => DateTime.UtcNow - _started;
+
+    public bool Expired => DateTime.UtcNow >= Deadline;
+
+    /// <summary>Reports the time left, once per elapsed second; <paramref name="status"/> replaces the usual text.</summary>
+    public void Tick(string? status = null)
+    {
+        var now = DateTime.UtcNow;
+        var elapsed = (int)(now - _started).TotalSeconds;
+        if (elapsed == _lastReport)
+        {
+            return;
+        }
+
+        _lastReport = elapsed;
+        var total = (Deadline - _started).TotalSeconds;
+        var percent = total <= 0 ? 100 : (int)Math.Min(100, 100 * (now - _started).TotalSeconds / total);
+        _host.Progress(new WaitProgress(_activity, status ?? _status, percent, (int)Math.Max(0, Math.Ceiling((Deadline - now).TotalSeconds))));
+    }
+
+    public void Dispose() => _host.Progress(new WaitProgress(_activity, _status, 100, 0, Completed: true));
+}

@@ -474,7 +474,7 @@ public sealed class VmService
             if (DateTime.UtcNow > deadline)
             {
                 throw new HeadlessVmException("QemuExitedEarly", FailureKind.InvalidOperation, spec.Name,
-                    $"qemu reported that VM '{spec.Name}' started, but no live qemu process was found for it. " + TailOf(paths.SerialLog));
+                    $"qemu reported that VM '{spec.Name}' started, but no live qemu process was found for it." + Guest.SerialLog.LastLinesForMessage(paths.SerialLog));
             }
 
             cancellationToken.WaitHandle.WaitOne(50);
@@ -483,12 +483,6 @@ public sealed class VmService
     }
 
     private static string FirstLine(string text) => text.Trim().Split('\n')[0].Trim();
-
-    private static string TailOf(string file)
-    {
-        var text = PrivateFiles.TryReadAllText(file);
-        return string.IsNullOrWhiteSpace(text) ? string.Empty : "Last serial output: " + text[Math.Max(0, text.Length - 500)..];
-    }
 
     private QmpClient ConnectQmp(string name, VmPaths paths, CancellationToken cancellationToken)
     {
@@ -535,38 +529,19 @@ public sealed class VmService
     /// <summary>Waits until every process has exited or the timeout passes, with a countdown.</summary>
     private void WaitForExits(IReadOnlyList<int> pids, TimeSpan timeout, string activity, CancellationToken cancellationToken)
     {
-        var started = DateTime.UtcNow;
-        var deadline = started + timeout;
-        var lastReport = -1;
         var status = pids.Count == 1 ? "Waiting for the guest to shut down" : "Waiting for the guests to shut down";
-        try
+        using var countdown = new Countdown(Host, activity, status, DateTime.UtcNow + timeout);
+        while (true)
         {
-            while (true)
+            var alive = pids.Count(ProcessInfo.IsAlive);
+            if (alive == 0 || countdown.Expired)
             {
-                var alive = pids.Count(ProcessInfo.IsAlive);
-                var now = DateTime.UtcNow;
-                if (alive == 0 || now >= deadline)
-                {
-                    return;
-                }
-
-                var elapsed = (int)(now - started).TotalSeconds;
-                if (elapsed != lastReport)
-                {
-                    lastReport = elapsed;
-                    var remaining = (int)Math.Ceiling((deadline - now).TotalSeconds);
-                    var percent = timeout.TotalSeconds <= 0 ? 100 : (int)Math.Min(100, 100 * (now - started).TotalSeconds / timeout.TotalSeconds);
-                    var text = pids.Count == 1 ? status : $"{status}: {pids.Count - alive} of {pids.Count} done";
-                    Host.Progress(new WaitProgress(activity, text, percent, remaining));
-                }
-
-                cancellationToken.WaitHandle.WaitOne(100);
-                cancellationToken.ThrowIfCancellationRequested();
+                return;
             }
-        }
-        finally
-        {
-            Host.Progress(new WaitProgress(activity, status, 100, 0, Completed: true));
+
+            countdown.Tick(pids.Count == 1 ? null : $"{status}: {pids.Count - alive} of {pids.Count} done");
+            cancellationToken.WaitHandle.WaitOne(100);
+            cancellationToken.ThrowIfCancellationRequested();
         }
     }
 

@@ -101,37 +101,40 @@ public abstract class HeadlessVmCmdlet : PSCmdlet, IVmHost
     /// The VMs that <paramref name="names"/> name, wildcards expanded, each once. A plain name with no VM
     /// is a non-terminating ObjectNotFound error; a wildcard that matches nothing is not an error.
     /// </summary>
-    protected IReadOnlyList<VmSpec> ResolveVms(IEnumerable<string>? names)
+    protected IReadOnlyList<VmSpec> ResolveVms(IEnumerable<string>? names) =>
+        ResolveByName(names, Service.Store.List(), v => v.Name, name => ToErrorRecord(VmStore.NotFound(name), name)!);
+
+    /// <summary>
+    /// The items of <paramref name="all"/> that <paramref name="names"/> name, wildcards expanded, each
+    /// once; all of them when <paramref name="names"/> is null. A plain name that matches nothing is the
+    /// non-terminating error <paramref name="notFound"/> makes; a wildcard that matches nothing is not an error.
+    /// </summary>
+    protected IReadOnlyList<T> ResolveByName<T>(IEnumerable<string>? names, IReadOnlyList<T> all, Func<T, string> nameOf, Func<string, ErrorRecord> notFound)
     {
-        var all = Service.Store.List();
         if (names is null)
         {
             return all;
         }
 
-        var result = new List<VmSpec>();
+        var result = new List<T>();
         foreach (var name in names)
         {
             if (WildcardPattern.ContainsWildcardCharacters(name))
             {
                 var pattern = WildcardPattern.Get(name, WildcardOptions.IgnoreCase);
-                result.AddRange(all.Where(v => pattern.IsMatch(v.Name)));
+                result.AddRange(all.Where(item => pattern.IsMatch(nameOf(item))));
+            }
+            else if (all.FirstOrDefault(item => nameOf(item) == name) is { } match)
+            {
+                result.Add(match);
             }
             else
             {
-                var match = all.FirstOrDefault(v => v.Name == name);
-                if (match is null)
-                {
-                    WriteError(ToErrorRecord(VmStore.NotFound(name), name));
-                }
-                else
-                {
-                    result.Add(match);
-                }
+                WriteError(notFound(name));
             }
         }
 
-        return result.DistinctBy(v => v.Name).ToArray();
+        return result.DistinctBy(nameOf).ToArray();
     }
 
     /// <summary>A path as the user meant it: relative to PowerShell's current location, not the process's.</summary>

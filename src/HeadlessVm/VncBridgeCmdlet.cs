@@ -16,34 +16,8 @@ public abstract class VncBridgeCmdlet : HeadlessVmCmdlet
     /// The bridges that <paramref name="names"/> name (wildcards expanded), each once; every bridge when null.
     /// A plain name with no bridge is a non-terminating BridgeNotFound error.
     /// </summary>
-    protected IReadOnlyList<VncBridge> ResolveBridges(IEnumerable<string>? names)
-    {
-        var all = Bridges.List();
-        if (names is null)
-        {
-            return all;
-        }
-
-        var result = new List<VncBridge>();
-        foreach (var name in names)
-        {
-            if (WildcardPattern.ContainsWildcardCharacters(name))
-            {
-                var pattern = WildcardPattern.Get(name, WildcardOptions.IgnoreCase);
-                result.AddRange(all.Where(b => pattern.IsMatch(b.Name)));
-            }
-            else if (all.FirstOrDefault(b => b.Name == name) is { } match)
-            {
-                result.Add(match);
-            }
-            else
-            {
-                WriteError(new ErrorRecord(
-                    new ItemNotFoundException($"There is no console bridge named '{name}'. Get-VncBridge lists the bridges there are; Start-VncBridge starts one."),
-                    "BridgeNotFound", ErrorCategory.ObjectNotFound, name));
-            }
-        }
-
-        return result.DistinctBy(b => b.Name).ToArray();
-    }
+    protected IReadOnlyList<VncBridge> ResolveBridges(IEnumerable<string>? names) =>
+        ResolveByName(names, Bridges.List(), b => b.Name, name => new ErrorRecord(
+            new ItemNotFoundException($"There is no console bridge named '{name}'. Get-VncBridge lists the bridges there are; Start-VncBridge starts one."),
+            "BridgeNotFound", ErrorCategory.ObjectNotFound, name));
 }

@@ -15,9 +15,6 @@ public sealed record SerialMatch(string VmName, int LineNumber, string Line, Mat
 /// </summary>
 public sealed class GuestConsole
 {
-    /// <summary>How many serial lines a timeout message quotes.</summary>
-    public const int LinesInMessages = 10;
-
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
 
     public GuestConsole(VmService service) => Service = service;
@@ -43,52 +40,41 @@ public sealed class GuestConsole
         var spec = Service.Store.Get(name);
         var log = Service.Store.Paths.ForVm(name).SerialLog;
         var follower = new SerialLogFollower(log, fromEnd: newOutputOnly);
-        var activity = $"Waiting for VM '{name}'";
-        var status = $"Waiting for serial output matching '{pattern}'";
-        var started = DateTime.UtcNow;
-        var lastReport = -1;
-        try
+        using var countdown = new Countdown(Host, $"Waiting for VM '{name}'", $"Waiting for serial output matching '{pattern}'", deadline);
+        while (true)
         {
-            while (true)
+            // Read before checking the process, so that output written just before qemu exited is seen.
+            var alive = Service.FindProcess(spec) is not null;
+            foreach (var (number, text) in follower.ReadNew())
             {
-                // Read before checking the process, so that output written just before qemu exited is seen.
-                var alive = Service.FindProcess(spec) is not null;
-                foreach (var (number, text) in follower.ReadNew())
+                var m = pattern.Match(text);
+                if (m.Success)
                 {
-                    var m = pattern.Match(text);
-                    if (m.Success)
-                    {
-                        return new SerialMatch(name, number, text, m);
-                    }
+                    return new SerialMatch(name, number, text, m);
                 }
-
-                var pending = follower.Pending;
-                if (pending.Length > 0 && pattern.Match(pending) is { Success: true } pm)
-                {
-                    return new SerialMatch(name, follower.PendingLineNumber, pending, pm);
-                }
-
-                if (!alive)
-                {
-                    throw new HeadlessVmException("VmNotRunning", FailureKind.InvalidOperation, name,
-                        $"VM '{name}' is not running, and its serial console did not print a line matching '{pattern}'." + LastLines(log));
-                }
-
-                var now = DateTime.UtcNow;
-                if (now >= deadline)
-                {
-                    throw new HeadlessVmException("SerialTextWaitTimeout", FailureKind.OperationTimeout, name,
-                        $"VM '{name}' did not print a line matching '{pattern}' within {(now - started).TotalSeconds:0} s." + LastLines(log));
-                }
-
-                lastReport = Report(activity, status, started, deadline, now, lastReport);
-                cancellationToken.WaitHandle.WaitOne(Poll);
-                cancellationToken.ThrowIfCancellationRequested();
             }
-        }
-        finally
-        {
-            Host.Progress(new WaitProgress(activity, status, 100, 0, Completed: true));
+
+            var pending = follower.Pending;
+            if (pending.Length > 0 && pattern.Match(pending) is { Success: true } pm)
+            {
+                return new SerialMatch(name, follower.PendingLineNumber, pending, pm);
+            }
+
+            if (!alive)
+            {
+                throw new HeadlessVmException("VmNotRunning", FailureKind.InvalidOperation, name,
+                    $"VM '{name}' is not running, and its serial console did not print a line matching '{pattern}'." + SerialLog.LastLinesForMessage(log));
+            }
+
+            if (countdown.Expired)
+            {
+                throw new HeadlessVmException("SerialTextWaitTimeout", FailureKind.OperationTimeout, name,
+                    $"VM '{name}' did not print a line matching '{pattern}' within {countdown.Elapsed.TotalSeconds:0} s." + SerialLog.LastLinesForMessage(log));
+            }
+
+            countdown.Tick();
+            cancellationToken.WaitHandle.WaitOne(Poll);
+            cancellationToken.ThrowIfCancellationRequested();
         }
     }
 
@@ -102,37 +88,26 @@ public sealed class GuestConsole
         }
 
         var spec = Service.Store.Get(name);
-        var activity = $"Waiting for VM '{name}'";
-        var status = $"Waiting for the VM to be {state}";
-        var started = DateTime.UtcNow;
-        var lastReport = -1;
-        try
+        using var countdown = new Countdown(Host, $"Waiting for VM '{name}'", $"Waiting for the VM to be {state}", deadline);
+        while (true)
         {
-            while (true)
+            // Stopped needs only the process check; the other states ask qemu over QMP.
+            if (state == VmState.Stopped ? Service.FindProcess(spec) is null : Service.Inspect(spec).State == state)
             {
-                // Stopped needs only the process check; the other states ask qemu over QMP.
-                if (state == VmState.Stopped ? Service.FindProcess(spec) is null : Service.Inspect(spec).State == state)
-                {
-                    return Service.Inspect(spec);
-                }
-
-                var now = DateTime.UtcNow;
-                if (now >= deadline)
-                {
-                    var current = Service.Inspect(spec).State;
-                    throw new HeadlessVmException("VmStateWaitTimeout", FailureKind.OperationTimeout, name,
-                        $"VM '{name}' was not {state} within {(now - started).TotalSeconds:0} s; it is {current}." +
-                        LastLines(Service.Store.Paths.ForVm(name).SerialLog));
-                }
-
-                lastReport = Report(activity, status, started, deadline, now, lastReport);
-                cancellationToken.WaitHandle.WaitOne(Poll * 2.5);
-                cancellationToken.ThrowIfCancellationRequested();
+                return Service.Inspect(spec);
             }
-        }
-        finally
-        {
-            Host.Progress(new WaitProgress(activity, status, 100, 0, Completed: true));
+
+            if (countdown.Expired)
+            {
+                var current = Service.Inspect(spec).State;
+                throw new HeadlessVmException("VmStateWaitTimeout", FailureKind.OperationTimeout, name,
+                    $"VM '{name}' was not {state} within {countdown.Elapsed.TotalSeconds:0} s; it is {current}." +
+                    SerialLog.LastLinesForMessage(Service.Store.Paths.ForVm(name).SerialLog));
+            }
+
+            countdown.Tick();
+            cancellationToken.WaitHandle.WaitOne(Poll * 2.5);
+            cancellationToken.ThrowIfCancellationRequested();
         }
     }
 
@@ -152,27 +127,5 @@ public sealed class GuestConsole
                 ["hold-time"] = holdTimeMs,
             });
         }
-    }
-
-    private int Report(string activity, string status, DateTime started, DateTime deadline, DateTime now, int lastReport)
-    {
-        var elapsed = (int)(now - started).TotalSeconds;
-        if (elapsed == lastReport)
-        {
-            return lastReport;
-        }
-
-        var total = (deadline - started).TotalSeconds;
-        var percent = total <= 0 ? 100 : (int)Math.Min(100, 100 * (now - started).TotalSeconds / total);
-        Host.Progress(new WaitProgress(activity, status, percent, (int)Math.Ceiling((deadline - now).TotalSeconds)));
-        return elapsed;
-    }
-
-    private static string LastLines(string log)
-    {
-        var lines = SerialLog.ReadLines(log, LinesInMessages);
-        return lines.Count == 0
-            ? " The serial console printed nothing."
-            : $" Last serial lines:{Environment.NewLine}{string.Join(Environment.NewLine, lines)}";
     }
 }

@@ -8,6 +8,18 @@ namespace HeadlessVm.Core.Guest;
 /// </summary>
 public static class SerialLog
 {
+    /// <summary>How many serial lines an error message quotes.</summary>
+    public const int LinesInMessages = 10;
+
+    /// <summary>The end of the serial log, as a sentence to append to an error message.</summary>
+    public static string LastLinesForMessage(string file)
+    {
+        var lines = ReadLines(file, LinesInMessages);
+        return lines.Count == 0
+            ? " The serial console printed nothing."
+            : $" Last serial lines:{Environment.NewLine}{string.Join(Environment.NewLine, lines)}";
+    }
+
     /// <summary>All lines of the log, or its last <paramref name="tail"/>; empty when there is no log yet.</summary>
     public static IReadOnlyList<string> ReadLines(string file, int? tail = null)
     {
