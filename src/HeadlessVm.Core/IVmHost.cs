@@ -69,3 +69,47 @@ public sealed class Countdown : IDisposable
 
     public void Dispose() => _host.Progress(new WaitProgress(_activity, _status, 100, 0, Completed: true));
 }
+
+/// <summary>
+/// Keeps what work on another thread reports, for the owner to replay on its own thread later
+/// (PowerShell's Write* calls belong to the pipeline thread).
+/// </summary>
+public sealed class BufferedVmHost : IVmHost
+{
+    private readonly List<Action<IVmHost>> _calls = new();
+
+    public void Warning(string message) => Add(h => h.Warning(message));
+
+    public void Verbose(string message) => Add(h => h.Verbose(message));
+
+    public void Debug(string message) => Add(h => h.Debug(message));
+
+    public void Progress(WaitProgress progress)
+    {
+        // Progress of a background wait is stale by the time it could be shown.
+    }
+
+    /// <summary>Replays everything reported so far, in order, and forgets it.</summary>
+    public void ReplayTo(IVmHost host)
+    {
+        Action<IVmHost>[] calls;
+        lock (_calls)
+        {
+            calls = _calls.ToArray();
+            _calls.Clear();
+        }
+
+        foreach (var call in calls)
+        {
+            call(host);
+        }
+    }
+
+    private void Add(Action<IVmHost> call)
+    {
+        lock (_calls)
+        {
+            _calls.Add(call);
+        }
+    }
+}

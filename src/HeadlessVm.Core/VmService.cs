@@ -24,6 +24,7 @@ internal sealed record RunInfo(AcceleratorKind Accelerator, string Cpu);
 public sealed class VmService
 {
     private static readonly TimeSpan QmpTimeout = TimeSpan.FromSeconds(5);
+    private KvmFailures? _kvmFailures;
 
     public VmService(StatePaths paths, IVmHost? host = null)
     {
@@ -33,6 +34,9 @@ public sealed class VmService
 
     public VmStore Store { get; }
     public IVmHost Host { get; }
+
+    /// <summary>KVM failures remembered for this boot, so that Auto goes straight to TCG where KVM is known broken.</summary>
+    public KvmFailures KvmFailures => _kvmFailures ??= new KvmFailures(Store.Paths);
     public List<IVmCompanion> Companions { get; } = new();
 
     /// <summary>Overridable for tests; true when /dev/kvm is usable.</summary>
@@ -95,8 +99,11 @@ public sealed class VmService
         };
     }
 
-    /// <summary>Writes a new VM's record (allocating a VNC display unless given) and optionally starts it.</summary>
-    public VmObject Create(VmSpec draft, int? vncDisplay, bool start, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Writes a new VM's record (allocating a VNC display unless given) and optionally starts it;
+    /// <paramref name="paused"/> starts qemu with its CPUs stopped (qemu -S) until Resume-HeadlessVm.
+    /// </summary>
+    public VmObject Create(VmSpec draft, int? vncDisplay, bool start, CancellationToken cancellationToken = default, bool paused = false)
     {
         var spec = ValidateDraft(draft);
         using (Store.Lock(cancellationToken))
@@ -128,7 +135,7 @@ public sealed class VmService
                 PrivateFiles.WriteAllText(paths.VncPasswordFile, NewVncPassword());
                 if (start)
                 {
-                    StartLocked(spec, cancellationToken);
+                    StartLocked(spec, paused, cancellationToken);
                 }
             }
             catch
@@ -143,11 +150,74 @@ public sealed class VmService
         return Inspect(Store.Get(spec.Name));
     }
 
-    public IReadOnlyList<VmObject> List() => Store.List().Select(Inspect).ToArray();
+    /// <summary>
+    /// Every VM with its live state. The VMs are asked concurrently (one QMP connection each, on a few
+    /// threads), so listing many VMs costs little more than the slowest answer; what they report for
+    /// -Debug is replayed afterwards, in order, on the caller's thread.
+    /// </summary>
+    public IReadOnlyList<VmObject> List() => Inspect(Store.List());
+
+    /// <summary>These VMs with their live state, asked concurrently as <see cref="List"/> does.</summary>
+    public IReadOnlyList<VmObject> Inspect(IReadOnlyList<VmSpec> specs)
+    {
+        if (specs.Count < 2)
+        {
+            return specs.Select(s => Inspect(s)).ToArray();
+        }
+
+        var results = new VmObject[specs.Count];
+        var logs = specs.Select(_ => new BufferedVmHost()).ToArray();
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo? failure = null;
+        var next = -1;
+        void Work()
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < specs.Count)
+            {
+                try
+                {
+                    results[i] = Inspect(specs[i], logs[i]);
+                }
+                catch (Exception ex)
+                {
+                    // Not lost on a worker thread: the caller gets it.
+                    Interlocked.CompareExchange(ref failure, System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex), null);
+                }
+            }
+        }
+
+        // Dedicated threads rather than the thread pool: the work is waiting on qemu, and the pool
+        // would add threads slowly.
+        var workers = Enumerable.Range(0, Math.Min(specs.Count, ListConcurrency) - 1)
+            .Select(_ => new Thread(Work) { IsBackground = true })
+            .ToArray();
+        foreach (var worker in workers)
+        {
+            worker.Start();
+        }
+
+        Work();
+        foreach (var worker in workers)
+        {
+            worker.Join();
+        }
+
+        foreach (var log in logs)
+        {
+            log.ReplayTo(Host);
+        }
+
+        failure?.Throw();
+        return results;
+    }
+
+    /// <summary>How many VMs List asks at once.</summary>
+    public static int ListConcurrency { get; set; } = 8;
 
     public VmObject Get(string name) => Inspect(Store.Get(name));
 
-    public VmObject Start(string name, CancellationToken cancellationToken = default)
+    /// <summary>Starts a stopped VM; <paramref name="paused"/> keeps its CPUs stopped (qemu -S) until Resume-HeadlessVm.</summary>
+    public VmObject Start(string name, CancellationToken cancellationToken = default, bool paused = false)
     {
         using (Store.Lock(cancellationToken))
         {
@@ -158,7 +228,7 @@ public sealed class VmService
             }
             else
             {
-                StartLocked(spec, cancellationToken);
+                StartLocked(spec, paused, cancellationToken);
             }
 
             return Inspect(spec);
@@ -290,7 +360,9 @@ public sealed class VmService
     }
 
     /// <summary>Joins a record with what the system says now: is its qemu alive, and what does QMP report.</summary>
-    public VmObject Inspect(VmSpec spec)
+    public VmObject Inspect(VmSpec spec) => Inspect(spec, Host);
+
+    private VmObject Inspect(VmSpec spec, IVmHost host)
     {
         var paths = Store.Paths.ForVm(spec.Name);
         var pid = FindProcess(spec);
@@ -304,12 +376,11 @@ public sealed class VmService
         {
             try
             {
-                using var qmp = QmpClient.Connect(paths.QmpSocket, TimeSpan.FromSeconds(3), Host.Debug);
-                state = MapStatus(qmp.Execute("query-status")?["status"]?.GetValue<string>());
+                state = MapStatus(QmpClient.QueryStatus(paths.QmpSocket, TimeSpan.FromSeconds(3), host.Debug));
             }
             catch (Exception ex) when (ex is IOException or TimeoutException or System.Net.Sockets.SocketException or QmpException or JsonException)
             {
-                Host.Debug($"VM '{spec.Name}': QMP did not answer: {ex.Message}");
+                host.Debug($"VM '{spec.Name}': QMP did not answer: {ex.Message}");
                 state = VmState.Unresponsive;
             }
         }
@@ -372,7 +443,7 @@ public sealed class VmService
     private static HeadlessVmException NotRunning(string name) => new("VmNotRunning", FailureKind.InvalidOperation, name,
         $"VM '{name}' is not running. Start it with Start-HeadlessVm.");
 
-    private void StartLocked(VmSpec spec, CancellationToken cancellationToken)
+    private void StartLocked(VmSpec spec, bool paused, CancellationToken cancellationToken)
     {
         var paths = Store.Paths.ForVm(spec.Name);
         if (paths.QmpSocket.Length > 107)
@@ -383,13 +454,24 @@ public sealed class VmService
         }
 
         var program = QemuArgumentBuilder.ProgramFor(spec.Architecture);
-        if (NativeRunner.FindExecutable(program) is null)
+        var programPath = NativeRunner.FindExecutable(program);
+        if (programPath is null)
         {
             throw new HeadlessVmException("QemuNotInstalled", FailureKind.NotInstalled, spec.Name,
                 $"{program} is not installed, so VM '{spec.Name}' ({spec.Architecture}) cannot start. On Debian: apt-get install qemu-system-{PackageFamily(spec.Architecture)}.");
         }
 
-        var accel = Accelerators.Resolve(spec.Accelerator, spec.Name, KvmProbe(), Host.Warning);
+        var kvmUsable = KvmProbe();
+        if (kvmUsable && spec.Accelerator == AcceleratorKind.Auto && KvmFailures.Find(programPath) is { } failed)
+        {
+            // KVM already failed for this qemu on this boot: Auto does not pay for a failed start again.
+            Host.Warning($"KVM failed for {program} earlier on this boot ({failed.Reason}); VM '{spec.Name}' runs under TCG software emulation instead, which is much slower.");
+            kvmUsable = false;
+        }
+
+        var accel = kvmUsable || spec.Accelerator != AcceleratorKind.Auto
+            ? Accelerators.Resolve(spec.Accelerator, spec.Name, kvmUsable, Host.Warning)
+            : AcceleratorKind.Tcg;
         var others = Store.List().Where(o => o.Name != spec.Name).ToArray();
         CheckDisplayFree(spec.Name, spec.ListenAddress, spec.VncDisplay, others, considerStopped: false);
         foreach (var forward in spec.PortForwards)
@@ -409,7 +491,7 @@ public sealed class VmService
 
         PrivateFiles.EnsureFolder(paths.Folder);
         var cpu = spec.Cpu ?? Accelerators.DefaultCpu(accel);
-        var command = QemuArgumentBuilder.Build(spec, paths, accel, cpu);
+        var command = QemuArgumentBuilder.Build(spec, paths, accel, cpu, paused);
         Host.Verbose("Running: " + command.Display);
         var result = NativeRunner.Run(command, cancellationToken, paths.Folder);
         if (result.ExitCode != 0 && spec.Accelerator == AcceleratorKind.Auto && accel == AcceleratorKind.Kvm
@@ -420,9 +502,10 @@ public sealed class VmService
             KillIfOurs(spec, paths);
             Cleanup(paths);
             Host.Warning($"KVM failed for VM '{spec.Name}' ({FirstLine(result.StandardError)}); it runs under TCG software emulation instead, which is much slower.");
+            KvmFailures.Remember(programPath, FirstLine(result.StandardError));
             accel = AcceleratorKind.Tcg;
             cpu = spec.Cpu ?? Accelerators.DefaultCpu(accel);
-            command = QemuArgumentBuilder.Build(spec, paths, accel, cpu);
+            command = QemuArgumentBuilder.Build(spec, paths, accel, cpu, paused);
             Host.Verbose("Running: " + command.Display);
             result = NativeRunner.Run(command, cancellationToken, paths.Folder);
         }
@@ -587,7 +670,8 @@ public sealed class VmService
     private static VmState MapStatus(string? status) => status switch
     {
         "running" => VmState.Running,
-        "paused" or "suspended" => VmState.Paused,
+        // prelaunch: started with -S (New-HeadlessVm -Paused), CPUs not yet run.
+        "paused" or "suspended" or "prelaunch" => VmState.Paused,
         "internal-error" or "io-error" or "guest-panicked" or "shutdown" or "watchdog" => VmState.Crashed,
         _ => VmState.Other,
     };

@@ -15,9 +15,8 @@ public sealed class GetHeadlessVmCommand : HeadlessVmCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach (var spec in ResolveVms(Name))
-        {
-            Try(spec.Name, () => WriteObject(Service.Inspect(spec)));
-        }
+        // All at once: the VMs are asked concurrently, one QMP round trip each.
+        var specs = ResolveVms(Name);
+        Try(null, () => WriteObject(Service.Inspect(specs), enumerateCollection: true));
     }
 }

@@ -80,18 +80,28 @@ public sealed class NewHeadlessVmCommand : HeadlessVmCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public SwitchParameter NoStart { get; set; }
 
+    /// <summary>Start qemu with the guest's CPUs stopped (qemu -S); Resume-HeadlessVm runs them.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public SwitchParameter Paused { get; set; }
+
     protected override void ProcessRecord()
     {
         Try(Name, () =>
         {
+            if (NoStart && Paused)
+            {
+                throw new HeadlessVmException("NoStartWithPaused", FailureKind.InvalidArgument, Name,
+                    "-NoStart creates the VM without starting it, so it cannot also start -Paused. Use one of them.");
+            }
+
             var draft = BuildDraft();
-            var action = NoStart ? "Create VM record" : $"Create and start VM ({draft.MemoryMB} MB, {draft.ProcessorCount} CPU, {draft.Architecture})";
+            var action = NoStart ? "Create VM record" : $"Create and start VM{(Paused ? " paused" : string.Empty)} ({draft.MemoryMB} MB, {draft.ProcessorCount} CPU, {draft.Architecture})";
             if (!ShouldProcess(Name, action))
             {
                 return;
             }
 
-            WriteObject(Service.Create(draft, VncDisplay, start: !NoStart, CancellationToken));
+            WriteObject(Service.Create(draft, VncDisplay, start: !NoStart, CancellationToken, Paused));
         });
     }
 

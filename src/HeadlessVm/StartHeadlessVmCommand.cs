@@ -8,7 +8,11 @@ namespace HeadlessVm.Commands;
 [OutputType(typeof(VmObject))]
 public sealed class StartHeadlessVmCommand : VmActionCmdlet
 {
-    protected override string Action => "Start VM (run qemu)";
+    /// <summary>Start qemu with the guest's CPUs stopped (qemu -S); Resume-HeadlessVm runs them.</summary>
+    [Parameter]
+    public SwitchParameter Paused { get; set; }
 
-    protected override VmObject? Act(VmSpec spec) => Service.Start(spec.Name, CancellationToken);
+    protected override string Action => Paused ? "Start VM paused (run qemu -S)" : "Start VM (run qemu)";
+
+    protected override VmObject? Act(VmSpec spec) => Service.Start(spec.Name, CancellationToken, Paused);
 }

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using HeadlessVm.Core;
 using HeadlessVm.Core.Console;
 using HeadlessVm.Core.Model;
 using HeadlessVm.Core.Processes;
@@ -6,12 +7,13 @@ using HeadlessVm.Core.Processes;
 namespace HeadlessVm.Commands;
 
 /// <summary>
-/// Serves a VM's screen (or any VNC server's, with -Target) to a browser: a detached websockify with the
-/// noVNC web client, behind a random token. A VM that already has a running bridge gets that bridge back.
+/// Serves a VM's screen (or any VNC server's, with -Target) to a browser through a console server (a
+/// detached websockify with the noVNC web client), behind a random token per bridge. Bridges with the
+/// same settings share one server; a VM that already has a running bridge gets that bridge back.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Start, "VncBridge", DefaultParameterSetName = VmSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(VncBridge))]
-public sealed class StartVncBridgeCommand : VncBridgeCmdlet
+public sealed class StartVncBridgeCommand : VncBridgeCmdlet, IDisposable
 {
     private const string VmSet = "Vm";
     private const string TargetSet = "Target";
@@ -55,8 +57,59 @@ public sealed class StartVncBridgeCommand : VncBridgeCmdlet
     [ValidateNotNullOrEmpty]
     public string? KeyPath { get; set; }
 
+    private Task<ConsoleServerRecord?>? _prepared;
+    private BufferedVmHost? _preparedLog;
+    private BridgeService? _preparer;
+
+    protected override void BeginProcessing()
+    {
+        // With VMs coming down the pipeline (New-HeadlessVm ... | Start-VncBridge), they arrive only once
+        // qemu has started. The console server does not depend on any VM, so it starts now, alongside:
+        // the console is up in the time of the slower of the two, not their sum.
+        if (ParameterSetName != VmSet || MyInvocation.BoundParameters.ContainsKey(nameof(VmName)) || !MyInvocation.ExpectingInput
+            || MyInvocation.BoundParameters.ContainsKey("WhatIf") || MyInvocation.BoundParameters.ContainsKey("Confirm")
+            || LanguagePrimitives.IsTrue(SessionState.PSVariable.GetValue("WhatIfPreference")))
+        {
+            return;
+        }
+
+        var request = Request(null);
+        var log = new BufferedVmHost();
+        var bridges = new BridgeService(new VmService(StatePaths, log));
+        var cancellation = CancellationToken;
+        _preparedLog = log;
+        _preparer = bridges;
+        _prepared = Task.Run(() =>
+        {
+            try
+            {
+                return bridges.Prepare(request, cancellation);
+            }
+            catch (Exception ex) when (ex is HeadlessVmException or IOException or OperationCanceledException or UnauthorizedAccessException)
+            {
+                // The first VM's own start reports the failure, with that VM as its target.
+                log.Debug($"Starting the console server ahead of the VMs failed: {ex.Message}");
+                return null;
+            }
+        });
+    }
+
     protected override void ProcessRecord()
     {
+        if (_prepared is not null)
+        {
+            try
+            {
+                _prepared.Wait(CancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new PipelineStoppedException();
+            }
+
+            _preparedLog?.ReplayTo(this);
+        }
+
         if (ParameterSetName == TargetSet)
         {
             Start(null, BridgeName ?? Target);
@@ -80,9 +133,7 @@ public sealed class StartVncBridgeCommand : VncBridgeCmdlet
 
         Try(target, () =>
         {
-            var request = new BridgeRequest(vmName, vmName is null ? Target : null, vmName is null ? BridgeName : null, port,
-                ListenAddress, ResolvePath(WebRoot), ResolvePath(CertificatePath), ResolvePath(KeyPath));
-            var bridge = Bridges.Start(request, CancellationToken);
+            var bridge = Bridges.Start(Request(vmName), CancellationToken);
             if (!Ports.IsLoopback(bridge.ListenAddress) && !bridge.Secure)
             {
                 WriteWarning($"The console of '{bridge.Name}' listens on {bridge.ListenAddress} without TLS: the token and the screen cross the network in clear text. Pass -CertificatePath to serve https.");
@@ -90,5 +141,43 @@ public sealed class StartVncBridgeCommand : VncBridgeCmdlet
 
             WriteObject(bridge);
         });
+    }
+
+    protected override void EndProcessing()
+    {
+        StopUnusedServer();
+        base.EndProcessing();
+    }
+
+    public void Dispose() => StopUnusedServer();
+
+    private BridgeRequest Request(string? vmName) => new(vmName, vmName is null && ParameterSetName == TargetSet ? Target : null,
+        vmName is null && ParameterSetName == TargetSet ? BridgeName : null,
+        MyInvocation.BoundParameters.ContainsKey(nameof(WebPort)) ? WebPort : null,
+        ListenAddress, ResolvePath(WebRoot), ResolvePath(CertificatePath), ResolvePath(KeyPath));
+
+    /// <summary>A server started ahead of a pipeline that brought no VM (it failed, or was stopped) is not left behind.</summary>
+    private void StopUnusedServer()
+    {
+        var prepared = _prepared;
+        _prepared = null;
+        if (prepared is null)
+        {
+            return;
+        }
+
+        try
+        {
+            prepared.Wait();
+            if (prepared.Result is { } server)
+            {
+                // Not this cmdlet's own service: this may run in Dispose, when writing to the pipeline is over.
+                _preparer?.StopIfIdle(server);
+            }
+        }
+        catch (Exception ex) when (ex is AggregateException or IOException or HeadlessVmException)
+        {
+            // Best effort: a server that could not be checked is listed by Get-VncBridge's owner next time.
+        }
     }
 }

@@ -17,6 +17,8 @@ public sealed class ConsoleBridgeTests : IDisposable
 
     private string VmFolder(string name) => _ps.Paths.ForVm(name).Folder;
 
+    private string ServerFolder(int webPort) => Path.Combine(_ps.Paths.ConsolesFolder, $"127.0.0.1-{webPort}");
+
     [Fact]
     public async Task New_HeadlessVm_piped_to_Start_VncBridge_and_Get_VmConsoleUrl_yields_a_uri_that_a_detached_websockify_serves()
     {
@@ -69,14 +71,23 @@ public sealed class ConsoleBridgeTests : IDisposable
         Assert.Equal(pid, P<int>(again, "ProcessId"));
         Assert.Equal(16081, P<int>(again, "WebPort"));
 
-        // Secrets and records in the store are private.
+        // Secrets and records in the store are private: the VM's bridge record and password, and the
+        // console server's record, pidfile, log and token folder.
         var folder = VmFolder("b1");
-        foreach (var file in new[] { "bridge.json", "websockify.tokens", "websockify.pid", "websockify.log", "vnc.password" })
+        var server = ServerFolder(16081);
+        foreach (var file in new[] { Path.Combine(folder, "bridge.json"), Path.Combine(folder, "vnc.password"), Path.Combine(server, "server.json"),
+                     Path.Combine(server, "websockify.pid"), Path.Combine(server, "websockify.log"), Path.Combine(server, "tokens", "b1") })
         {
-            Assert.Equal(ConsoleTestKit.Private, File.GetUnixFileMode(Path.Combine(folder, file)));
+            Assert.Equal(ConsoleTestKit.Private, File.GetUnixFileMode(file));
         }
 
-        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(folder));
+        foreach (var dir in new[] { folder, server, Path.Combine(server, "tokens"), _ps.Paths.ConsolesFolder })
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(dir));
+        }
+
+        // The token file is what websockify reads: "token: host:port".
+        Assert.Equal($"{ConsoleTestKit.TokenOf(uri)}: {P<string>(bridge, "Target")}", File.ReadAllText(Path.Combine(server, "tokens", "b1")).Trim());
     }
 
     [Fact]
@@ -182,27 +193,90 @@ public sealed class ConsoleBridgeTests : IDisposable
     }
 
     [Fact]
-    public void Two_VMs_have_two_bridges_at_once_each_token_opening_only_its_own_bridge()
+    public void Two_VMs_share_one_console_server_and_each_token_opens_only_its_own_VM()
     {
         _ps.Ok("New-HeadlessVm b1 -MemoryMB 64 -Accelerator Tcg; New-HeadlessVm b2 -MemoryMB 64 -Accelerator Tcg");
-        var bridges = _ps.Ok("Get-HeadlessVm | Start-VncBridge");
+        var bridges = _ps.Ok("Get-HeadlessVm | Start-VncBridge -WebPort 16087");
         Assert.Equal(2, bridges.Count);
         Assert.Equal(new[] { "b1", "b2" }, bridges.Select(b => P<string>(b, "VmName")));
-        Assert.NotEqual(P<int>(bridges[0], "WebPort"), P<int>(bridges[1], "WebPort"));
-        Assert.NotEqual(P<int>(bridges[0], "ProcessId"), P<int>(bridges[1], "ProcessId"));
-        var vncPorts = _ps.Ok("Get-HeadlessVm").Select(v => $"127.0.0.1:{P<int>(v, "VncPort")}");
-        Assert.Equal(vncPorts, bridges.Select(b => P<string>(b, "Target")));
+        // One websockify serves both consoles on one port; each VM is a token.
+        Assert.Equal(P<int>(bridges[0], "WebPort"), P<int>(bridges[1], "WebPort"));
+        var pid = P<int>(bridges[0], "ProcessId");
+        Assert.Equal(pid, P<int>(bridges[1], "ProcessId"));
+        var vms = _ps.Ok("Get-HeadlessVm");
+        var vncPorts = vms.Select(v => P<int>(v, "VncPort")).ToArray();
+        Assert.Equal(vncPorts.Select(p => $"127.0.0.1:{p}"), bridges.Select(b => P<string>(b, "Target")));
 
         var urls = _ps.Ok("Get-VncBridge | Get-VmConsoleUrl").Select(o => (Uri)o.BaseObject).ToArray();
         Assert.Equal(2, urls.Length);
-        Assert.NotEqual(ConsoleTestKit.TokenOf(urls[0]), ConsoleTestKit.TokenOf(urls[1]));
-        foreach (var url in urls)
-        {
-            Assert.StartsWith("RFB 003.", ConsoleTestKit.FirstBytesOverWebSocket(ConsoleTestKit.WebSocketUri(url, ConsoleTestKit.TokenOf(url))));
-        }
+        var tokens = urls.Select(ConsoleTestKit.TokenOf).ToArray();
+        Assert.NotEqual(tokens[0], tokens[1]);
+        Assert.Null(ConsoleTestKit.FirstBytesOverWebSocket(ConsoleTestKit.WebSocketUri(urls[0], "0123456789abcdef0123456789abcdef")));
 
-        Assert.Null(ConsoleTestKit.FirstBytesOverWebSocket(ConsoleTestKit.WebSocketUri(urls[0], ConsoleTestKit.TokenOf(urls[1]))));
-        Assert.Equal(new[] { "Running", "Running" }, _ps.Ok("Get-VncBridge").Select(b => b.Properties["State"].Value.ToString()));
+        // Each token reaches its own VM: the connection handler websockify forks for it is connected to that VM's VNC port.
+        using var first = ConsoleTestKit.OpenWebSocket(ConsoleTestKit.WebSocketUri(urls[0], tokens[0]));
+        using var second = ConsoleTestKit.OpenWebSocket(ConsoleTestKit.WebSocketUri(urls[1], tokens[1]));
+        var peers = ProcessInfo.Children(pid).SelectMany(Sockets.RemoteEndPoints).Select(e => e.Port).ToArray();
+        Assert.Contains(vncPorts[0], peers);
+        Assert.Contains(vncPorts[1], peers);
+
+        // Stopping b1's bridge revokes its token and cuts its open console; b2's console and server stay.
+        _ps.Ok("Stop-VncBridge b1");
+        Assert.True(ConsoleTestKit.IsClosed(first));
+        Assert.False(ConsoleTestKit.IsClosed(second));
+        Assert.Null(ConsoleTestKit.FirstBytesOverWebSocket(ConsoleTestKit.WebSocketUri(urls[0], tokens[0])));
+        Assert.StartsWith("RFB 003.", ConsoleTestKit.FirstBytesOverWebSocket(ConsoleTestKit.WebSocketUri(urls[1], tokens[1])));
+        Assert.True(ProcessInfo.IsAlive(pid));
+        Assert.Equal(new[] { "b2" }, _ps.Ok("Get-VncBridge").Select(b => P<string>(b, "Name")));
+
+        // The last bridge takes the server with it.
+        _ps.Ok("Stop-VncBridge b2");
+        ConsoleTestKit.AssertDead(pid);
+        Assert.False(Directory.Exists(ServerFolder(16087)));
+    }
+
+    [Fact]
+    public void A_bridge_with_another_web_port_gets_its_own_server_and_a_port_serving_other_settings_is_refused()
+    {
+        _ps.Ok("New-HeadlessVm b1 -MemoryMB 64 -Accelerator Tcg; New-HeadlessVm b2 -MemoryMB 64 -Accelerator Tcg; New-HeadlessVm b3 -MemoryMB 64 -Accelerator Tcg");
+        var one = _ps.Ok("Start-VncBridge b1 -WebPort 16088").Single();
+        var two = _ps.Ok("Start-VncBridge b2 -WebPort 16089").Single();
+        Assert.NotEqual(P<int>(one, "ProcessId"), P<int>(two, "ProcessId"));
+
+        // Port 16088 serves /usr/share/novnc without TLS; asking it for another web root is refused, nothing is added.
+        var webRoot = Directory.CreateDirectory(Path.Combine(_ps.WorkFolder, "web")).FullName;
+        File.WriteAllText(Path.Combine(webRoot, "vnc.html"), "<html>noVNC</html>");
+        var r = _ps.Run("Start-VncBridge b3 -WebPort 16088 -WebRoot ./web");
+        var error = Assert.Single(r.Errors);
+        Assert.Equal("WebPortInUse", error.FullyQualifiedErrorId.Split(',')[0]);
+        Assert.Equal(ErrorCategory.ResourceUnavailable, error.CategoryInfo.Category);
+        Assert.Equal("b3", error.TargetObject);
+        Assert.Contains("other settings", error.Exception.Message);
+        Assert.Equal(new[] { "b1", "b2" }, _ps.Ok("Get-VncBridge").Select(b => P<string>(b, "Name")));
+        Assert.False(File.Exists(Path.Combine(VmFolder("b3"), "bridge.json")));
+    }
+
+    [Fact]
+    public void A_console_server_started_ahead_of_a_pipeline_that_brings_no_VM_is_not_left_behind()
+    {
+        // Start-VncBridge starts its server while New-HeadlessVm starts qemu; here New-HeadlessVm fails.
+        _ps.Ok("New-HeadlessVm b1 -MemoryMB 64 -Accelerator Tcg -NoStart");
+        var r = _ps.Run("New-HeadlessVm b1 -MemoryMB 64 -Accelerator Tcg | Start-VncBridge -WebPort 16090");
+        Assert.Equal("VmAlreadyExists", Assert.Single(r.Errors).FullyQualifiedErrorId.Split(',')[0]);
+        Assert.Empty(r.Output);
+        Assert.False(Directory.Exists(ServerFolder(16090)));
+        Assert.True(Ports.IsFree("127.0.0.1", 16090));
+        Assert.Empty(ConsoleTestKit.ProcessesMentioning(_ps.StateRoot));
+
+        // The same pipeline bringing VMs leaves the server serving them, and says so with -Verbose.
+        var r2 = _ps.Run("New-HeadlessVm b2 -MemoryMB 64 -Accelerator Tcg | Start-VncBridge -WebPort 16090 -Verbose");
+        Assert.Empty(r2.Errors);
+        Assert.Contains(r2.Verbose, v => v.StartsWith("Running: websockify", StringComparison.Ordinal));
+        Assert.Contains(r2.Verbose, v => v.StartsWith("Console bridge 'b2' serves", StringComparison.Ordinal));
+        var b3 = _ps.Ok("New-HeadlessVm b3 -MemoryMB 64 -Accelerator Tcg | Start-VncBridge -WebPort 16090").Single();
+        var listed = _ps.Ok("Get-VncBridge");
+        Assert.Equal(new[] { "b2", "b3" }, listed.Select(b => P<string>(b, "Name")));
+        Assert.All(listed, b => Assert.Equal(P<int>(b3, "ProcessId"), P<int>(b, "ProcessId")));
     }
 
     [Fact]
@@ -210,7 +284,7 @@ public sealed class ConsoleBridgeTests : IDisposable
     {
         var bridge = _ps.Ok("New-HeadlessVm b1 -MemoryMB 64 -Accelerator Tcg | Start-VncBridge -WebPort 16085").Single();
         var pid = P<int>(bridge, "ProcessId");
-        var tokens = Path.Combine(VmFolder("b1"), "websockify.tokens");
+        var tokens = Path.Combine(ServerFolder(16085), "tokens", "b1");
         var before = File.ReadAllText(tokens);
 
         var whatIf = _ps.Run("Get-VncBridge | Stop-VncBridge -WhatIf");
@@ -235,17 +309,22 @@ public sealed class ConsoleBridgeTests : IDisposable
     public void Stopping_a_VM_stops_its_bridge_and_removing_a_VM_stops_its_bridge()
     {
         var bridges = _ps.Ok("New-HeadlessVm b1 -MemoryMB 64 -Accelerator Tcg | Start-VncBridge; New-HeadlessVm b2 -MemoryMB 64 -Accelerator Tcg | Start-VncBridge");
-        var pid1 = P<int>(bridges[0], "ProcessId");
-        var pid2 = P<int>(bridges[1], "ProcessId");
+        var pid = P<int>(bridges[0], "ProcessId");
+        Assert.Equal(pid, P<int>(bridges[1], "ProcessId"));
+        var url2 = P<Uri>(bridges[1], "Url");
 
+        // b1's bridge goes with b1; the server keeps serving b2.
         _ps.Ok("Stop-HeadlessVm b1 -Force");
-        ConsoleTestKit.AssertDead(pid1);
-        Assert.True(ProcessInfo.IsAlive(pid2));
         Assert.Equal(new[] { "b2" }, _ps.Ok("Get-VncBridge").Select(b => P<string>(b, "Name")));
+        Assert.False(File.Exists(Path.Combine(VmFolder("b1"), "bridge.json")));
+        Assert.True(ProcessInfo.IsAlive(pid));
+        Assert.StartsWith("RFB 003.", ConsoleTestKit.FirstBytesOverWebSocket(ConsoleTestKit.WebSocketUri(url2, ConsoleTestKit.TokenOf(url2))));
 
+        // Removing b2 removes the last bridge, and the server stops.
         _ps.Ok("Remove-HeadlessVm b2 -Force");
-        ConsoleTestKit.AssertDead(pid2);
+        ConsoleTestKit.AssertDead(pid);
         Assert.Empty(_ps.Ok("Get-VncBridge"));
+        Assert.False(Directory.Exists(_ps.Paths.ConsolesFolder) && Directory.EnumerateFileSystemEntries(_ps.Paths.ConsolesFolder).Any());
     }
 
     [Fact]
@@ -260,7 +339,8 @@ public sealed class ConsoleBridgeTests : IDisposable
         Assert.Equal($"127.0.0.1-{P<int>(vm, "VncPort")}", name);
         var folder = Path.Combine(_ps.Paths.BridgesFolder, name);
         Assert.Equal(folder, P<string>(bridge, "Path"));
-        Assert.True(File.Exists(Path.Combine(folder, "websockify.pid")));
+        Assert.True(File.Exists(Path.Combine(folder, "bridge.json")));
+        Assert.True(File.Exists(Path.Combine(ServerFolder(16086), "tokens", name)));
 
         // Without a VM there is no password to put in the URL: noVNC asks for it.
         var url = (Uri)_ps.Ok("Get-VncBridge | Get-VmConsoleUrl").Single().BaseObject;

@@ -31,6 +31,48 @@ public static class ConsoleTestKit
         return Encoding.ASCII.GetString(buffer, 0, result.Count);
     }
 
+    /// <summary>An open WebSocket through websockify, the VNC greeting already read; the caller disposes it.</summary>
+    public static ClientWebSocket OpenWebSocket(Uri ws)
+    {
+        var client = new ClientWebSocket();
+        client.Options.AddSubProtocol("binary");
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        client.ConnectAsync(ws, cts.Token).GetAwaiter().GetResult();
+        var buffer = new byte[64];
+        var result = client.ReceiveAsync(buffer, cts.Token).GetAwaiter().GetResult();
+        Assert.StartsWith("RFB 003.", Encoding.ASCII.GetString(buffer, 0, result.Count));
+        return client;
+    }
+
+    /// <summary>
+    /// True when the far end closes or drops the WebSocket within a few seconds; false when it stays open
+    /// (the VNC server sends nothing unasked after its greeting, so a receive just waits).
+    /// </summary>
+    public static bool IsClosed(ClientWebSocket client)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+        try
+        {
+            var result = client.ReceiveAsync(new byte[256], cts.Token).GetAwaiter().GetResult();
+            return result.MessageType == WebSocketMessageType.Close;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+        catch (WebSocketException)
+        {
+            return true;
+        }
+    }
+
+    /// <summary>Live processes whose command line mentions <paramref name="text"/> (a test's state folder).</summary>
+    public static IReadOnlyList<int> ProcessesMentioning(string text) =>
+        Directory.EnumerateDirectories("/proc")
+            .Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0)
+            .Where(pid => pid > 0 && ProcessInfo.IsAlive(pid) && ProcessInfo.CommandLine(pid) is { } argv && argv.Any(a => a.Contains(text, StringComparison.Ordinal)))
+            .ToArray();
+
     public static Uri WebSocketUri(Uri consoleUrl, string? token)
     {
         var scheme = consoleUrl.Scheme == "https" ? "wss" : "ws";

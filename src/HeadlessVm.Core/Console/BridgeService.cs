@@ -22,9 +22,25 @@ public sealed record BridgeRequest(
     string? CertificatePath,
     string? KeyPath);
 
+/// <summary>The settings that decide whether bridges can share one websockify: equal settings, one process.</summary>
+public sealed record ConsoleServerRecord(
+    string ListenAddress,
+    int WebPort,
+    string WebRoot,
+    string? CertificatePath,
+    string? KeyPath,
+    DateTimeOffset Created)
+{
+    public bool Serves(ConsoleServerRecord other) =>
+        ListenAddress == other.ListenAddress && WebRoot == other.WebRoot
+        && CertificatePath == other.CertificatePath && KeyPath == other.KeyPath;
+}
+
 /// <summary>
-/// Browser console bridges: one detached websockify per bridge serving noVNC, with a random token that
-/// every WebSocket must present. Follows its VM: stopping or removing the VM stops its bridge.
+/// Browser console bridges. A console server is one detached websockify serving noVNC on an address and
+/// port; every bridge on it is one random token that maps to one VNC server, so a second VM's console
+/// costs a token file, not a process. Bridges follow their VM: stopping or removing the VM stops its
+/// bridge, and a server whose last bridge goes stops too.
 /// </summary>
 public sealed class BridgeService : IVmCompanion
 {
@@ -50,6 +66,36 @@ public sealed class BridgeService : IVmCompanion
         return Vms.Store.Exists(name)
             ? new BridgePaths(Paths.ForVm(name).Folder)
             : new BridgePaths(Path.Combine(Paths.BridgesFolder, name));
+    }
+
+    public ConsoleServerPaths ServerPaths(string listenAddress, int webPort) => new(Paths.ConsolesFolder, listenAddress, webPort);
+
+    /// <summary>
+    /// Makes sure a console server with these settings runs, without adding a bridge: Start-VncBridge
+    /// calls it before its pipeline input arrives, so websockify starts while qemu does. Returns the
+    /// server, which <see cref="StopIfIdle"/> stops again if no bridge ever joins it.
+    /// </summary>
+    public ConsoleServerRecord Prepare(BridgeRequest request, CancellationToken cancellationToken = default)
+    {
+        var name = request.VmName ?? request.Name ?? "console";
+        var settings = Settings(name, request);
+        using (Vms.Store.LockFile(Paths.BridgeLockFile, cancellationToken))
+        {
+            return EnsureServer(name, settings, request.WebPort, cancellationToken);
+        }
+    }
+
+    /// <summary>Stops the console server if no bridge uses it (a prepared server whose pipeline brought no VM).</summary>
+    public void StopIfIdle(ConsoleServerRecord server)
+    {
+        using (Vms.Store.LockFile(Paths.BridgeLockFile))
+        {
+            var paths = ServerPaths(server.ListenAddress, server.WebPort);
+            if (!HasTokens(paths))
+            {
+                StopServer(paths);
+            }
+        }
     }
 
     public VncBridge Start(BridgeRequest request, CancellationToken cancellationToken = default)
@@ -85,34 +131,46 @@ public sealed class BridgeService : IVmCompanion
             }
         }
 
-        ValidateListenAddress(name, request.ListenAddress);
-        var webRoot = FindWebRoot(name, request.WebRoot);
-        var (cert, key) = ValidateCertificate(name, request.CertificatePath, request.KeyPath);
-        if (NativeRunner.FindExecutable(WebsockifyArguments.Program) is null)
-        {
-            throw new HeadlessVmException("WebsockifyNotInstalled", FailureKind.NotInstalled, name,
-                "websockify is not installed, so the browser console cannot be served. On Debian: apt-get install websockify novnc.");
-        }
-
-        using (Vms.Store.Lock(cancellationToken))
+        var settings = Settings(name, request);
+        using (Vms.Store.LockFile(Paths.BridgeLockFile, cancellationToken))
         {
             var paths = PathsFor(name);
-            var existing = Read(paths);
-            if (existing is not null && FindProcess(paths) is not null)
+            if (Read(paths) is { } existing)
             {
-                if (existing.Target != target)
+                var current = Inspect(existing, paths);
+                if (current.State == BridgeState.Running)
                 {
-                    throw new HeadlessVmException("BridgeExists", FailureKind.ResourceExists, name,
-                        $"A bridge named '{name}' already runs, to {existing.Target}. Stop it with Stop-VncBridge, or choose another -BridgeName.");
+                    if (existing.Target != target)
+                    {
+                        throw new HeadlessVmException("BridgeExists", FailureKind.ResourceExists, name,
+                            $"A bridge named '{name}' already runs, to {existing.Target}. Stop it with Stop-VncBridge, or choose another -BridgeName.");
+                    }
+
+                    Host.Verbose($"A bridge for '{name}' already runs on {WebsockifyArguments.HostPort(existing.ListenAddress, existing.WebPort)}; returning it.");
+                    return current;
                 }
 
-                Host.Verbose($"A bridge for '{name}' already runs on {WebsockifyArguments.HostPort(existing.ListenAddress, existing.WebPort)}; returning it.");
-                return Inspect(existing, paths);
+                // A bridge whose server died: its old token goes, a new one is issued below.
+                Detach(existing, paths);
             }
 
-            var port = ChoosePort(name, request.ListenAddress, request.WebPort);
-            var record = new VncBridgeRecord(name, request.VmName, target, request.ListenAddress, port, webRoot, cert, key, DateTimeOffset.Now);
-            Launch(record, paths, tokenTarget, cancellationToken);
+            var server = EnsureServer(name, settings, request.WebPort, cancellationToken);
+            var serverPaths = ServerPaths(server.ListenAddress, server.WebPort);
+            var record = new VncBridgeRecord(name, request.VmName, target, server.ListenAddress, server.WebPort, server.WebRoot,
+                server.CertificatePath, server.KeyPath, DateTimeOffset.Now);
+            try
+            {
+                PrivateFiles.WriteAllText(paths.RecordFile, JsonSerializer.Serialize(record, Json));
+                // Written beside the tokens folder and renamed in: websockify lists that folder on every connection.
+                PrivateFiles.WriteAllText(serverPaths.TokenFile(name), WebsockifyArguments.TokenLine(NewToken(), tokenTarget), serverPaths.Folder);
+            }
+            catch
+            {
+                Detach(record, paths);
+                throw;
+            }
+
+            Host.Verbose($"Console bridge '{name}' serves {target} on {WebsockifyArguments.HostPort(server.ListenAddress, server.WebPort)}.");
             return Inspect(record, paths);
         }
     }
@@ -177,30 +235,20 @@ public sealed class BridgeService : IVmCompanion
         return bridge.Url;
     }
 
-    /// <summary>Revokes the token, ends websockify (and any connection it serves) and forgets the bridge.</summary>
+    /// <summary>
+    /// Revokes the bridge's token, ends the connections it serves and forgets it; its console server
+    /// stops when this was its last bridge.
+    /// </summary>
     public VncBridge Stop(string name, CancellationToken cancellationToken = default)
     {
-        var paths = PathsFor(name);
-        var record = Read(paths) ?? throw new HeadlessVmException("BridgeNotFound", FailureKind.ObjectNotFound, name,
-            $"There is no console bridge named '{name}'. Get-VncBridge lists the bridges there are.");
-        Kill(name, paths, cancellationToken);
-        foreach (var file in new[] { paths.RecordFile, paths.PidFile })
+        using (Vms.Store.LockFile(Paths.BridgeLockFile, cancellationToken))
         {
-            PrivateFiles.TryDelete(file);
+            var paths = PathsFor(name);
+            var record = Read(paths) ?? throw new HeadlessVmException("BridgeNotFound", FailureKind.ObjectNotFound, name,
+                $"There is no console bridge named '{name}'. Get-VncBridge lists the bridges there are.");
+            Detach(record, paths);
+            return new VncBridge(record, BridgeState.Stopped, null, null, paths.Folder);
         }
-
-        if (record.VmName is null)
-        {
-            try
-            {
-                Directory.Delete(paths.Folder, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
-        }
-
-        return new VncBridge(record, BridgeState.Stopped, null, null, paths.Folder);
     }
 
     void IVmCompanion.OnVmStopped(string vmName, IVmHost host) => StopIfAny(vmName, host);
@@ -228,24 +276,199 @@ public sealed class BridgeService : IVmCompanion
 
     private VncBridge Inspect(VncBridgeRecord record, BridgePaths paths)
     {
-        var pid = FindProcess(paths);
+        var server = ServerPaths(record.ListenAddress, record.WebPort);
+        var pid = FindProcess(server);
         Uri? url = null;
-        if (pid is not null && PrivateFiles.TryReadAllText(paths.TokenFile) is { } tokenLine)
+        if (pid is not null && PrivateFiles.TryReadAllText(server.TokenFile(record.Name)) is { } tokenLine)
         {
             var token = tokenLine.Split(':', 2)[0].Trim();
             var password = record.VmName is null ? null : Vms.ReadVncPassword(record.VmName);
             url = ConsoleUrl.Build(record.ListenAddress, record.WebPort, record.CertificatePath is not null, token, password);
         }
 
-        return new VncBridge(record, pid is null ? BridgeState.Stopped : BridgeState.Running, pid, url, paths.Folder);
+        return url is null
+            ? new VncBridge(record, BridgeState.Stopped, null, null, paths.Folder)
+            : new VncBridge(record, BridgeState.Running, pid, url, paths.Folder);
     }
 
-    private void Launch(VncBridgeRecord record, BridgePaths paths, string tokenTarget, CancellationToken cancellationToken)
+    /// <summary>Revokes a bridge's token first, then ends its live connections, then forgets it; an idle server stops.</summary>
+    private void Detach(VncBridgeRecord record, BridgePaths paths)
     {
-        var name = record.Name;
-        PrivateFiles.EnsureFolder(paths.Folder);
+        var server = ServerPaths(record.ListenAddress, record.WebPort);
+        PrivateFiles.TryDelete(server.TokenFile(record.Name));
+        PrivateFiles.TryDelete(paths.RecordFile);
+        if (record.VmName is null)
+        {
+            try
+            {
+                Directory.Delete(paths.Folder, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+
+        if (!HasTokens(server))
+        {
+            StopServer(server);
+        }
+        else if (FindProcess(server) is { } pid)
+        {
+            EndConnections(record, pid);
+        }
+    }
+
+    /// <summary>
+    /// websockify forks a handler per browser connection; the handlers connected to this bridge's VNC
+    /// server are ended, so a revoked console goes dark at once and the other bridges' viewers stay.
+    /// </summary>
+    private void EndConnections(VncBridgeRecord record, int serverPid)
+    {
+        var colon = record.Target.LastIndexOf(':');
+        var host = record.Target[..colon].Trim('[', ']');
+        var port = int.Parse(record.Target[(colon + 1)..], CultureInfo.InvariantCulture);
+        IPAddress[] addresses;
+        try
+        {
+            addresses = IPAddress.TryParse(host, out var ip) ? new[] { ip } : Dns.GetHostAddresses(host);
+        }
+        catch (SocketException)
+        {
+            return;
+        }
+
+        foreach (var handler in ProcessInfo.Children(serverPid))
+        {
+            if (Sockets.RemoteEndPoints(handler).Any(e => e.Port == port && addresses.Contains(e.Address)))
+            {
+                Host.Verbose($"Bridge '{record.Name}': ending its connection handler (websockify PID {handler}).");
+                ProcessInfo.Signal(handler, ProcessInfo.SIGKILL);
+                ProcessInfo.WaitForExit(handler, TimeSpan.FromSeconds(5));
+            }
+        }
+    }
+
+    private static bool HasTokens(ConsoleServerPaths server) =>
+        Directory.Exists(server.TokensFolder) && Directory.EnumerateFiles(server.TokensFolder).Any();
+
+    /// <summary>The settings a request asks for, checked: address, web client, certificate, websockify installed.</summary>
+    private static ConsoleServerRecord Settings(string name, BridgeRequest request)
+    {
+        ValidateListenAddress(name, request.ListenAddress);
+        var webRoot = FindWebRoot(name, request.WebRoot);
+        var (cert, key) = ValidateCertificate(name, request.CertificatePath, request.KeyPath);
+        if (NativeRunner.FindExecutable(WebsockifyArguments.Program) is null)
+        {
+            throw new HeadlessVmException("WebsockifyNotInstalled", FailureKind.NotInstalled, name,
+                "websockify is not installed, so the browser console cannot be served. On Debian: apt-get install websockify novnc.");
+        }
+
+        if (request.WebPort is < 1 or > 65535)
+        {
+            throw new HeadlessVmException("InvalidWebPort", FailureKind.InvalidArgument, name,
+                $"Web port {request.WebPort} is out of range (1 to 65535).");
+        }
+
+        return new ConsoleServerRecord(request.ListenAddress, request.WebPort ?? DefaultWebPort, webRoot, cert, key, DateTimeOffset.Now);
+    }
+
+    /// <summary>
+    /// A running console server with these settings: the one on the requested port, else the first one
+    /// on this address; started on the requested port, or the first free one from 6080, when there is none.
+    /// Called under the bridge lock.
+    /// </summary>
+    private ConsoleServerRecord EnsureServer(string name, ConsoleServerRecord wanted, int? requestedPort, CancellationToken cancellationToken)
+    {
+        var servers = ListServers();
+        if (requestedPort is { } port)
+        {
+            var there = servers.FirstOrDefault(s => s.Record.ListenAddress == wanted.ListenAddress && s.Record.WebPort == port);
+            if (there.Record is not null && there.Pid is not null)
+            {
+                if (!there.Record.Serves(wanted))
+                {
+                    throw new HeadlessVmException("WebPortInUse", FailureKind.ResourceUnavailable, name,
+                        $"Port {port} on {wanted.ListenAddress} already serves consoles with other settings ({Describe(there.Record)}). " +
+                        "Choose another -WebPort, or use the same -WebRoot and certificate.");
+                }
+
+                return there.Record;
+            }
+
+            if (!Ports.IsFree(wanted.ListenAddress, port))
+            {
+                throw new HeadlessVmException("WebPortInUse", FailureKind.ResourceUnavailable, name,
+                    $"Port {port} on {wanted.ListenAddress} is already in use. Choose another -WebPort, or leave it out to get a free one from {DefaultWebPort}.");
+            }
+
+            return Launch(name, wanted with { WebPort = port }, cancellationToken);
+        }
+
+        var shared = servers
+            .Where(s => s.Pid is not null && s.Record.Serves(wanted))
+            .OrderBy(s => s.Record.WebPort)
+            .Select(s => s.Record)
+            .FirstOrDefault();
+        if (shared is not null)
+        {
+            Host.Verbose($"The console server on {WebsockifyArguments.HostPort(shared.ListenAddress, shared.WebPort)} already runs; '{name}' joins it.");
+            return shared;
+        }
+
+        // Ports of other servers' records count as taken even while those are briefly down.
+        var taken = servers.Where(s => s.Pid is not null || !s.Record.Serves(wanted)).Select(s => s.Record.WebPort).ToHashSet();
+        for (var candidate = DefaultWebPort; candidate < DefaultWebPort + PortSearchSpan; candidate++)
+        {
+            if (!taken.Contains(candidate) && Ports.IsFree(wanted.ListenAddress, candidate))
+            {
+                if (candidate != DefaultWebPort)
+                {
+                    Host.Verbose($"Port {DefaultWebPort} is taken; the console of '{name}' uses port {candidate}.");
+                }
+
+                return Launch(name, wanted with { WebPort = candidate }, cancellationToken);
+            }
+        }
+
+        throw new HeadlessVmException("NoFreeWebPort", FailureKind.ResourceUnavailable, name,
+            $"No free web port between {DefaultWebPort} and {DefaultWebPort + PortSearchSpan - 1} on {wanted.ListenAddress}. Pass -WebPort.");
+    }
+
+    private static string Describe(ConsoleServerRecord server) =>
+        $"web root {server.WebRoot}, " + (server.CertificatePath is null ? "no TLS" : $"TLS with {server.CertificatePath}");
+
+    /// <summary>Every console server on record, with its websockify PID when it runs.</summary>
+    private List<(ConsoleServerRecord Record, int? Pid)> ListServers()
+    {
+        var result = new List<(ConsoleServerRecord, int?)>();
+        if (!Directory.Exists(Paths.ConsolesFolder))
+        {
+            return result;
+        }
+
+        foreach (var folder in Directory.EnumerateDirectories(Paths.ConsolesFolder))
+        {
+            try
+            {
+                if (PrivateFiles.TryReadAllText(Path.Combine(folder, "server.json")) is { } text
+                    && JsonSerializer.Deserialize<ConsoleServerRecord>(text, Json) is { } record)
+                {
+                    result.Add((record, FindProcess(ServerPaths(record.ListenAddress, record.WebPort))));
+                }
+            }
+            catch (JsonException)
+            {
+            }
+        }
+
+        return result;
+    }
+
+    private ConsoleServerRecord Launch(string name, ConsoleServerRecord record, CancellationToken cancellationToken)
+    {
+        var paths = ServerPaths(record.ListenAddress, record.WebPort);
+        PrivateFiles.EnsureFolder(paths.TokensFolder);
         PrivateFiles.TryDelete(paths.PidFile);
-        PrivateFiles.WriteAllText(paths.TokenFile, WebsockifyArguments.TokenLine(NewToken(), tokenTarget));
         // websockify opens its log with the default umask; made here first, it stays 0600.
         if (!File.Exists(paths.LogFile))
         {
@@ -254,7 +477,7 @@ public sealed class BridgeService : IVmCompanion
 
         PrivateFiles.WriteAllText(paths.RecordFile, JsonSerializer.Serialize(record, Json));
         var command = WebsockifyArguments.Build(new WebsockifyOptions(
-            record.ListenAddress, record.WebPort, record.WebRoot, paths.TokenFile, paths.LogFile, record.CertificatePath, record.KeyPath));
+            record.ListenAddress, record.WebPort, record.WebRoot, paths.TokensFolder, paths.LogFile, record.CertificatePath, record.KeyPath));
         Host.Verbose("Running: " + command.Display);
         try
         {
@@ -269,26 +492,25 @@ public sealed class BridgeService : IVmCompanion
                     command.Program, result.ExitCode, result.StandardError);
             }
 
+            // websockify binds and listens before it forks, so the port already accepts connections.
             var pid = WaitForDaemon(name, paths, cancellationToken);
             PrivateFiles.WriteAllText(paths.PidFile, pid.ToString(CultureInfo.InvariantCulture));
-            WaitForListener(name, record, pid, cancellationToken);
-            Host.Verbose($"Console bridge '{name}' runs: websockify PID {pid} on {WebsockifyArguments.HostPort(record.ListenAddress, record.WebPort)} to {record.Target}.");
+            Host.Verbose($"Console server runs: websockify PID {pid} on {WebsockifyArguments.HostPort(record.ListenAddress, record.WebPort)}.");
+            return record;
         }
         catch
         {
-            Kill(name, paths, CancellationToken.None);
-            PrivateFiles.TryDelete(paths.RecordFile);
-            PrivateFiles.TryDelete(paths.PidFile);
+            StopServer(paths);
             throw;
         }
     }
 
     /// <summary>
     /// The daemon's PID. websockify -D double-forks and writes no pidfile, so the process is found by
-    /// its command line, which names this bridge's own log file; forked per-connection handlers carry
+    /// its command line, which names this server's own log file; forked per-connection handlers carry
     /// the same command line, so the one whose parent is not a match is the listener.
     /// </summary>
-    private int WaitForDaemon(string name, BridgePaths paths, CancellationToken cancellationToken)
+    private static int WaitForDaemon(string name, ConsoleServerPaths paths, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
         while (true)
@@ -303,52 +525,27 @@ public sealed class BridgeService : IVmCompanion
             if (DateTime.UtcNow > deadline)
             {
                 throw new HeadlessVmException("WebsockifyExitedEarly", FailureKind.InvalidOperation, name,
-                    $"websockify reported that the bridge '{name}' started, but no websockify process was found for it. {TailOf(paths.LogFile)}");
+                    $"websockify reported that the console server started, but no websockify process was found for it. {TailOf(paths.LogFile)}");
             }
 
-            cancellationToken.WaitHandle.WaitOne(50);
+            // The second fork takes a millisecond or two: poll cheaply.
+            cancellationToken.WaitHandle.WaitOne(2);
             cancellationToken.ThrowIfCancellationRequested();
         }
     }
 
-    private void WaitForListener(string name, VncBridgeRecord record, int pid, CancellationToken cancellationToken)
-    {
-        var host = ConnectableHost(record.ListenAddress);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (true)
-        {
-            try
-            {
-                using var client = new TcpClient();
-                client.Connect(host, record.WebPort);
-                return;
-            }
-            catch (SocketException)
-            {
-                if (!ProcessInfo.IsAlive(pid) || DateTime.UtcNow > deadline)
-                {
-                    throw new HeadlessVmException("WebsockifyNotListening", FailureKind.InvalidOperation, name,
-                        $"websockify (PID {pid}) does not accept connections on {WebsockifyArguments.HostPort(record.ListenAddress, record.WebPort)}.");
-                }
-            }
-
-            cancellationToken.WaitHandle.WaitOne(50);
-            cancellationToken.ThrowIfCancellationRequested();
-        }
-    }
-
-    /// <summary>The bridge's websockify PID, checked against /proc: alive, and its command line names this bridge's log.</summary>
-    private static int? FindProcess(BridgePaths paths)
+    /// <summary>The server's websockify PID, checked against /proc: alive, and its command line names this server's log.</summary>
+    private static int? FindProcess(ConsoleServerPaths paths)
     {
         if (!int.TryParse(PrivateFiles.TryReadAllText(paths.PidFile)?.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
         {
             return null;
         }
 
-        return ProcessInfo.IsAlive(pid) && IsBridgeProcess(ProcessInfo.CommandLine(pid), paths) ? pid : null;
+        return ProcessInfo.IsAlive(pid) && IsServerProcess(ProcessInfo.CommandLine(pid), paths) ? pid : null;
     }
 
-    private static bool IsBridgeProcess(IReadOnlyList<string>? argv, BridgePaths paths)
+    private static bool IsServerProcess(IReadOnlyList<string>? argv, ConsoleServerPaths paths)
     {
         if (argv is null)
         {
@@ -366,77 +563,46 @@ public sealed class BridgeService : IVmCompanion
         return false;
     }
 
-    private static IEnumerable<int> Matching(BridgePaths paths)
+    private static IEnumerable<int> Matching(ConsoleServerPaths paths)
     {
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
             if (int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
-                && ProcessInfo.IsAlive(pid) && IsBridgeProcess(ProcessInfo.CommandLine(pid), paths))
+                && ProcessInfo.IsAlive(pid) && IsServerProcess(ProcessInfo.CommandLine(pid), paths))
             {
                 yield return pid;
             }
         }
     }
 
-    /// <summary>Revokes the token first, then ends the listener and every connection handler it forked.</summary>
-    private void Kill(string name, BridgePaths paths, CancellationToken cancellationToken)
+    /// <summary>Ends the listener and every connection handler it forked, and forgets the server.</summary>
+    private void StopServer(ConsoleServerPaths paths)
     {
-        PrivateFiles.TryDelete(paths.TokenFile);
         var pid = FindProcess(paths);
         if (pid is not null)
         {
-            Host.Verbose($"Bridge '{name}': sending SIGTERM to websockify (PID {pid}).");
+            Host.Verbose($"Stopping the console server: SIGTERM to websockify (PID {pid}).");
             ProcessInfo.Signal(pid.Value, ProcessInfo.SIGTERM);
-            if (!ProcessInfo.WaitForExit(pid.Value, TimeSpan.FromSeconds(5), cancellationToken))
+            if (!ProcessInfo.WaitForExit(pid.Value, TimeSpan.FromSeconds(5)))
             {
                 ProcessInfo.Signal(pid.Value, ProcessInfo.SIGKILL);
-                ProcessInfo.WaitForExit(pid.Value, TimeSpan.FromSeconds(5), cancellationToken);
+                ProcessInfo.WaitForExit(pid.Value, TimeSpan.FromSeconds(5));
             }
         }
 
         foreach (var straggler in Matching(paths).ToArray())
         {
             ProcessInfo.Signal(straggler, ProcessInfo.SIGKILL);
-            ProcessInfo.WaitForExit(straggler, TimeSpan.FromSeconds(5), cancellationToken);
+            ProcessInfo.WaitForExit(straggler, TimeSpan.FromSeconds(5));
         }
-    }
 
-    private int ChoosePort(string name, string listenAddress, int? requested)
-    {
-        if (requested is not null)
+        try
         {
-            if (requested is < 1 or > 65535)
-            {
-                throw new HeadlessVmException("InvalidWebPort", FailureKind.InvalidArgument, name,
-                    $"Web port {requested} is out of range (1 to 65535).");
-            }
-
-            if (!Ports.IsFree(listenAddress, requested.Value))
-            {
-                throw new HeadlessVmException("WebPortInUse", FailureKind.ResourceUnavailable, name,
-                    $"Port {requested} on {listenAddress} is already in use. Choose another -WebPort, or leave it out to get a free one from {DefaultWebPort}.");
-            }
-
-            return requested.Value;
+            Directory.Delete(paths.Folder, recursive: true);
         }
-
-        // Ports of other bridges' records count as taken even while those are briefly down.
-        var taken = List().Where(b => b.Name != name && b.State == BridgeState.Running).Select(b => b.WebPort).ToHashSet();
-        for (var port = DefaultWebPort; port < DefaultWebPort + PortSearchSpan; port++)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            if (!taken.Contains(port) && Ports.IsFree(listenAddress, port))
-            {
-                if (port != DefaultWebPort)
-                {
-                    Host.Verbose($"Port {DefaultWebPort} is taken; the console of '{name}' uses port {port}.");
-                }
-
-                return port;
-            }
         }
-
-        throw new HeadlessVmException("NoFreeWebPort", FailureKind.ResourceUnavailable, name,
-            $"No free web port between {DefaultWebPort} and {DefaultWebPort + PortSearchSpan - 1} on {listenAddress}. Pass -WebPort.");
     }
 
     private static void ValidateListenAddress(string name, string address)

@@ -7,7 +7,7 @@ public sealed record WebsockifyOptions(
     string ListenAddress,
     int WebPort,
     string WebRoot,
-    string TokenFile,
+    string TokenSource,
     string LogFile,
     string? CertificatePath = null,
     string? KeyPath = null);
@@ -28,10 +28,11 @@ public static class WebsockifyArguments
             // (websockify -D writes no pidfile), and it keeps the request log private to the store.
             "--log-file", options.LogFile,
             "--web", options.WebRoot,
-            // Every WebSocket must present the bridge's random token; the file is re-read on each
-            // connection, so deleting it revokes the token at once.
+            // Every WebSocket must present a bridge's random token. The source is a folder with a file
+            // per bridge, re-read on each connection: adding a file adds a console to a running server,
+            // deleting it revokes that token at once.
             "--token-plugin", "TokenFile",
-            "--token-source", options.TokenFile,
+            "--token-source", options.TokenSource,
         };
 
         if (options.CertificatePath is not null)

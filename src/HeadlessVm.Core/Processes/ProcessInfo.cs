@@ -88,6 +88,22 @@ public static partial class ProcessInfo
     /// <summary>The parent's PID, or 0 when the process is gone.</summary>
     public static int ParentId(int pid) => ReadStat(pid)?.ParentId ?? 0;
 
+    /// <summary>The live processes whose parent is <paramref name="pid"/>.</summary>
+    public static IReadOnlyList<int> Children(int pid)
+    {
+        var result = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var child)
+                && ReadStat(child) is { State: not ('Z' or 'X') } stat && stat.ParentId == pid)
+            {
+                result.Add(child);
+            }
+        }
+
+        return result;
+    }
+
     public static bool Signal(int pid, int signal) => pid > 0 && SysKill(pid, signal) == 0;
 
     /// <summary>Waits until the process is gone; false when it is still alive at the deadline.</summary>

@@ -11,7 +11,7 @@ public static class QemuArgumentBuilder
 {
     public static string ProgramFor(string architecture) => "qemu-system-" + architecture;
 
-    public static NativeCommand Build(VmSpec spec, VmPaths paths, AcceleratorKind accelerator, string cpu)
+    public static NativeCommand Build(VmSpec spec, VmPaths paths, AcceleratorKind accelerator, string cpu, bool paused = false)
     {
         if (accelerator == AcceleratorKind.Auto)
         {
@@ -89,6 +89,12 @@ public static class QemuArgumentBuilder
 
         // Daemonized with a pidfile: qemu outlives the pwsh that started it, reports start-up errors
         // through its exit code before it detaches, and any later process finds it by the pidfile.
+        if (paused)
+        {
+            // CPUs stay stopped until QMP "cont" (Resume-HeadlessVm); the VNC console is already served.
+            a.Add("-S");
+        }
+
         a.AddRange(new[] { "-pidfile", paths.PidFile, "-daemonize" });
         a.AddRange(spec.ExtraArguments);
         return new NativeCommand(ProgramFor(spec.Architecture), a);

@@ -49,6 +49,37 @@ public sealed class QmpClient : IDisposable
     /// <summary>Connects, reads the greeting and leaves capabilities negotiation mode.</summary>
     public static QmpClient Connect(string socketPath, TimeSpan timeout, Action<string>? trace = null, CancellationToken cancellationToken = default)
     {
+        var client = Open(socketPath, timeout, trace, cancellationToken);
+        try
+        {
+            client.ReadGreeting();
+            client.Execute("qmp_capabilities");
+            return client;
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The VM's run state ("running", "paused", ...) in one round trip: qemu reads commands only after
+    /// it has sent its greeting, so capabilities negotiation and the query go out with the connection,
+    /// and the three answers come back together. This is what listing many VMs is made of.
+    /// </summary>
+    public static string? QueryStatus(string socketPath, TimeSpan timeout, Action<string>? trace = null)
+    {
+        using var client = Open(socketPath, timeout, trace, CancellationToken.None);
+        var negotiate = client.Send("qmp_capabilities", null);
+        var query = client.Send("query-status", null);
+        client.ReadGreeting();
+        client.Await(negotiate, "qmp_capabilities");
+        return client.Await(query, "query-status")?["status"]?.GetValue<string>();
+    }
+
+    private static QmpClient Open(string socketPath, TimeSpan timeout, Action<string>? trace, CancellationToken cancellationToken)
+    {
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
@@ -60,24 +91,7 @@ public sealed class QmpClient : IDisposable
 
             socket.ReceiveTimeout = (int)timeout.TotalMilliseconds;
             socket.SendTimeout = (int)timeout.TotalMilliseconds;
-            var client = new QmpClient(socket, trace);
-            try
-            {
-                var greeting = client.ReadMessage();
-                if (greeting["QMP"] is null)
-                {
-                    throw new IOException($"Not a QMP greeting: {greeting.ToJsonString()}");
-                }
-
-                client.Greeting = greeting;
-                client.Execute("qmp_capabilities");
-                return client;
-            }
-            catch
-            {
-                client.Dispose();
-                throw;
-            }
+            return new QmpClient(socket, trace);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -91,8 +105,21 @@ public sealed class QmpClient : IDisposable
         }
     }
 
+    private void ReadGreeting()
+    {
+        var greeting = ReadMessage();
+        if (greeting["QMP"] is null)
+        {
+            throw new IOException($"Not a QMP greeting: {greeting.ToJsonString()}");
+        }
+
+        Greeting = greeting;
+    }
+
     /// <summary>Runs a command and returns its "return" value; a QMP error becomes a <see cref="QmpException"/>.</summary>
-    public JsonNode? Execute(string command, object? arguments = null)
+    public JsonNode? Execute(string command, object? arguments = null) => Await(Send(command, arguments), command);
+
+    private string Send(string command, object? arguments)
     {
         var id = $"hvm-{++_nextId}";
         var message = new JsonObject { ["execute"] = command };
@@ -107,7 +134,11 @@ public sealed class QmpClient : IDisposable
         var bytes = Encoding.UTF8.GetBytes(text + "\n");
         _stream.Write(bytes);
         _stream.Flush();
+        return id;
+    }
 
+    private JsonNode? Await(string id, string command)
+    {
         while (true)
         {
             var reply = ReadMessage();

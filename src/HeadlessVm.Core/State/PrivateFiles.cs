@@ -22,12 +22,15 @@ public static class PrivateFiles
         }
     }
 
-    /// <summary>Writes through a temporary file and a rename, so a reader never sees half a file.</summary>
-    public static void WriteAllText(string path, string content)
+    /// <summary>
+    /// Writes through a temporary file and a rename, so a reader never sees half a file. The temporary
+    /// file is made in <paramref name="tempFolder"/> (same file system) when readers list the target folder.
+    /// </summary>
+    public static void WriteAllText(string path, string content, string? tempFolder = null)
     {
         var folder = Path.GetDirectoryName(path)!;
         EnsureFolder(folder);
-        var temp = Path.Combine(folder, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        var temp = Path.Combine(tempFolder ?? folder, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
             using (var stream = new FileStream(temp, new FileStreamOptions

@@ -11,6 +11,8 @@ public sealed class StatePaths
     public string Root { get; }
     public string VmsFolder => System.IO.Path.Combine(Root, "vms");
     public string BridgesFolder => System.IO.Path.Combine(Root, "bridges");
+    public string ConsolesFolder => System.IO.Path.Combine(Root, "consoles");
+    public string BridgeLockFile => System.IO.Path.Combine(Root, ".bridges.lock");
     public string LockFile => System.IO.Path.Combine(Root, ".lock");
 
     public VmPaths ForVm(string name) => new(System.IO.Path.Combine(VmsFolder, name));

@@ -37,7 +37,14 @@ public sealed partial class VmStore
     /// Holds the store's lock while VMs are created or names and ports are allocated, so that two
     /// processes never take the same name or VNC display. Released when disposed.
     /// </summary>
-    public IDisposable Lock(CancellationToken cancellationToken = default)
+    public IDisposable Lock(CancellationToken cancellationToken = default) => LockFile(Paths.LockFile, cancellationToken);
+
+    /// <summary>
+    /// An exclusive lock on a file of the store, across processes. The VMs and the console bridges have
+    /// a lock each, so starting a bridge never waits for a VM to start; whoever holds both takes the VM
+    /// lock first.
+    /// </summary>
+    public IDisposable LockFile(string path, CancellationToken cancellationToken = default)
     {
         PrivateFiles.EnsureFolder(Paths.Root);
         while (true)
@@ -46,7 +53,7 @@ public sealed partial class VmStore
             {
                 // On Linux .NET implements FileShare.None with an advisory flock, which other
                 // processes running this module honour.
-                return new FileStream(Paths.LockFile, new FileStreamOptions
+                return new FileStream(path, new FileStreamOptions
                 {
                     Mode = FileMode.OpenOrCreate,
                     Access = FileAccess.ReadWrite,
@@ -56,7 +63,8 @@ public sealed partial class VmStore
             }
             catch (IOException)
             {
-                if (cancellationToken.WaitHandle.WaitOne(50))
+                // Short waits: a lock is held for milliseconds.
+                if (cancellationToken.WaitHandle.WaitOne(5))
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                 }

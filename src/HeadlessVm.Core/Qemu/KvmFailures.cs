@@ -1,0 +1,62 @@
+using System.Globalization;
+using System.Text.Json;
+using HeadlessVm.Core.State;
+
+namespace HeadlessVm.Core.Qemu;
+
+/// <summary>What is remembered of a KVM start that failed: which qemu, on which boot, and qemu's words.</summary>
+public sealed record KvmFailure(string Program, string ProgramStamp, string BootId, string Reason, DateTimeOffset When);
+
+/// <summary>
+/// Remembers that KVM failed for a qemu binary on this boot of the machine, so that -Accelerator Auto
+/// goes straight to TCG instead of paying for a failed KVM start every time. A reboot, or a different
+/// qemu binary, forgets it: KVM is tried again.
+/// </summary>
+public sealed class KvmFailures
+{
+    private readonly string _folder;
+    private readonly Func<string> _bootId;
+
+    public KvmFailures(StatePaths paths, Func<string>? bootId = null)
+    {
+        _folder = Path.Combine(paths.Root, "host");
+        _bootId = bootId ?? ReadBootId;
+    }
+
+    /// <summary>The remembered failure of <paramref name="program"/> (a full path), if it still holds.</summary>
+    public KvmFailure? Find(string program)
+    {
+        try
+        {
+            var text = PrivateFiles.TryReadAllText(FileFor(program));
+            var failure = text is null ? null : JsonSerializer.Deserialize<KvmFailure>(text, VmStore.Json);
+            return failure is not null && failure.Program == program && failure.ProgramStamp == Stamp(program) && failure.BootId == _bootId()
+                ? failure
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    public void Remember(string program, string reason) =>
+        PrivateFiles.WriteAllText(FileFor(program), JsonSerializer.Serialize(
+            new KvmFailure(program, Stamp(program), _bootId(), reason, DateTimeOffset.Now), VmStore.Json));
+
+    public void Forget(string program) => PrivateFiles.TryDelete(FileFor(program));
+
+    private string FileFor(string program) => Path.Combine(_folder, $"kvm-failed.{Path.GetFileName(program)}.json");
+
+    /// <summary>The binary's size and change time: an upgraded qemu gets another chance.</summary>
+    private static string Stamp(string program)
+    {
+        var info = new FileInfo(program);
+        return info.Exists
+            ? $"{info.Length.ToString(CultureInfo.InvariantCulture)}-{info.LastWriteTimeUtc.Ticks.ToString(CultureInfo.InvariantCulture)}"
+            : "missing";
+    }
+
+    private static string ReadBootId() =>
+        PrivateFiles.TryReadAllText("/proc/sys/kernel/random/boot_id")?.Trim() ?? "unknown";
+}
