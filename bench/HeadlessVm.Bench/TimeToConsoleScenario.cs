@@ -1,0 +1,247 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Management.Automation;
+
+namespace HeadlessVm.Bench;
+
+/// <summary>
+/// Scenario 1: from nothing running to the VNC greeting read through the WebSocket noVNC would use.
+/// (a) the hand-typed flow, (b) New-HeadlessVm | Start-VncBridge in a warm runspace, (c) the same for a
+/// second VM while a bridge already serves a first one, and qemu's own start-up for scale. The four are
+/// interleaved in every round, so that drift on the machine hits them alike.
+/// </summary>
+public sealed class TimeToConsoleScenario : IScenario
+{
+    private const string NewVm = "New-HeadlessVm -Name $name -MemoryMB 128 -Network None -Accelerator Auto";
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly Dictionary<string, List<double>> _samples = new();
+    private readonly List<string> _sharedBridgeMisses = new();
+    private readonly List<string> _leftovers = new();
+
+    public string Key => "console";
+
+    public string Title => "1. Time to console";
+
+    public void Run(BenchContext context, Section section)
+    {
+        using var session = new ModuleRunspace();
+        var rounds = context.WarmUps + context.Runs(10);
+        for (var round = 0; round < rounds; round++)
+        {
+            context.Check();
+            var measured = round >= context.WarmUps;
+            BenchContext.Log($"time to console: round {round + 1} of {rounds}{(measured ? string.Empty : " (warm-up)")}");
+            HandFlow(measured);
+            context.Check();
+            ModuleFlow(session, measured, context.Report);
+            context.Check();
+            SecondConsole(session, measured, context.Report);
+            context.Check();
+            QemuAlone(measured);
+        }
+
+        section.TimingTable("Path (from nothing running to `RFB 003.00` through the WebSocket)");
+        foreach (var (label, key) in new[]
+        {
+            ("(a) hand-typed: qemu -daemonize, websockify -D, poll", "a"),
+            ("  (a) qemu -daemonize exits", "a.qemu"),
+            ("  (a) websockify -D exits", "a.websockify"),
+            ("  (a) WebSocket probe until the greeting", "a.probe"),
+            ("(b) New-HeadlessVm | Start-VncBridge, then probe", "b"),
+            ("  (b) the pipeline returns", "b.pipeline"),
+            ("  (b) WebSocket probe after it returned", "b.probe"),
+            ("(c) second VM while a bridge serves the first", "c"),
+            ("  (c) the pipeline returns", "c.pipeline"),
+            ("qemu alone: qemu -daemonize until its VNC port greets", "qemu"),
+        })
+        {
+            if (_samples.TryGetValue(key, out var values))
+            {
+                section.Timing(label, new Stats(values));
+            }
+        }
+
+        var a = new Stats(_samples["a"]).Median;
+        var b = new Stats(_samples["b"]).Median;
+        var c = new Stats(_samples["c"]).Median;
+        var q = new Stats(_samples["qemu"]).Median;
+        section.Ratio("(b)/(a)", b / a, 0.7);
+        section.Ratio("(c)/(qemu alone)", c / q, 1.2);
+        section.Note("Hand flow and qemu alone: `qemu-system-x86_64 -m 128 -cpu max -display none -vnc 127.0.0.1:N -nic none -pidfile F -daemonize` " +
+            "(qemu's default accelerator, TCG), then `/usr/bin/websockify -D --log-file L --web=/usr/share/novnc 127.0.0.1:PORT 127.0.0.1:59NN`; " +
+            "the probe retries a failed WebSocket after ~2 ms. Module VMs: `-MemoryMB 128 -Network None -Accelerator Auto`.");
+        if (_sharedBridgeMisses.Count > 0)
+        {
+            section.Warning($"(c): the second VM's bridge did not share the first bridge's websockify process in {_sharedBridgeMisses.Count} of {rounds} rounds ({_sharedBridgeMisses[0]}).");
+        }
+        else
+        {
+            section.Note("(c): the second VM's bridge shared the first bridge's websockify process in every round.");
+        }
+
+        Timeline(session, section);
+        foreach (var line in _leftovers.Distinct())
+        {
+            section.Warning(line);
+        }
+    }
+
+    private void Add(string key, TimeSpan value, bool measured)
+    {
+        if (measured)
+        {
+            (_samples.TryGetValue(key, out var list) ? list : _samples[key] = new List<double>()).Add(value.TotalMilliseconds);
+        }
+    }
+
+    private void HandFlow(bool measured)
+    {
+        using var scratch = new Scratch(asHome: false);
+        var display = ProcessTools.FirstFreeDisplay(60);
+        var webPort = ProcessTools.FirstFreePort(6180);
+        var watch = Stopwatch.StartNew();
+        var qemu = HandTyped.StartQemu(scratch, display);
+        var websockify = HandTyped.StartWebsockify(scratch, webPort, 5900 + display, serveNoVnc: true);
+        var probeStart = watch.Elapsed;
+        WebSocketProbe.WaitForGreeting(WebSocketProbe.ConsoleSocket(webPort, null), ProbeTimeout);
+        var total = watch.Elapsed;
+        Add("a", total, measured);
+        Add("a.qemu", qemu.Elapsed, measured);
+        Add("a.websockify", websockify.Elapsed, measured);
+        Add("a.probe", total - probeStart, measured);
+    }
+
+    private void QemuAlone(bool measured)
+    {
+        using var scratch = new Scratch(asHome: false);
+        var display = ProcessTools.FirstFreeDisplay(60);
+        var watch = Stopwatch.StartNew();
+        HandTyped.StartQemu(scratch, display);
+        WebSocketProbe.WaitForTcpGreeting(5900 + display, ProbeTimeout);
+        Add("qemu", watch.Elapsed, measured);
+    }
+
+    private void ModuleFlow(ModuleRunspace session, bool measured, Report report)
+    {
+        using var scratch = new Scratch(asHome: true);
+        try
+        {
+            var watch = Stopwatch.StartNew();
+            var (output, pipeline) = session.Timed(NewVm + " | Start-VncBridge", Vars("b1"));
+            var bridge = BridgeInfo.From(Single(output, "Start-VncBridge"));
+            var probeStart = watch.Elapsed;
+            WebSocketProbe.WaitForGreeting(bridge.Socket, ProbeTimeout);
+            var total = watch.Elapsed;
+            Add("b", total, measured);
+            Add("b.pipeline", pipeline, measured);
+            Add("b.probe", total - probeStart, measured);
+            scratch.Track(bridge.Pid);
+            NoteVm(session, scratch, report, "b1");
+        }
+        finally
+        {
+            Cleanup(session, scratch, "(b)");
+        }
+    }
+
+    private void SecondConsole(ModuleRunspace session, bool measured, Report report)
+    {
+        using var scratch = new Scratch(asHome: true);
+        try
+        {
+            var first = BridgeInfo.From(Single(session.Invoke(NewVm + " | Start-VncBridge", Vars("c1")), "Start-VncBridge"));
+            scratch.Track(first.Pid);
+            WebSocketProbe.WaitForGreeting(first.Socket, ProbeTimeout);
+            NoteVm(session, scratch, report, "c1");
+
+            var watch = Stopwatch.StartNew();
+            var (output, pipeline) = session.Timed(NewVm + " | Start-VncBridge", Vars("c2"));
+            var second = BridgeInfo.From(Single(output, "Start-VncBridge"));
+            WebSocketProbe.WaitForGreeting(second.Socket, ProbeTimeout);
+            Add("c", watch.Elapsed, measured);
+            Add("c.pipeline", pipeline, measured);
+            scratch.Track(second.Pid);
+            NoteVm(session, scratch, report, "c2");
+            if (first.Pid is null || first.Pid != second.Pid)
+            {
+                _sharedBridgeMisses.Add($"first bridge PID {Show(first.Pid)}, second {Show(second.Pid)}");
+            }
+        }
+        finally
+        {
+            Cleanup(session, scratch, "(c)");
+        }
+    }
+
+    /// <summary>One more (b) with -Verbose, untimed: when each of the module's verbose messages arrived, to show where its time goes.</summary>
+    private void Timeline(ModuleRunspace session, Section section)
+    {
+        using var scratch = new Scratch(asHome: true);
+        var home = scratch.Folder;
+        var events = new List<(TimeSpan At, string Message)>();
+        try
+        {
+            var watch = Stopwatch.StartNew();
+            var (output, _) = session.Timed(
+                "New-HeadlessVm -Name t1 -MemoryMB 128 -Network None -Accelerator Auto -Verbose | Start-VncBridge -Verbose",
+                null, (message, at) => events.Add((at, message)));
+            var bridge = BridgeInfo.From(Single(output, "Start-VncBridge"));
+            var returned = watch.Elapsed;
+            WebSocketProbe.WaitForGreeting(bridge.Socket, ProbeTimeout);
+            events.Add((returned, "(the pipeline returned)"));
+            events.Add((watch.Elapsed, "(the WebSocket probe read the greeting)"));
+            scratch.Track(bridge.Pid);
+        }
+        finally
+        {
+            Cleanup(session, scratch, "(timeline)");
+        }
+
+        section.Table("(b) once more with -Verbose: ms since the pipeline started", "Message (as it reached the pipeline; a message written late shows when it arrived, not when its step ran)");
+        foreach (var (at, message) in events)
+        {
+            section.Row(Stats.Ms(at.TotalMilliseconds), Shorten(message, home));
+        }
+    }
+
+    private static void NoteVm(ModuleRunspace session, Scratch scratch, Report report, string name)
+    {
+        var vm = Single(session.Invoke("Get-HeadlessVm -Name $name", Vars(name)), "Get-HeadlessVm");
+        report.AcceleratorsUsed.Add(BridgeInfo.Property(vm, "Accelerator")?.ToString() ?? "?");
+        scratch.Track(BridgeInfo.Property(vm, "ProcessId") is { } pid ? Convert.ToInt32(pid, CultureInfo.InvariantCulture) : null);
+    }
+
+    private void Cleanup(ModuleRunspace session, Scratch scratch, string which)
+    {
+        if (session.RemoveAll() is { } failure)
+        {
+            _leftovers.Add($"{which}: Get-HeadlessVm | Remove-HeadlessVm -Force failed: {failure}");
+        }
+
+        var alive = scratch.Alive();
+        if (alive.Count > 0)
+        {
+            _leftovers.Add($"{which}: Remove-HeadlessVm -Force left {alive.Count} process(es) running ({string.Join(", ", alive.Select(Describe))}); the bench stopped them.");
+        }
+
+        scratch.Release();
+    }
+
+    private static string Describe(int pid) => ProcessTools.CommandLine(pid) is [var program, ..] ? $"{Path.GetFileName(program)} {pid}" : pid.ToString(CultureInfo.InvariantCulture);
+
+    private static string Show(int? pid) => pid?.ToString(CultureInfo.InvariantCulture) ?? "none";
+
+    private static Dictionary<string, object?> Vars(string name) => new() { ["name"] = name };
+
+    internal static PSObject Single(IReadOnlyCollection<PSObject> output, string what) => output.Count == 1
+        ? output.First()
+        : throw new BenchException($"{what} wrote {output.Count} objects; expected one.");
+
+    private static string Shorten(string message, string home)
+    {
+        // The command lines name the temp folder; it says nothing, and makes the table wide.
+        var text = message.Replace(home, "$HEADLESSVM_HOME", StringComparison.Ordinal);
+        return text.Length > 160 ? text[..157] + "..." : text;
+    }
+}
