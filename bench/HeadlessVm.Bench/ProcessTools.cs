@@ -118,6 +118,13 @@ public static class ProcessTools
         return found.Where(IsAlive).Distinct().ToArray();
     }
 
+    /// <summary>The names (qemu-system-x86_64, websockify) of live processes whose program or script starts with one of <paramref name="prefixes"/>.</summary>
+    public static IReadOnlyList<string> Running(params string[] prefixes) => AllPids()
+        .Where(IsAlive)
+        .Select(pid => CommandLine(pid) is { Count: > 0 } argv ? argv.Take(3).Select(Path.GetFileName).FirstOrDefault(n => n is not null && prefixes.Any(p => n.StartsWith(p, StringComparison.Ordinal))) : null)
+        .OfType<string>()
+        .ToArray();
+
     public static bool IsQemu(int pid) => CommandLine(pid) is [var program, ..] && Path.GetFileName(program).StartsWith("qemu-system-", StringComparison.Ordinal);
 
     /// <summary>A /proc/PID/status field in kB (VmRSS), or 0 when the process is gone.</summary>

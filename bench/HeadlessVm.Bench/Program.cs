@@ -41,6 +41,8 @@ Console.CancelKeyPress += (_, e) =>
 // SIGTERM and any other exit: whatever a run left is stopped by PID.
 AppDomain.CurrentDomain.ProcessExit += (_, _) => Scratch.ReleaseAll();
 
+// Read before anything starts: the machine's load and the programs others run beside the bench.
+_ = (Machine.LoadAtStart, Machine.OthersAtStart);
 VncDes.SelfTest();
 var wall = Stopwatch.StartNew();
 var report = new Report { Quick = quick };

@@ -143,6 +143,18 @@ public sealed class Section
 /// <summary>What the report says about the machine: CPU, memory, kernel, distribution and the programs the bench runs.</summary>
 public static class Machine
 {
+    /// <summary>Read when the bench starts: a busy machine explains wide min-max spreads.</summary>
+    public static string LoadAtStart { get; } = Load();
+
+    /// <summary>Programs the bench did not start, which share the cores with it.</summary>
+    public static string OthersAtStart { get; } = Try(() =>
+    {
+        var others = ProcessTools.Running("qemu-system-", "websockify");
+        return others.Count == 0 ? "none" : string.Join(", ", others.GroupBy(n => n).Select(g => $"{g.Count()} {g.Key}"));
+    });
+
+    public static string Load() => Try(() => string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)));
+
     public static IEnumerable<(string, string)> Describe(IReadOnlyCollection<string> accelerators)
     {
         yield return ("CPU", Try(() => File.ReadLines("/proc/cpuinfo").First(l => l.StartsWith("model name", StringComparison.Ordinal)).Split(':', 2)[1].Trim()));
@@ -158,6 +170,8 @@ public static class Machine
             .GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
             .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion.Split('+')[0] ?? "?");
         yield return ("Accelerator used by the module's VMs", accelerators.Count == 0 ? "(no VM started)" : string.Join(", ", accelerators));
+        yield return ("Load average (1, 5, 15 min) at the start / the end", $"{LoadAtStart} / {Load()}");
+        yield return ("Other qemu and websockify processes at the start", OthersAtStart);
     }
 
     private static string Try(Func<string> read)

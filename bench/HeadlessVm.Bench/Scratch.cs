@@ -3,8 +3,8 @@ using System.Collections.Concurrent;
 namespace HeadlessVm.Bench;
 
 /// <summary>
-/// One run's own temporary folder: a HEADLESSVM_HOME for the module, or the hand-typed flow's folder for
-/// pidfiles and logs. Every process a run starts names this folder on its command line (qemu's pidfile
+/// A temporary folder of this bench: a HEADLESSVM_HOME for the module (one per scenario), or one hand-typed
+/// run's folder for its pidfile and log. Every process a run starts names this folder on its command line (qemu's pidfile
 /// and QMP socket, websockify's --log-file), so disposing it stops, by PID, whatever is still alive
 /// there, then deletes the folder. Folders still open when the bench is interrupted are cleaned on exit.
 /// </summary>
@@ -60,6 +60,24 @@ public sealed class Scratch : IDisposable
         }
     }
 
+    /// <summary>Stops, by PID, every process of this run still alive (tracked ones and any that names the folder); returns how many.</summary>
+    public int StopProcesses()
+    {
+        ProcessIdentity[] tracked;
+        lock (_tracked)
+        {
+            tracked = _tracked.Where(ProcessTools.IsAlive).ToArray();
+            _tracked.Clear();
+        }
+
+        foreach (var who in tracked)
+        {
+            ProcessTools.Stop(who, TimeSpan.FromSeconds(2));
+        }
+
+        return tracked.Length + ProcessTools.StopMentioning(Marker);
+    }
+
     /// <summary>Stops every process of this run and deletes the folder; returns how many processes had to be stopped.</summary>
     public int Release()
     {
@@ -68,22 +86,9 @@ public sealed class Scratch : IDisposable
             return 0;
         }
 
-        var stopped = 0;
         try
         {
-            ProcessIdentity[] tracked;
-            lock (_tracked)
-            {
-                tracked = _tracked.Where(ProcessTools.IsAlive).ToArray();
-            }
-
-            foreach (var who in tracked)
-            {
-                ProcessTools.Stop(who, TimeSpan.FromSeconds(2));
-                stopped++;
-            }
-
-            stopped += ProcessTools.StopMentioning(Marker);
+            return StopProcesses();
         }
         finally
         {
@@ -102,8 +107,6 @@ public sealed class Scratch : IDisposable
 
             Open.TryRemove(this, out _);
         }
-
-        return stopped;
     }
 
     public void Dispose() => Release();
