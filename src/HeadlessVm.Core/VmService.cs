@@ -462,16 +462,17 @@ public sealed class VmService
         }
 
         var kvmUsable = KvmProbe();
+        AcceleratorKind accel;
         if (kvmUsable && spec.Accelerator == AcceleratorKind.Auto && KvmFailures.Find(programPath) is { } failed)
         {
             // KVM already failed for this qemu on this boot: Auto does not pay for a failed start again.
             Host.Warning($"KVM failed for {program} earlier on this boot ({failed.Reason}); VM '{spec.Name}' runs under TCG software emulation instead, which is much slower.");
-            kvmUsable = false;
+            accel = AcceleratorKind.Tcg;
         }
-
-        var accel = kvmUsable || spec.Accelerator != AcceleratorKind.Auto
-            ? Accelerators.Resolve(spec.Accelerator, spec.Name, kvmUsable, Host.Warning)
-            : AcceleratorKind.Tcg;
+        else
+        {
+            accel = Accelerators.Resolve(spec.Accelerator, spec.Name, kvmUsable, Host.Warning);
+        }
         var others = Store.List().Where(o => o.Name != spec.Name).ToArray();
         CheckDisplayFree(spec.Name, spec.ListenAddress, spec.VncDisplay, others, considerStopped: false);
         foreach (var forward in spec.PortForwards)
@@ -520,16 +521,21 @@ public sealed class VmService
         try
         {
             var pid = WaitForPid(spec, paths, cancellationToken);
-            using (var qmp = ConnectQmp(spec.Name, paths, cancellationToken))
+            var password = ReadVncPassword(spec.Name);
+            if (password.Length == 0)
             {
-                var password = ReadVncPassword(spec.Name);
-                if (password.Length == 0)
-                {
-                    password = NewVncPassword();
-                    PrivateFiles.WriteAllText(paths.VncPasswordFile, password);
-                }
+                password = NewVncPassword();
+                PrivateFiles.WriteAllText(paths.VncPasswordFile, password);
+            }
 
-                qmp.Execute("set_password", new { protocol = "vnc", password });
+            try
+            {
+                QmpClient.ExecuteOnce(paths.QmpSocket, QmpTimeout, Host.Debug, cancellationToken, "set_password", new { protocol = "vnc", password });
+            }
+            catch (Exception ex) when (ex is IOException or TimeoutException or System.Net.Sockets.SocketException)
+            {
+                throw new HeadlessVmException("QmpUnavailable", FailureKind.ConnectionError, spec.Name,
+                    $"Cannot talk to VM '{spec.Name}' over its QMP socket {paths.QmpSocket}: {ex.Message}", ex);
             }
 
             PrivateFiles.WriteAllText(paths.RunFile, JsonSerializer.Serialize(new RunInfo(accel, cpu), VmStore.Json));

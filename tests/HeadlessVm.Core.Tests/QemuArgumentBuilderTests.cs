@@ -41,6 +41,18 @@ public sealed class QemuArgumentBuilderTests
     }
 
     [Fact]
+    public void A_paused_start_adds_dash_S_and_nothing_else()
+    {
+        var plain = QemuArgumentBuilder.Build(Spec(), Paths, AcceleratorKind.Tcg, "max").Arguments.ToList();
+        var paused = QemuArgumentBuilder.Build(Spec(), Paths, AcceleratorKind.Tcg, "max", paused: true).Arguments.ToList();
+        Assert.Equal(plain.Count + 1, paused.Count);
+        Assert.DoesNotContain("-S", plain);
+        Assert.Equal(1, paused.Count(a => a == "-S"));
+        paused.Remove("-S");
+        Assert.Equal(plain, paused);
+    }
+
+    [Fact]
     public void KVM_uses_the_kvm_accelerator()
     {
         var a = QemuArgumentBuilder.Build(Spec(), Paths, AcceleratorKind.Kvm, "host").Arguments.ToList();

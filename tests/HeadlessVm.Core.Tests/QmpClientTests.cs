@@ -33,6 +33,23 @@ public sealed class QmpClientTests : IDisposable
     }
 
     [Fact]
+    public void QueryStatus_and_ExecuteOnce_negotiate_and_run_one_command_sent_with_the_connection()
+    {
+        var trace = new List<string>();
+        // Started with -S: qemu reports prelaunch.
+        Assert.Equal("prelaunch", QmpClient.QueryStatus(Socket, TimeSpan.FromSeconds(5), trace.Add));
+        // Both commands went out before the greeting was read: the first line received is the greeting.
+        Assert.Equal(new[] { "->", "->", "<-", "<-", "<-" }, trace.Select(t => t[4..6]));
+        Assert.Contains("qmp_capabilities", trace[0]);
+        Assert.Contains("query-status", trace[1]);
+        Assert.Contains("\"QMP\"", trace[2]);
+
+        var error = Assert.Throws<QmpException>(() => QmpClient.ExecuteOnce(Socket, TimeSpan.FromSeconds(5), null, CancellationToken.None, "no-such-command", null));
+        Assert.Equal("CommandNotFound", error.ErrorClass);
+        Assert.Equal("running", (QmpClient.ExecuteOnce(Socket, TimeSpan.FromSeconds(5), null, CancellationToken.None, "cont", null), QmpClient.QueryStatus(Socket, TimeSpan.FromSeconds(5))).Item2);
+    }
+
+    [Fact]
     public void Connect_reads_the_greeting_negotiates_capabilities_and_runs_commands()
     {
         var trace = new List<string>();

@@ -271,7 +271,7 @@ public sealed class ConsoleBridgeTests : IDisposable
         // The same pipeline bringing VMs leaves the server serving them, and says so with -Verbose.
         var r2 = _ps.Run("New-HeadlessVm b2 -MemoryMB 64 -Accelerator Tcg | Start-VncBridge -WebPort 16090 -Verbose");
         Assert.Empty(r2.Errors);
-        Assert.Contains(r2.Verbose, v => v.StartsWith("Running: websockify", StringComparison.Ordinal));
+        Assert.Contains(r2.Verbose, v => v.StartsWith("Running: ", StringComparison.Ordinal) && v.Contains(" -m websockify --daemon", StringComparison.Ordinal));
         Assert.Contains(r2.Verbose, v => v.StartsWith("Console bridge 'b2' serves", StringComparison.Ordinal));
         var b3 = _ps.Ok("New-HeadlessVm b3 -MemoryMB 64 -Accelerator Tcg | Start-VncBridge -WebPort 16090").Single();
         var listed = _ps.Ok("Get-VncBridge");

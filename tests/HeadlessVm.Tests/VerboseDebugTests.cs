@@ -65,10 +65,11 @@ public sealed class VerboseDebugTests : IDisposable
         Assert.Empty(r.Errors);
         var line = r.Verbose.Single(v => v.StartsWith("Running: ", StringComparison.Ordinal) && v.Contains("websockify"));
         var pid = (int)r.Output.Single().Properties["ProcessId"].Value;
+        var webPort = (int)r.Output.Single().Properties["WebPort"].Value;
         var argv = HeadlessVm.Core.Processes.ProcessInfo.CommandLine(pid)!;
         Assert.All(argv.SkipWhile(a => !a.StartsWith("--", StringComparison.Ordinal)), a => Assert.Contains(a, line));
 
-        var token = File.ReadAllText(Path.Combine(_ps.StateRoot, "vms", "w1", "websockify.tokens")).Split(':')[0].Trim();
+        var token = File.ReadAllText(Path.Combine(_ps.Paths.ConsolesFolder, $"127.0.0.1-{webPort}", "tokens", "w1")).Split(':')[0].Trim();
         Assert.True(token.Length >= 16);
         Assert.All(r.Verbose.Concat(r.Debug), m => Assert.DoesNotContain(token, m));
     }

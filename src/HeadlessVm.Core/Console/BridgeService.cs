@@ -476,8 +476,8 @@ public sealed class BridgeService : IVmCompanion
         }
 
         PrivateFiles.WriteAllText(paths.RecordFile, JsonSerializer.Serialize(record, Json));
-        var command = WebsockifyArguments.Build(new WebsockifyOptions(
-            record.ListenAddress, record.WebPort, record.WebRoot, paths.TokensFolder, paths.LogFile, record.CertificatePath, record.KeyPath));
+        var command = WebsockifyLauncher.Prepare(WebsockifyArguments.Build(new WebsockifyOptions(
+            record.ListenAddress, record.WebPort, record.WebRoot, paths.TokensFolder, paths.LogFile, record.CertificatePath, record.KeyPath)), Paths);
         Host.Verbose("Running: " + command.Display);
         try
         {

@@ -7,8 +7,14 @@ namespace HeadlessVm.Core.Processes;
 /// <summary>A program and its argv, as data. Shown in -Verbose with secrets masked.</summary>
 public sealed record NativeCommand(string Program, IReadOnlyList<string> Arguments)
 {
+    /// <summary>Variables set for the program on top of this process's environment (no secrets here: -Verbose shows them).</summary>
+    public IReadOnlyDictionary<string, string>? Environment { get; init; }
+
     /// <summary>The command line as a person would type it, for messages and -Verbose only; never executed.</summary>
-    public string Display => string.Join(' ', new[] { Program }.Concat(Arguments).Select(Quote));
+    public string Display => string.Join(' ',
+        (Environment ?? new Dictionary<string, string>()).Select(e => $"{e.Key}={Quote(e.Value)}")
+            .Concat(new[] { Quote(Program) })
+            .Concat(Arguments.Select(Quote)));
 
     private static string Quote(string s) =>
         s.Length > 0 && s.All(c => char.IsLetterOrDigit(c) || "-_./:=,@+%".Contains(c)) ? s : "'" + s.Replace("'", "'\\''") + "'";
@@ -24,6 +30,10 @@ public static class NativeRunner
         var cli = Cli.Wrap(command.Program)
             .WithArguments(command.Arguments)
             .WithValidation(CommandResultValidation.None);
+        if (command.Environment is { Count: > 0 } environment)
+        {
+            cli = cli.WithEnvironmentVariables(environment.ToDictionary(e => e.Key, e => (string?)e.Value));
+        }
         if (workingDirectory is not null)
         {
             cli = cli.WithWorkingDirectory(workingDirectory);

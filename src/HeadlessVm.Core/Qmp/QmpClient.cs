@@ -68,14 +68,18 @@ public sealed class QmpClient : IDisposable
     /// it has sent its greeting, so capabilities negotiation and the query go out with the connection,
     /// and the three answers come back together. This is what listing many VMs is made of.
     /// </summary>
-    public static string? QueryStatus(string socketPath, TimeSpan timeout, Action<string>? trace = null)
+    public static string? QueryStatus(string socketPath, TimeSpan timeout, Action<string>? trace = null) =>
+        ExecuteOnce(socketPath, timeout, trace, CancellationToken.None, "query-status", null)?["status"]?.GetValue<string>();
+
+    /// <summary>One command on a connection of its own, in one round trip (see <see cref="QueryStatus"/>); returns its "return" value.</summary>
+    public static JsonNode? ExecuteOnce(string socketPath, TimeSpan timeout, Action<string>? trace, CancellationToken cancellationToken, string command, object? arguments)
     {
-        using var client = Open(socketPath, timeout, trace, CancellationToken.None);
+        using var client = Open(socketPath, timeout, trace, cancellationToken);
         var negotiate = client.Send("qmp_capabilities", null);
-        var query = client.Send("query-status", null);
+        var id = client.Send(command, arguments);
         client.ReadGreeting();
         client.Await(negotiate, "qmp_capabilities");
-        return client.Await(query, "query-status")?["status"]?.GetValue<string>();
+        return client.Await(id, command);
     }
 
     private static QmpClient Open(string socketPath, TimeSpan timeout, Action<string>? trace, CancellationToken cancellationToken)
