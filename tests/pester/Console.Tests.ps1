@@ -32,6 +32,14 @@ Describe 'Browser console' {
         [System.Text.Encoding]::ASCII.GetString($bytes, 1, 3) | Should -BeExactly 'PNG'
     }
 
+    It 'a second VM joins the same console server with a token of its own' {
+        $second = New-HeadlessVm -Name p-con2 -MemoryMB 64 -Accelerator Tcg -Network None -Paused | Start-VncBridge
+        $first = Get-VncBridge -Name p-con1
+        $second.ProcessId | Should -Be $first.ProcessId
+        $second.WebPort | Should -Be $first.WebPort
+        $second.Url.Query | Should -Not -Be $first.Url.Query
+    }
+
     It 'Stop-VncBridge stops the bridge' {
         Get-VncBridge -Name p-con1 | Stop-VncBridge
         (Get-VncBridge -Name p-con1 | Where-Object State -eq 'Running') | Should -BeNullOrEmpty

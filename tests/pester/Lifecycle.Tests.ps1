@@ -20,6 +20,11 @@ Describe 'VM lifecycle' {
         (Resume-HeadlessVm -Name p-life1 -PassThru).State | Should -Be 'Running'
     }
 
+    It 'New-HeadlessVm -Paused starts a VM whose CPUs wait for Resume-HeadlessVm' {
+        (New-HeadlessVm -Name p-paused -MemoryMB 64 -Accelerator Tcg -Network None -Paused).State | Should -Be 'Paused'
+        (Resume-HeadlessVm -Name p-paused -PassThru).State | Should -Be 'Running'
+    }
+
     It 'Get-HeadlessVm | Stop-HeadlessVm stops every VM' {
         Get-HeadlessVm | Stop-HeadlessVm -TimeoutSec 2 -WarningAction SilentlyContinue
         Get-HeadlessVm | ForEach-Object { $_.State | Should -Be 'Stopped' }
