@@ -16,7 +16,7 @@ public sealed class FootprintScenario : IScenario
     public void Run(BenchContext context, Section section)
     {
         int[] counts = context.Quick ? [1, 2] : [1, 10];
-        using var session = new ModuleRunspace();
+        using var session = new ModuleRunspace(context.Cancellation);
         section.Table("Bridged VMs", "Processes besides qemu", "RSS total MB", "RSS per VM MB", "PSS per VM MB", "qemu RSS per VM MB");
         foreach (var count in counts)
         {

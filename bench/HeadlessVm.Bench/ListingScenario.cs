@@ -17,7 +17,7 @@ public sealed class ListingScenario : IScenario
     {
         int[] counts = context.Quick ? [1, 3] : [1, 10, 50];
         var repetitions = context.Runs(20);
-        using var session = new ModuleRunspace();
+        using var session = new ModuleRunspace(context.Cancellation);
         using var scratch = new Scratch(asHome: true);
         var results = new List<(int Count, Stats Stats, TimeSpan Create, int Added)>();
         TimeSpan? remove = null;

@@ -9,14 +9,17 @@ namespace HeadlessVm.Bench;
 public sealed class ModuleRunspace : IDisposable
 {
     private readonly Runspace _runspace;
+    private readonly CancellationToken _cancellation;
 
-    public ModuleRunspace(bool import = true)
+    /// <param name="cancellation">Ctrl+C: stops a running script (the module's cmdlets stop waiting), except cleanup.</param>
+    public ModuleRunspace(CancellationToken cancellation, bool import = true)
     {
+        _cancellation = cancellation;
         _runspace = RunspaceFactory.CreateRunspace(InitialSessionState.CreateDefault2());
         _runspace.Open();
         if (import)
         {
-            Invoke(ImportScript);
+            Run(ImportScript, null, null, cancellation, needsStore: false);
         }
     }
 
@@ -31,8 +34,19 @@ public sealed class ModuleRunspace : IDisposable
     public Collection<PSObject> Invoke(string script, IDictionary<string, object?>? variables = null) => Timed(script, variables).Output;
 
     /// <summary>Runs a script that must not fail and times Invoke alone (variables are set before the clock starts).</summary>
-    public (Collection<PSObject> Output, TimeSpan Elapsed) Timed(string script, IDictionary<string, object?>? variables = null, Action<string, TimeSpan>? onVerbose = null)
+    public (Collection<PSObject> Output, TimeSpan Elapsed) Timed(string script, IDictionary<string, object?>? variables = null, Action<string, TimeSpan>? onVerbose = null) =>
+        Run(script, variables, onVerbose, _cancellation);
+
+    private (Collection<PSObject> Output, TimeSpan Elapsed) Run(string script, IDictionary<string, object?>? variables, Action<string, TimeSpan>? onVerbose,
+        CancellationToken cancellation, bool needsStore = true)
     {
+        cancellation.ThrowIfCancellationRequested();
+        if (needsStore && !Scratch.HomeIsOurs)
+        {
+            // Never the user's own VMs: a module command runs only against a store this bench made.
+            throw new BenchException($"Not running '{script}': HEADLESSVM_HOME is not a store of this bench.");
+        }
+
         using var ps = PowerShell.Create();
         ps.Runspace = _runspace;
         foreach (var (name, value) in variables ?? new Dictionary<string, object?>())
@@ -48,6 +62,7 @@ public sealed class ModuleRunspace : IDisposable
         }
 
         Collection<PSObject> output;
+        using var stop = cancellation.Register(() => ps.BeginStop(null, null));
         watch.Start();
         try
         {
@@ -55,8 +70,11 @@ public sealed class ModuleRunspace : IDisposable
         }
         catch (RuntimeException ex)
         {
+            cancellation.ThrowIfCancellationRequested();
             throw new BenchException($"'{script}' failed: {ex.Message}", ex);
         }
+
+        cancellation.ThrowIfCancellationRequested();
 
         watch.Stop();
         Warnings.AddRange(ps.Streams.Warning.Select(w => w.Message));
@@ -70,15 +88,18 @@ public sealed class ModuleRunspace : IDisposable
 
     /// <summary>Whether the module's cmdlet has a parameter (features land while the bench is written).</summary>
     public bool HasParameter(string command, string parameter) =>
-        Invoke("(Get-Command $c).Parameters.ContainsKey($p)", new Dictionary<string, object?> { ["c"] = command, ["p"] = parameter })
-            .Single().BaseObject is true;
+        Run("(Get-Command $c).Parameters.ContainsKey($p)", new Dictionary<string, object?> { ["c"] = command, ["p"] = parameter }, null, CancellationToken.None, needsStore: false)
+            .Output.Single().BaseObject is true;
 
     /// <summary>Removes every VM of the current HEADLESSVM_HOME with the module (stopping VMs and bridges); returns the failure, if any.</summary>
-    public string? RemoveAll()
+    public string? RemoveAll() => Cleanup("Get-HeadlessVm | Remove-HeadlessVm -Force");
+
+    /// <summary>Runs a cleanup script, which Ctrl+C does not stop (Ctrl+C leads here); returns the failure, if any.</summary>
+    public string? Cleanup(string script)
     {
         try
         {
-            Invoke("Get-HeadlessVm | Remove-HeadlessVm -Force");
+            Run(script, null, null, CancellationToken.None);
             return null;
         }
         catch (BenchException ex)

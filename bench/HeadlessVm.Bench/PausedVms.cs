@@ -29,6 +29,14 @@ public static class PausedVms
             throw new BenchException($"Creating {prefix}{from}..{prefix}{to} returned {result.Output.Count} VMs.");
         }
 
+        // The specs bind by property name, Network from a string to its enum.
+        var wrong = result.Output.Where(vm => BridgeInfo.Property(vm, "Network")?.ToString() != "None" || BridgeInfo.Property(vm, "MemoryMB") is not int m || m != memoryMB).ToArray();
+        if (wrong.Length > 0)
+        {
+            throw new BenchException($"New-HeadlessVm did not bind Network = 'None' and MemoryMB = {memoryMB} from the piped objects: {wrong[0]} has " +
+                $"{BridgeInfo.Property(wrong[0], "Network")}, {BridgeInfo.Property(wrong[0], "MemoryMB")} MB.");
+        }
+
         return result;
     }
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -26,8 +27,29 @@ public static class ProcessTools
     /// websockify -D) exit once their child is ready; the output is read without waiting for the daemon
     /// to close pipes it may have inherited.
     /// </summary>
+    private static readonly ConcurrentDictionary<Process, byte> InFlight = new();
+    private static volatile bool _stopping;
+
+    /// <summary>
+    /// From now on no program starts, and returns when the ones running have exited (a daemon's
+    /// foreground half exits once its child is up, so the child can then be found and stopped).
+    /// </summary>
+    public static void StopStarting(TimeSpan wait)
+    {
+        _stopping = true;
+        foreach (var process in InFlight.Keys.ToArray())
+        {
+            process.WaitForExit(wait);
+        }
+    }
+
     public static ProgramResult Run(string program, IEnumerable<string> arguments, TimeSpan timeout)
     {
+        if (_stopping)
+        {
+            throw new OperationCanceledException($"Not starting {program}: the bench is stopping.");
+        }
+
         var info = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = true,
@@ -42,6 +64,19 @@ public static class ProcessTools
 
         var watch = Stopwatch.StartNew();
         using var process = Process.Start(info) ?? throw new InvalidOperationException($"{program} did not start.");
+        InFlight[process] = 0;
+        try
+        {
+            return Finish(process, program, timeout, watch);
+        }
+        finally
+        {
+            InFlight.TryRemove(process, out _);
+        }
+    }
+
+    private static ProgramResult Finish(Process process, string program, TimeSpan timeout, Stopwatch watch)
+    {
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         process.StandardInput.Close();

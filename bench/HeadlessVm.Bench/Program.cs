@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using HeadlessVm.Bench;
 
 // dotnet run -c Release --project bench/HeadlessVm.Bench [-- --quick] [--out FILE] [--only console,listing,...]
@@ -35,11 +36,26 @@ Console.CancelKeyPress += (_, e) =>
         return;
     }
 
-    Scratch.ReleaseAll();
-    Environment.Exit(130);
+    StopNow(130);
 };
-// SIGTERM and any other exit: whatever a run left is stopped by PID.
-AppDomain.CurrentDomain.ProcessExit += (_, _) => Scratch.ReleaseAll();
+// SIGTERM (a CI timeout, kill) and SIGHUP stop at once; the runtime's default would exit without cleaning up.
+using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, e => { e.Cancel = true; StopNow(143); });
+using var onHup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, e => { e.Cancel = true; StopNow(129); });
+
+// Whatever a run still has going is stopped by PID before the process goes.
+void StopNow(int exitCode)
+{
+    lock (cancellation)
+    {
+        cancellation.Cancel();
+        Console.Error.WriteLine("Stopping what the bench started...");
+        Scratch.StopEverything();
+        Environment.Exit(exitCode);
+    }
+}
+
+// No module command may reach the user's own store, even by mistake: each scenario points this at its own.
+Environment.SetEnvironmentVariable(Scratch.HomeVariable, Scratch.NoStore);
 
 // Read before anything starts: the machine's load and the programs others run beside the bench.
 _ = (Machine.LoadAtStart, Machine.OthersAtStart);
@@ -90,6 +106,11 @@ foreach (var scenario in scenarios.Where(sections.ContainsKey))
         Scratch.ReleaseAll();
         BenchContext.Log($"{scenario.Title}: {watch.Elapsed.TotalSeconds:0.0} s");
     }
+}
+
+// A signal's handler may be stopping everything right now: let it finish and set the exit code.
+lock (cancellation)
+{
 }
 
 var markdown = report.ToMarkdown(wall.Elapsed);

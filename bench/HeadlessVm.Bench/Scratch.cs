@@ -12,6 +12,12 @@ public sealed class Scratch : IDisposable
 {
     public const string HomeVariable = "HEADLESSVM_HOME";
 
+    /// <summary>
+    /// HEADLESSVM_HOME whenever no bench store is open: a folder nobody can create, so that a module
+    /// command run late (after Ctrl+C) fails instead of falling back to the user's own store.
+    /// </summary>
+    public const string NoStore = "/proc/headlessvm-bench-no-store";
+
     private static readonly ConcurrentDictionary<Scratch, byte> Open = new();
     private readonly List<ProcessIdentity> _tracked = new();
     private int _disposed;
@@ -94,29 +100,63 @@ public sealed class Scratch : IDisposable
         {
             if (IsHome && Environment.GetEnvironmentVariable(HomeVariable) == Folder)
             {
-                Environment.SetEnvironmentVariable(HomeVariable, null);
+                Environment.SetEnvironmentVariable(HomeVariable, NoStore);
             }
 
+            Delete();
+            Open.TryRemove(this, out _);
+        }
+    }
+
+    /// <summary>
+    /// Deletes the folder. When the bench is interrupted, a pipeline of the module may still be writing
+    /// into it (and starting a process) while it goes: sweep and try again.
+    /// </summary>
+    private void Delete()
+    {
+        for (var attempt = 0; attempt < 5 && Directory.Exists(Folder); attempt++)
+        {
             try
             {
                 Directory.Delete(Folder, recursive: true);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
+                Thread.Sleep(50);
+                ProcessTools.StopMentioning(Marker);
             }
-
-            Open.TryRemove(this, out _);
         }
     }
 
     public void Dispose() => Release();
 
-    /// <summary>Releases every folder still open: on Ctrl+C, SIGTERM or an unexpected exit.</summary>
+    /// <summary>True when HEADLESSVM_HOME is the folder of an open bench store, so module commands touch only the bench's own VMs.</summary>
+    public static bool HomeIsOurs =>
+        Environment.GetEnvironmentVariable(HomeVariable) is { } home && Open.Keys.Any(s => s.IsHome && s.Folder == home);
+
+    /// <summary>Releases every folder still open: between scenarios, and on Ctrl+C or SIGTERM.</summary>
     public static void ReleaseAll()
     {
         foreach (var scratch in Open.Keys.ToArray())
         {
             scratch.Release();
+        }
+    }
+
+    /// <summary>
+    /// Stops the bench at once: no new program starts, the ones starting finish forking, every folder is
+    /// released, and after a moment swept once more for a process the module's interrupted pipeline may
+    /// still have started.
+    /// </summary>
+    public static void StopEverything()
+    {
+        var markers = Open.Keys.Select(s => s.Marker).ToArray();
+        ProcessTools.StopStarting(TimeSpan.FromSeconds(5));
+        ReleaseAll();
+        Thread.Sleep(500);
+        foreach (var marker in markers)
+        {
+            ProcessTools.StopMentioning(marker);
         }
     }
 }

@@ -30,7 +30,7 @@ public sealed class TimeToConsoleScenario : IScenario
 
     public void Run(BenchContext context, Section section)
     {
-        using var session = new ModuleRunspace();
+        using var session = new ModuleRunspace(context.Cancellation);
         using var store = new Scratch(asHome: true);
         var rounds = context.WarmUps + context.Runs(10);
         for (var round = 0; round < rounds; round++)
