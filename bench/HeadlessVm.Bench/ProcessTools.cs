@@ -160,6 +160,35 @@ public static class ProcessTools
         .OfType<string>()
         .ToArray();
 
+    /// <summary>Waits until the process uses less than one clock tick (10 ms) of CPU in 50 ms, or is gone, or the timeout passes.</summary>
+    public static void WaitUntilIdle(int? pid, TimeSpan timeout)
+    {
+        var watch = Stopwatch.StartNew();
+        while (pid is not null && watch.Elapsed < timeout && CpuTicks(pid.Value) is { } before)
+        {
+            Thread.Sleep(50);
+            if (CpuTicks(pid.Value) is not { } after || after - before < 1)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>User + system CPU time in clock ticks (1/100 s).</summary>
+    private static long? CpuTicks(int pid)
+    {
+        try
+        {
+            var text = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
+            return long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return null;
+        }
+    }
+
     public static bool IsQemu(int pid) => CommandLine(pid) is [var program, ..] && Path.GetFileName(program).StartsWith("qemu-system-", StringComparison.Ordinal);
 
     /// <summary>A /proc/PID/status field in kB (VmRSS), or 0 when the process is gone.</summary>
