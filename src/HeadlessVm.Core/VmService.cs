@@ -129,13 +129,28 @@ public sealed class VmService
             };
 
             var paths = Store.Paths.ForVm(spec.Name);
+            var tried = new HashSet<int>();
             try
             {
                 Store.Save(spec);
                 PrivateFiles.WriteAllText(paths.VncPasswordFile, NewVncPassword());
-                if (start)
+                while (start)
                 {
-                    StartLocked(spec, paused, cancellationToken);
+                    try
+                    {
+                        StartLocked(spec, paused, cancellationToken);
+                        break;
+                    }
+                    catch (NativeCommandException ex) when (vncDisplay is null && ex.ErrorId == "QemuPortInUse"
+                        && ex.Message.Contains("-vnc", StringComparison.Ordinal) && tried.Add(spec.VncDisplay) && tried.Count < 5)
+                    {
+                        // Another program (or another store's VM) took the display this one picked, between the
+                        // check and qemu's bind; a display the user did not choose is picked again.
+                        var next = AllocateDisplay(spec.ListenAddress, others.Concat(tried.Select(d => spec with { Name = "-", VncDisplay = d })).ToArray());
+                        Host.Verbose($"VNC display :{spec.VncDisplay} was taken before qemu could bind it; VM '{spec.Name}' uses :{next} instead.");
+                        spec = spec with { VncDisplay = next };
+                        Store.Save(spec);
+                    }
                 }
             }
             catch
@@ -538,7 +553,7 @@ public sealed class VmService
                     $"Cannot talk to VM '{spec.Name}' over its QMP socket {paths.QmpSocket}: {ex.Message}", ex);
             }
 
-            PrivateFiles.WriteAllText(paths.RunFile, JsonSerializer.Serialize(new RunInfo(accel, cpu), VmStore.Json));
+            PrivateFiles.WriteRuntimeText(paths.RunFile, JsonSerializer.Serialize(new RunInfo(accel, cpu), VmStore.Json));
             Host.Verbose($"VM '{spec.Name}' started: PID {pid}, {accel}, VNC {spec.ListenAddress}:{spec.VncPort}.");
         }
         catch

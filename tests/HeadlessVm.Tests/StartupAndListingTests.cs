@@ -61,19 +61,12 @@ public sealed class StartupAndListingTests : IDisposable
     {
         // A qemu that refuses KVM on cue (this is what a real qemu does on a host whose KVM is broken),
         // and runs the real qemu otherwise; it logs every start.
-        var bin = Directory.CreateDirectory(Path.Combine(_ps.StateRoot, "bin")).FullName;
-        var log = Path.Combine(bin, "starts.log");
-        var wrapper = Path.Combine(bin, "qemu-system-x86_64");
-        File.WriteAllText(wrapper, $$"""
-            #!/bin/sh
+        var log = WrapQemu("""
             for a in "$@"; do
-              if [ "$a" = kvm ]; then echo kvm >> '{{log}}'; echo "qemu-system-x86_64: error: failed to initialize kvm: Operation not supported" >&2; exit 1; fi
+              if [ "$a" = kvm ]; then echo kvm >> "$LOG"; echo "qemu-system-x86_64: error: failed to initialize kvm: Operation not supported" >&2; exit 1; fi
             done
-            echo tcg >> '{{log}}'
-            exec /usr/bin/qemu-system-x86_64 "$@"
+            echo tcg >> "$LOG"
             """);
-        File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        Environment.SetEnvironmentVariable("PATH", bin + ":" + _path);
         // The device check passes: KVM looks usable until qemu tries it.
         var device = Path.Combine(_ps.StateRoot, "kvm-device");
         File.WriteAllText(device, string.Empty);
@@ -99,6 +92,55 @@ public sealed class StartupAndListingTests : IDisposable
         Assert.Contains("failed to initialize kvm", error.Exception.Message);
         Assert.Equal("k1", error.TargetObject);
         Assert.Equal(new[] { "kvm", "tcg", "tcg", "kvm" }, File.ReadAllLines(log));
+    }
+
+    [Fact]
+    public void A_VNC_display_taken_between_the_check_and_qemus_bind_is_picked_again_unless_the_user_chose_it()
+    {
+        // The race on cue: the first qemu start fails as qemu does when another program has just bound
+        // the VNC port; later starts run the real qemu.
+        var log = WrapQemu("""
+            if [ ! -e "$LOG" ]; then
+              echo raced >> "$LOG"
+              for a in "$@"; do case "$a" in 127.0.0.1:*,password=on) vnc="$a";; esac; done
+              echo "qemu-system-x86_64: -vnc $vnc: Failed to find an available port: Address already in use" >&2
+              exit 1
+            fi
+            echo started >> "$LOG"
+            """);
+        var r = _ps.Run("New-HeadlessVm r1 -MemoryMB 64 -Accelerator Tcg -Network None -Verbose");
+        Assert.Empty(r.Errors);
+        Assert.Equal(new[] { "raced", "started" }, File.ReadAllLines(log));
+        var vm = r.Output.Single();
+        var display = (int)Prop(vm, "VncDisplay")!;
+        var moved = Assert.Single(r.Verbose, v => v.StartsWith("VNC display :", StringComparison.Ordinal));
+        Assert.EndsWith($"uses :{display} instead.", moved);
+        Assert.Contains($"127.0.0.1:{display},password=on", ProcessInfo.CommandLine((int)Prop(vm, "ProcessId")!)!);
+        Assert.Equal(display, (int)Prop(_ps.Ok("Get-HeadlessVm r1").Single(), "VncDisplay")!);
+
+        // A display the user asked for is theirs to change: the error carries qemu's message, nothing stays.
+        File.Delete(log);
+        var free = VncDisplays.FirstFree(1)[0];
+        var chosen = _ps.Run($"New-HeadlessVm r2 -MemoryMB 64 -Accelerator Tcg -Network None -VncDisplay {free}");
+        var error = Assert.Single(chosen.Errors);
+        Assert.Equal("QemuPortInUse", error.FullyQualifiedErrorId.Split(',')[0]);
+        Assert.Contains("Failed to find an available port", error.Exception.Message);
+        Assert.Equal(new[] { "r1" }, _ps.Ok("Get-HeadlessVm").Select(v => Prop(v, "Name")));
+    }
+
+    /// <summary>
+    /// Puts a qemu-system-x86_64 first on PATH that runs <paramref name="script"/> (with $LOG set), then
+    /// the real qemu; returns the log's path. For failures a real qemu cannot show on cue.
+    /// </summary>
+    private string WrapQemu(string script)
+    {
+        var bin = Directory.CreateDirectory(Path.Combine(_ps.StateRoot, "bin")).FullName;
+        var log = Path.Combine(bin, "starts.log");
+        var wrapper = Path.Combine(bin, "qemu-system-x86_64");
+        File.WriteAllText(wrapper, "#!/bin/sh\nLOG='" + log + "'\n" + script + "\nexec /usr/bin/qemu-system-x86_64 \"$@\"\n");
+        File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        Environment.SetEnvironmentVariable("PATH", bin + ":" + _path);
+        return log;
     }
 
     [Fact]

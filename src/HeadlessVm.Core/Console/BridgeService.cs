@@ -81,7 +81,7 @@ public sealed class BridgeService : IVmCompanion
         var settings = Settings(name, request);
         using (Vms.Store.LockFile(Paths.BridgeLockFile, cancellationToken))
         {
-            return EnsureServer(name, settings, request.WebPort, cancellationToken);
+            return EnsureServer(name, settings, request.WebPort, cancellationToken, joining: false);
         }
     }
 
@@ -160,9 +160,9 @@ public sealed class BridgeService : IVmCompanion
                 server.CertificatePath, server.KeyPath, DateTimeOffset.Now);
             try
             {
-                PrivateFiles.WriteAllText(paths.RecordFile, JsonSerializer.Serialize(record, Json));
+                PrivateFiles.WriteRuntimeText(paths.RecordFile, JsonSerializer.Serialize(record, Json));
                 // Written beside the tokens folder and renamed in: websockify lists that folder on every connection.
-                PrivateFiles.WriteAllText(serverPaths.TokenFile(name), WebsockifyArguments.TokenLine(NewToken(), tokenTarget), serverPaths.Folder);
+                PrivateFiles.WriteRuntimeText(serverPaths.TokenFile(name), WebsockifyArguments.TokenLine(NewToken(), tokenTarget), serverPaths.Folder);
             }
             catch
             {
@@ -377,7 +377,7 @@ public sealed class BridgeService : IVmCompanion
     /// on this address; started on the requested port, or the first free one from 6080, when there is none.
     /// Called under the bridge lock.
     /// </summary>
-    private ConsoleServerRecord EnsureServer(string name, ConsoleServerRecord wanted, int? requestedPort, CancellationToken cancellationToken)
+    private ConsoleServerRecord EnsureServer(string name, ConsoleServerRecord wanted, int? requestedPort, CancellationToken cancellationToken, bool joining = true)
     {
         var servers = ListServers();
         if (requestedPort is { } port)
@@ -411,7 +411,8 @@ public sealed class BridgeService : IVmCompanion
             .FirstOrDefault();
         if (shared is not null)
         {
-            Host.Verbose($"The console server on {WebsockifyArguments.HostPort(shared.ListenAddress, shared.WebPort)} already runs; '{name}' joins it.");
+            Host.Verbose($"The console server on {WebsockifyArguments.HostPort(shared.ListenAddress, shared.WebPort)} already runs" +
+                (joining ? $"; '{name}' joins it." : "."));
             return shared;
         }
 
@@ -472,10 +473,10 @@ public sealed class BridgeService : IVmCompanion
         // websockify opens its log with the default umask; made here first, it stays 0600.
         if (!File.Exists(paths.LogFile))
         {
-            PrivateFiles.WriteAllText(paths.LogFile, string.Empty);
+            PrivateFiles.WriteRuntimeText(paths.LogFile, string.Empty);
         }
 
-        PrivateFiles.WriteAllText(paths.RecordFile, JsonSerializer.Serialize(record, Json));
+        PrivateFiles.WriteRuntimeText(paths.RecordFile, JsonSerializer.Serialize(record, Json));
         var command = WebsockifyLauncher.Prepare(WebsockifyArguments.Build(new WebsockifyOptions(
             record.ListenAddress, record.WebPort, record.WebRoot, paths.TokensFolder, paths.LogFile, record.CertificatePath, record.KeyPath)), Paths);
         Host.Verbose("Running: " + command.Display);
@@ -494,7 +495,7 @@ public sealed class BridgeService : IVmCompanion
 
             // websockify binds and listens before it forks, so the port already accepts connections.
             var pid = WaitForDaemon(name, paths, cancellationToken);
-            PrivateFiles.WriteAllText(paths.PidFile, pid.ToString(CultureInfo.InvariantCulture));
+            PrivateFiles.WriteRuntimeText(paths.PidFile, pid.ToString(CultureInfo.InvariantCulture));
             Host.Verbose($"Console server runs: websockify PID {pid} on {WebsockifyArguments.HostPort(record.ListenAddress, record.WebPort)}.");
             return record;
         }

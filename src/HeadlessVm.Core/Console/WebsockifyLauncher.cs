@@ -34,7 +34,7 @@ public static class WebsockifyLauncher
         var numpy = Path.Combine(standIns, "numpy", "__init__.py");
         if (PrivateFiles.TryReadAllText(numpy) != NumpyStandIn)
         {
-            PrivateFiles.WriteAllText(numpy, NumpyStandIn);
+            PrivateFiles.WriteRuntimeText(numpy, NumpyStandIn);
         }
 
         var pythonPath = Environment.GetEnvironmentVariable("PYTHONPATH");

@@ -41,7 +41,7 @@ public sealed class KvmFailures
     }
 
     public void Remember(string program, string reason) =>
-        PrivateFiles.WriteAllText(FileFor(program), JsonSerializer.Serialize(
+        PrivateFiles.WriteRuntimeText(FileFor(program), JsonSerializer.Serialize(
             new KvmFailure(program, Stamp(program), _bootId(), reason, DateTimeOffset.Now), VmStore.Json));
 
     public void Forget(string program) => PrivateFiles.TryDelete(FileFor(program));

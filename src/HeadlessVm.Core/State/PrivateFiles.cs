@@ -26,7 +26,15 @@ public static class PrivateFiles
     /// Writes through a temporary file and a rename, so a reader never sees half a file. The temporary
     /// file is made in <paramref name="tempFolder"/> (same file system) when readers list the target folder.
     /// </summary>
-    public static void WriteAllText(string path, string content, string? tempFolder = null)
+    public static void WriteAllText(string path, string content, string? tempFolder = null) => Write(path, content, tempFolder, durable: true);
+
+    /// <summary>
+    /// Like <see cref="WriteAllText"/>, atomic, but not flushed to disk: for facts about running
+    /// processes (run.json, a bridge's token, a server's pid), which mean nothing after a power loss anyway.
+    /// </summary>
+    public static void WriteRuntimeText(string path, string content, string? tempFolder = null) => Write(path, content, tempFolder, durable: false);
+
+    private static void Write(string path, string content, string? tempFolder, bool durable)
     {
         var folder = Path.GetDirectoryName(path)!;
         EnsureFolder(folder);
@@ -42,7 +50,7 @@ public static class PrivateFiles
             {
                 var bytes = Encoding.UTF8.GetBytes(content);
                 stream.Write(bytes);
-                stream.Flush(flushToDisk: true);
+                stream.Flush(flushToDisk: durable);
             }
 
             File.Move(temp, path, overwrite: true);
