@@ -52,6 +52,18 @@ public static class HandTyped
         return Check(ProcessTools.Run(Websockify, args, Timeout), Websockify);
     }
 
+    /// <summary>
+    /// websockify -D serving noVNC and every console whose token line is in <paramref name="tokenFolder"/>
+    /// (its TokenFile plugin re-reads the folder on each connection): the hand-typed way to one server for many VMs.
+    /// </summary>
+    public static ProgramResult StartTokenWebsockify(Scratch scratch, int webPort, string tokenFolder) =>
+        Check(ProcessTools.Run(Websockify, new[]
+        {
+            "-D", "--log-file", scratch.PathOf("websockify.log"), "--web=" + NoVncRoot,
+            "--token-plugin", "TokenFile", "--token-source", tokenFolder,
+            "127.0.0.1:" + webPort.ToString(CultureInfo.InvariantCulture),
+        }, Timeout), Websockify);
+
     private static ProgramResult Check(ProgramResult result, string program) => result.ExitCode == 0
         ? result
         : throw new BenchException($"{program} exited with {result.ExitCode}: {(result.StandardError + result.StandardOutput).Trim()}");

@@ -47,6 +47,19 @@ public sealed class ImportScenario : IScenario
             }
         }
 
+        // What a pwsh user meets once per session: the first import in a new process, for the module and
+        // for the manifest that declares nothing (PowerShell's own first-import cost), alternating.
+        var coldModule = new List<TimeSpan>();
+        var coldFloor = new List<TimeSpan>();
+        var coldRuns = context.Runs(5);
+        BenchContext.Log($"import: {coldRuns} new processes of each kind");
+        for (var i = 0; i < coldRuns; i++)
+        {
+            context.Check();
+            coldModule.Add(ColdImportInNewProcess(ModuleRunspace.Manifest));
+            coldFloor.Add(ColdImportInNewProcess(emptyManifest));
+        }
+
         var emptyStats = Stats.Of(empties);
         var importStats = Stats.Of(imports);
         section.TimingTable("In a freshly opened runspace (InitialSessionState.CreateDefault2())");
@@ -57,9 +70,32 @@ public sealed class ImportScenario : IScenario
         section.Timing("Empty script", emptyStats);
         section.Timing("`Import-Module HeadlessVm.psd1`", importStats);
         section.Timing("`Import-Module` of a manifest that declares nothing (for scale)", Stats.Of(floors));
+        section.Timing("First `Import-Module HeadlessVm.psd1` in a new process (runspace already open)", Stats.Of(coldModule));
+        section.Timing("First `Import-Module` of the manifest that declares nothing, in a new process", Stats.Of(coldFloor));
         section.Target("Import cost (median import - median empty script)", importStats.Median - emptyStats.Median, "ms", 150);
+        section.Note($"In a new process, importing the module costs {Stats.Ms(Stats.Of(coldModule).Median - Stats.Of(coldFloor).Median)} ms (median) more than importing a manifest " +
+            "that declares nothing: loading its two assemblies and its format file. The rest of a first import is PowerShell's own, paid once per session by any module.");
         section.Note($"Cold import cost (first import in the process - median empty script) = {Stats.Ms(cold.TotalMilliseconds - emptyStats.Median)} ms: " +
             "it includes loading and JIT-compiling the module's assemblies and PowerShell's own first Import-Module, which later imports in the same process reuse.");
+    }
+
+    /// <summary>In this process (a new one): opens a runspace, then times the first Import-Module of <paramref name="manifest"/>.</summary>
+    public static TimeSpan ColdImportHere(string manifest)
+    {
+        Fresh(string.Empty);
+        return Fresh($"Import-Module '{manifest}' -ErrorAction Stop").Script;
+    }
+
+    private static TimeSpan ColdImportInNewProcess(string manifest)
+    {
+        var self = Environment.ProcessPath ?? throw new BenchException("The bench cannot find its own program to start.");
+        var result = ProcessTools.Run(self, new[] { "--cold-import", manifest }, TimeSpan.FromSeconds(60));
+        if (result.ExitCode != 0 || !double.TryParse(result.StandardOutput.Trim(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var ms))
+        {
+            throw new BenchException($"The cold-import child failed ({result.ExitCode}): {(result.StandardError + result.StandardOutput).Trim()}");
+        }
+
+        return TimeSpan.FromMilliseconds(ms);
     }
 
     /// <summary>Opens a fresh runspace (timed apart) and times one script in it.</summary>

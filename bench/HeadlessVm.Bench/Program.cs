@@ -3,6 +3,13 @@ using System.Runtime.InteropServices;
 using HeadlessVm.Bench;
 
 // dotnet run -c Release --project bench/HeadlessVm.Bench [-- --quick] [--out FILE] [--only console,listing,...]
+// A child of the import scenario: the first Import-Module of a process, timed in a process of its own.
+if (args is ["--cold-import", var manifest])
+{
+    Console.WriteLine(ImportScenario.ColdImportHere(manifest).TotalMilliseconds.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+    return 0;
+}
+
 var quick = false;
 string? outFile = null;
 HashSet<string>? only = null;

@@ -44,6 +44,8 @@ public sealed class TimeToConsoleScenario : IScenario
             context.Check();
             Once("(c)", () => SecondConsole(session, store, measured, context.Report));
             context.Check();
+            Once("(c) by hand", () => SecondConsoleByHand(measured));
+            context.Check();
             Once("qemu alone", () => QemuAlone(measured));
         }
 
@@ -61,6 +63,7 @@ public sealed class TimeToConsoleScenario : IScenario
             ("(c) second VM while a bridge serves the first", "c"),
             ("  (c) the pipeline returns", "c.pipeline"),
             ("  (c) WebSocket probe after it returned", "c.probe"),
+            ("(c) by hand: qemu -daemonize, a token line for the websockify already running, probe", "c.hand"),
             ("qemu alone: qemu -daemonize until its VNC port greets", "qemu"),
         })
         {
@@ -76,10 +79,13 @@ public sealed class TimeToConsoleScenario : IScenario
         var q = new Stats(_samples["qemu"]).Median;
         section.Ratio("(b)/(a)", b / a, 0.7);
         section.Ratio("(c)/(qemu alone)", c / q, 1.2);
+        var hand = new Stats(_samples["c.hand"]).Median;
+        section.Note($"(c) by hand / qemu alone = {hand / q:0.00}: the floor for any console through websockify, which forks a handler " +
+            $"per WebSocket. (c) / (c) by hand = {c / hand:0.00}: what the module adds to the same work done by hand.");
         section.Note("Hand flow and qemu alone: `qemu-system-x86_64 -m 128 -cpu max -display none -vnc 127.0.0.1:N -nic none -pidfile F -daemonize` " +
             "(qemu's default accelerator, TCG), then `/usr/bin/websockify -D --log-file L --web=/usr/share/novnc 127.0.0.1:PORT 127.0.0.1:59NN`; " +
             "the probe retries a failed WebSocket after ~2 ms. Module VMs: `-MemoryMB 128 -Network None -Accelerator Auto`. " +
-            "(c) starts once the first VM's qemu has gone idle (its guest, SeaBIOS with no disk, takes a core for its first ~0.2 s under TCG).");
+            "(c) and (c) by hand start once the first VM's qemu has gone idle (its guest, SeaBIOS with no disk, takes a core for its first ~0.2 s under TCG).");
         if (_sharedBridgeMisses.Count > 0)
         {
             section.Warning($"(c): the second VM's bridge did not share the first bridge's websockify process in {_sharedBridgeMisses.Count} of {rounds} rounds ({_sharedBridgeMisses[0]}).");
@@ -153,6 +159,31 @@ public sealed class TimeToConsoleScenario : IScenario
         Add("a.qemu", qemu.Elapsed, measured);
         Add("a.websockify", websockify.Elapsed, measured);
         Add("a.probe", total - probeStart, measured);
+    }
+
+    /// <summary>
+    /// (c) done by hand: a websockify with a token folder already serves a first qemu; the second console
+    /// is a qemu -daemonize, a token line written to the folder, and the probe with that token.
+    /// </summary>
+    private void SecondConsoleByHand(bool measured)
+    {
+        using var scratch = new Scratch(asHome: false);
+        using var secondScratch = new Scratch(asHome: false);
+        var tokens = Directory.CreateDirectory(scratch.PathOf("tokens")).FullName;
+        var firstDisplay = ProcessTools.FirstFreeDisplay(60);
+        HandTyped.StartQemu(scratch, firstDisplay);
+        File.WriteAllText(Path.Combine(tokens, "first"), $"first: 127.0.0.1:{5900 + firstDisplay}\n");
+        var webPort = ProcessTools.FirstFreePort(6180);
+        HandTyped.StartTokenWebsockify(scratch, webPort, tokens);
+        WebSocketProbe.WaitForGreeting(WebSocketProbe.ConsoleSocket(webPort, "first"), ProbeTimeout);
+        ProcessTools.WaitUntilIdle(ProcessTools.ReadPidFile(scratch.PathOf("qemu.pid")), TimeSpan.FromSeconds(3));
+
+        var display = ProcessTools.FirstFreeDisplay(60);
+        var watch = Stopwatch.StartNew();
+        HandTyped.StartQemu(secondScratch, display);
+        File.WriteAllText(Path.Combine(tokens, "second"), $"second: 127.0.0.1:{5900 + display}\n");
+        WebSocketProbe.WaitForGreeting(WebSocketProbe.ConsoleSocket(webPort, "second"), ProbeTimeout);
+        Add("c.hand", watch.Elapsed, measured);
     }
 
     private void QemuAlone(bool measured)
