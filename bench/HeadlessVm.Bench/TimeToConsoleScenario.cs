@@ -200,22 +200,32 @@ public sealed class TimeToConsoleScenario : IScenario
     {
         try
         {
-            var watch = Stopwatch.StartNew();
-            var (output, pipeline) = session.Timed(NewVm + " | Start-VncBridge", Vars("b1"));
-            var bridge = BridgeInfo.From(Single(output, "Start-VncBridge"));
-            var probeStart = watch.Elapsed;
-            WebSocketProbe.WaitForGreeting(bridge.Socket, ProbeTimeout);
-            var total = watch.Elapsed;
-            Add("b", total, measured);
-            Add("b.pipeline", pipeline, measured);
-            Add("b.probe", total - probeStart, measured);
-            scratch.Track(bridge.Pid);
-            NoteVm(session, scratch, report, "b1");
+            TimedConsole(session, scratch, report, "b", "b1", measured);
         }
         finally
         {
             Cleanup(session, scratch, "(b)");
         }
+    }
+
+    /// <summary>
+    /// Times New-HeadlessVm | Start-VncBridge for VM <paramref name="name"/> and the probe after it, as
+    /// <paramref name="key"/>, <paramref name="key"/>.pipeline and <paramref name="key"/>.probe; returns the bridge.
+    /// </summary>
+    private BridgeInfo TimedConsole(ModuleRunspace session, Scratch scratch, Report report, string key, string name, bool measured)
+    {
+        var watch = Stopwatch.StartNew();
+        var (output, pipeline) = session.Timed(NewVm + " | Start-VncBridge", Vars(name));
+        var bridge = BridgeInfo.From(Single(output, "Start-VncBridge"));
+        var probeStart = watch.Elapsed;
+        WebSocketProbe.WaitForGreeting(bridge.Socket, ProbeTimeout);
+        var total = watch.Elapsed;
+        Add(key, total, measured);
+        Add(key + ".pipeline", pipeline, measured);
+        Add(key + ".probe", total - probeStart, measured);
+        scratch.Track(bridge.Pid);
+        NoteVm(session, scratch, report, name);
+        return bridge;
     }
 
     private void SecondConsole(ModuleRunspace session, Scratch scratch, bool measured, Report report)
@@ -229,17 +239,7 @@ public sealed class TimeToConsoleScenario : IScenario
             // timed on a quiet machine, so (c) starts once the first VM has settled.
             ProcessTools.WaitUntilIdle(NoteVm(session, scratch, report, "c1"), TimeSpan.FromSeconds(3));
 
-            var watch = Stopwatch.StartNew();
-            var (output, pipeline) = session.Timed(NewVm + " | Start-VncBridge", Vars("c2"));
-            var second = BridgeInfo.From(Single(output, "Start-VncBridge"));
-            var probeStart = watch.Elapsed;
-            WebSocketProbe.WaitForGreeting(second.Socket, ProbeTimeout);
-            var total = watch.Elapsed;
-            Add("c", total, measured);
-            Add("c.pipeline", pipeline, measured);
-            Add("c.probe", total - probeStart, measured);
-            scratch.Track(second.Pid);
-            NoteVm(session, scratch, report, "c2");
+            var second = TimedConsole(session, scratch, report, "c", "c2", measured);
             if (first.Pid is null || first.Pid != second.Pid)
             {
                 _sharedBridgeMisses.Add($"first bridge PID {Show(first.Pid)}, second {Show(second.Pid)}");
