@@ -148,6 +148,36 @@ public sealed class ConsoleBridgeTests : IDisposable
     }
 
     [Fact]
+    public void A_bridge_whose_VM_died_shows_as_stopped_and_its_URL_serves_again_once_the_VM_is_started()
+    {
+        var bridges = _ps.Ok("New-HeadlessVm b1 -MemoryMB 64 -Accelerator Tcg | Start-VncBridge; New-HeadlessVm b2 -MemoryMB 64 -Accelerator Tcg | Start-VncBridge");
+        var server = P<int>(bridges[0], "ProcessId");
+        var oldUrl = P<Uri>(bridges[0], "Url");
+
+        // b1's qemu goes away without the module (a guest that powered itself off, or kill -9).
+        var qemu = P<int>(_ps.Ok("Get-HeadlessVm b1").Single(), "ProcessId");
+        ProcessInfo.Signal(qemu, ProcessInfo.SIGKILL);
+        ConsoleTestKit.AssertDead(qemu);
+
+        var listed = _ps.Ok("Get-VncBridge");
+        Assert.Equal(new[] { "Stopped", "Running" }, listed.Select(b => b.Properties["State"].Value.ToString()));
+        Assert.Null(listed[0].Properties["Url"].Value);
+        Assert.Null(_ps.Ok("Get-HeadlessVm b1").Single().Properties["ConsoleUrl"].Value);
+        Assert.Equal("BridgeNotRunning", Assert.Single(_ps.Run("Get-VmConsoleUrl b1").Errors).FullyQualifiedErrorId.Split(',')[0]);
+        Assert.True(ProcessInfo.IsAlive(server));
+
+        // Started again (it was not stopped on purpose, so its bridge was not revoked), the VM's console
+        // URL works again as it was: a browser tab left open reconnects.
+        _ps.Ok("Start-HeadlessVm b1");
+        var again = _ps.Ok("Get-VncBridge b1").Single();
+        Assert.Equal("Running", again.Properties["State"].Value.ToString());
+        Assert.Equal(server, P<int>(again, "ProcessId"));
+        Assert.Equal(oldUrl, P<Uri>(again, "Url"));
+        Assert.StartsWith("RFB 003.", ConsoleTestKit.FirstBytesOverWebSocket(ConsoleTestKit.WebSocketUri(oldUrl, ConsoleTestKit.TokenOf(oldUrl))));
+        Assert.Equal(oldUrl, P<Uri>(_ps.Ok("Get-VncBridge b1 | Start-VncBridge").Single(), "Url"));
+    }
+
+    [Fact]
     public void Get_VmConsoleUrl_for_a_VM_without_a_bridge_is_a_BridgeNotRunning_error_and_for_an_unknown_name_BridgeNotFound()
     {
         _ps.Ok("New-HeadlessVm b1 -MemoryMB 64 -Accelerator Tcg -NoStart");

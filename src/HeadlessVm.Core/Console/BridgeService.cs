@@ -260,7 +260,7 @@ public sealed class BridgeService : IVmCompanion
         var paths = new BridgePaths(Paths.ForVm(vm.Name).Folder);
         if (File.Exists(paths.RecordFile) && Read(paths) is { } record)
         {
-            vm.ConsoleUrl = Inspect(record, paths).Url;
+            vm.ConsoleUrl = Inspect(record, paths, vmRunning: vm.ProcessId is not null).Url;
         }
     }
 
@@ -274,12 +274,17 @@ public sealed class BridgeService : IVmCompanion
         }
     }
 
-    private VncBridge Inspect(VncBridgeRecord record, BridgePaths paths)
+    /// <summary>
+    /// The bridge as it is now: Running while its server runs, its token is there, and (for a VM's bridge)
+    /// its VM runs; a VM that powered itself off or was killed leaves no console to open.
+    /// </summary>
+    private VncBridge Inspect(VncBridgeRecord record, BridgePaths paths, bool? vmRunning = null)
     {
         var server = ServerPaths(record.ListenAddress, record.WebPort);
         var pid = FindProcess(server);
+        vmRunning ??= record.VmName is null || (Vms.Store.Find(record.VmName) is { } spec && Vms.FindProcess(spec) is not null);
         Uri? url = null;
-        if (pid is not null && PrivateFiles.TryReadAllText(server.TokenFile(record.Name)) is { } tokenLine)
+        if (pid is not null && vmRunning == true && PrivateFiles.TryReadAllText(server.TokenFile(record.Name)) is { } tokenLine)
         {
             var token = tokenLine.Split(':', 2)[0].Trim();
             var password = record.VmName is null ? null : Vms.ReadVncPassword(record.VmName);
