@@ -567,6 +567,7 @@ public sealed class VmService
     private int WaitForPid(VmSpec spec, VmPaths paths, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        var pause = new Backoff();
         while (true)
         {
             var pid = FindProcess(spec);
@@ -581,8 +582,7 @@ public sealed class VmService
                     $"qemu reported that VM '{spec.Name}' started, but no live qemu process was found for it." + Guest.SerialLog.LastLinesForMessage(paths.SerialLog));
             }
 
-            cancellationToken.WaitHandle.WaitOne(50);
-            cancellationToken.ThrowIfCancellationRequested();
+            pause.Wait(cancellationToken);
         }
     }
 
@@ -635,6 +635,7 @@ public sealed class VmService
     {
         var status = pids.Count == 1 ? "Waiting for the guest to shut down" : "Waiting for the guests to shut down";
         using var countdown = new Countdown(Host, activity, status, DateTime.UtcNow + timeout);
+        var pause = new Backoff(100);
         while (true)
         {
             var alive = pids.Count(ProcessInfo.IsAlive);
@@ -644,8 +645,7 @@ public sealed class VmService
             }
 
             countdown.Tick(pids.Count == 1 ? null : $"{status}: {pids.Count - alive} of {pids.Count} done");
-            cancellationToken.WaitHandle.WaitOne(100);
-            cancellationToken.ThrowIfCancellationRequested();
+            pause.Wait(cancellationToken);
         }
     }
 

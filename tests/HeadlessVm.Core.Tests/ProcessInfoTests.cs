@@ -4,6 +4,26 @@ namespace HeadlessVm.Core.Tests;
 
 public sealed class ProcessInfoTests : IDisposable
 {
+    [Fact]
+    public void A_backoff_stops_waiting_as_soon_as_it_is_cancelled()
+    {
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        Assert.Throws<OperationCanceledException>(() => new Backoff().Wait(cancelled.Token));
+        // Cancelled while waiting out a long pause: it ends then, not at the pause's end.
+        using var later = new CancellationTokenSource(TimeSpan.FromMilliseconds(20));
+        var pause = new Backoff(60_000);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Throws<OperationCanceledException>(() =>
+        {
+            while (true)
+            {
+                pause.Wait(later.Token);
+            }
+        });
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"took {watch.Elapsed}");
+    }
+
     private readonly string _dir = Directory.CreateTempSubdirectory("hvm-proc-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
