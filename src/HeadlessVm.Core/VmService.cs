@@ -227,7 +227,7 @@ public sealed class VmService
     }
 
     /// <summary>How many VMs List asks at once.</summary>
-    public static int ListConcurrency { get; set; } = 8;
+    private const int ListConcurrency = 8;
 
     public VmObject Get(string name) => Inspect(Store.Get(name));
 

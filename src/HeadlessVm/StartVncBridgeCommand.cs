@@ -85,9 +85,9 @@ public sealed class StartVncBridgeCommand : VncBridgeCmdlet, IDisposable
             {
                 return bridges.Prepare(request, cancellation);
             }
-            catch (Exception ex) when (ex is HeadlessVmException or IOException or OperationCanceledException or UnauthorizedAccessException)
+            catch (Exception ex)
             {
-                // The first VM's own start reports the failure, with that VM as its target.
+                // Only a head start: the first VM's own Start reports any failure, with that VM as its target.
                 log.Debug($"Starting the console server ahead of the VMs failed: {ex.Message}");
                 return null;
             }
