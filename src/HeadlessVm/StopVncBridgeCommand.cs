@@ -3,7 +3,10 @@ using HeadlessVm.Core.Model;
 
 namespace HeadlessVm.Commands;
 
-/// <summary>Revokes a bridge's token and ends its websockify; the VM keeps running.</summary>
+/// <summary>
+/// Revokes a bridge's token and ends that console's connections; its console server (websockify) stops
+/// with its last bridge. The VM keeps running.
+/// </summary>
 [Cmdlet(VerbsLifecycle.Stop, "VncBridge", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(VncBridge))]
 public sealed class StopVncBridgeCommand : VncBridgeCmdlet
@@ -21,7 +24,7 @@ public sealed class StopVncBridgeCommand : VncBridgeCmdlet
     {
         foreach (var bridge in ResolveBridges(Name))
         {
-            var what = bridge.ProcessId is { } pid ? $" (websockify PID {pid})" : string.Empty;
+            var what = bridge.ProcessId is { } pid ? $" on console server PID {pid}" : string.Empty;
             if (!ShouldProcess(bridge.Name, $"Stop the browser console bridge{what} and revoke its token"))
             {
                 continue;

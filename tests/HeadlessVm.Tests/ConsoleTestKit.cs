@@ -68,9 +68,8 @@ public static class ConsoleTestKit
 
     /// <summary>Live processes whose command line mentions <paramref name="text"/> (a test's state folder).</summary>
     public static IReadOnlyList<int> ProcessesMentioning(string text) =>
-        Directory.EnumerateDirectories("/proc")
-            .Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0)
-            .Where(pid => pid > 0 && ProcessInfo.IsAlive(pid) && ProcessInfo.CommandLine(pid) is { } argv && argv.Any(a => a.Contains(text, StringComparison.Ordinal)))
+        ProcessInfo.AllIds()
+            .Where(pid => ProcessInfo.IsAlive(pid) && ProcessInfo.CommandLine(pid) is { } argv && argv.Any(a => a.Contains(text, StringComparison.Ordinal)))
             .ToArray();
 
     public static Uri WebSocketUri(Uri consoleUrl, string? token)

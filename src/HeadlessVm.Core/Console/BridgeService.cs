@@ -569,17 +569,8 @@ public sealed class BridgeService : IVmCompanion
         return false;
     }
 
-    private static IEnumerable<int> Matching(ConsoleServerPaths paths)
-    {
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
-                && ProcessInfo.IsAlive(pid) && IsServerProcess(ProcessInfo.CommandLine(pid), paths))
-            {
-                yield return pid;
-            }
-        }
-    }
+    private static IEnumerable<int> Matching(ConsoleServerPaths paths) =>
+        ProcessInfo.AllIds().Where(pid => ProcessInfo.IsAlive(pid) && IsServerProcess(ProcessInfo.CommandLine(pid), paths));
 
     /// <summary>Ends the listener and every connection handler it forked, and forgets the server.</summary>
     private void StopServer(ConsoleServerPaths paths)

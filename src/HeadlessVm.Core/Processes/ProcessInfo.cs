@@ -89,19 +89,19 @@ public static partial class ProcessInfo
     public static int ParentId(int pid) => ReadStat(pid)?.ParentId ?? 0;
 
     /// <summary>The live processes whose parent is <paramref name="pid"/>.</summary>
-    public static IReadOnlyList<int> Children(int pid)
+    public static IReadOnlyList<int> Children(int pid) =>
+        AllIds().Where(child => ReadStat(child) is { State: not ('Z' or 'X') } stat && stat.ParentId == pid).ToArray();
+
+    /// <summary>The PIDs /proc lists now (some may be gone, or zombies, by the time they are read).</summary>
+    public static IEnumerable<int> AllIds()
     {
-        var result = new List<int>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
-            if (int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var child)
-                && ReadStat(child) is { State: not ('Z' or 'X') } stat && stat.ParentId == pid)
+            if (int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
             {
-                result.Add(child);
+                yield return pid;
             }
         }
-
-        return result;
     }
 
     public static bool Signal(int pid, int signal) => pid > 0 && SysKill(pid, signal) == 0;
