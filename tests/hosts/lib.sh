@@ -1,0 +1,95 @@
+# shellcheck shell=bash
+# Helpers shared by local-libvirt.sh, hostbed.sh and selftest.sh (sourced, never run).
+# Every wait here is bounded; every process is stopped by its PID, never by its name.
+
+hvm_prog=${0##*/}
+
+die() { printf '%s: error: %s\n' "$hvm_prog" "$*" >&2; exit 1; }
+say() { printf '%s: %s\n' "$hvm_prog" "$*" >&2; }
+
+need_root() {
+    [[ $(id -u) -eq 0 ]] || die "must run as root (it starts system daemons and makes namespaces)"
+}
+
+# need_cmd COMMAND PACKAGE: stop with the apt-get line when COMMAND is missing.
+need_cmd() {
+    command -v "$1" >/dev/null 2>&1 || die "$1 not found; install it with: apt-get install $2"
+}
+
+# now_ms: wall clock in milliseconds (bash 5's EPOCHREALTIME, no fork).
+now_ms() {
+    local t=${EPOCHREALTIME/[.,]/}
+    printf '%s\n' "$((t / 1000))"
+}
+
+# pid_alive PID: the process exists and is not a zombie (a zombie answers kill -0 but is dead;
+# daemons reparented to this machine's init stay zombies until init reaps them).
+pid_alive() {
+    local pid=$1 stat
+    [[ $pid =~ ^[0-9]+$ ]] || return 1
+    { stat=$(<"/proc/$pid/stat"); } 2>/dev/null || return 1
+    stat=${stat##*) }
+    [[ ${stat%% *} != Z ]]
+}
+
+# read_pidfile FILE: print the PID in FILE (daemons write it with or without a newline).
+read_pidfile() {
+    local pid
+    [[ -r $1 ]] || return 1
+    read -r pid <"$1" || [[ -n ${pid-} ]] || return 1
+    [[ $pid =~ ^[0-9]+$ ]] || return 1
+    printf '%s\n' "$pid"
+}
+
+# pid_exe_is PID PATH: the process runs the executable PATH (so a reused PID is never mistaken).
+pid_exe_is() {
+    local exe
+    exe=$(readlink "/proc/$1/exe" 2>/dev/null) || return 1
+    [[ ${exe% (deleted)} == "$2" ]]
+}
+
+# wait_until SECONDS WHAT COMMAND...: run COMMAND every 100 ms until it succeeds; fail with a
+# message naming WHAT after SECONDS.
+wait_until() {
+    local seconds=$1 what=$2 deadline
+    shift 2
+    deadline=$(( $(now_ms) + seconds * 1000 ))
+    until "$@"; do
+        if (( $(now_ms) >= deadline )); then
+            say "timed out after ${seconds}s waiting for $what"
+            return 1
+        fi
+        sleep 0.1
+    done
+}
+
+pid_dead() { ! pid_alive "$1"; }
+
+# stop_pid PID NAME [SECONDS]: SIGTERM, wait up to SECONDS (default 10), then SIGKILL and wait
+# 5 s more. Succeeds when the process is gone.
+stop_pid() {
+    local pid=$1 name=$2 seconds=${3:-10}
+    pid_alive "$pid" || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    if ! wait_until "$seconds" "$name (pid $pid) to exit after SIGTERM" pid_dead "$pid" 2>/dev/null; then
+        say "$name (pid $pid) ignored SIGTERM for ${seconds}s; sending SIGKILL"
+        kill -KILL "$pid" 2>/dev/null || true
+        wait_until 5 "$name (pid $pid) to exit after SIGKILL" pid_dead "$pid" || return 1
+    fi
+}
+
+# rss_kib PID / pss_kib PID: resident and proportional set size in KiB (0 if gone).
+rss_kib() {
+    local key value _
+    while read -r key value _; do
+        [[ $key == VmRSS: ]] && { printf '%s\n' "$value"; return 0; }
+    done 2>/dev/null <"/proc/$1/status"
+    printf '0\n'
+}
+pss_kib() {
+    local key value _
+    while read -r key value _; do
+        [[ $key == Pss: ]] && { printf '%s\n' "$value"; return 0; }
+    done 2>/dev/null <"/proc/$1/smaps_rollup"
+    printf '0\n'
+}
