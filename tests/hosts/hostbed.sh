@@ -15,9 +15,9 @@
 #   hostbed.sh deny-key HOST        HOST refuses the bed's client key; allow-key HOST accepts it again
 #
 # Each host hN is a process holding its own mount, network and UTS namespaces (hostname hN).
-# Inside it, /run (and so /var/run), /etc/libvirt, /var/lib/libvirt, /var/log/libvirt and
-# /var/cache/libvirt are bind mounts of folders under the bed root, and virtlogd, libvirtd and
-# sshd run with their default pidfiles in that private /run. Its eth0 is a veth into a bridge in
+# Inside it, /run (and so /var/run), /etc/libvirt, /var/lib/libvirt, /var/log/libvirt,
+# /var/cache/libvirt and root's home /root are bind mounts of folders under the bed root, and
+# virtlogd, libvirtd and sshd run with their default pidfiles in that private /run. Its eth0 is a veth into a bridge in
 # this machine's namespace; the bridge has BED_NET.1/24 and host i has BED_NET.(10+i). There is
 # no route, NAT or forwarding out: traffic stays on the bridge and the hosts' loopbacks, and each
 # VM's VNC listens on its own host's 127.0.0.1.
@@ -193,7 +193,7 @@ make_host_tree() {
     local h=$1 d=$root/$1
     install -d -m 0755 "$d" "$d/run" "$d/run/sshd" "$d/etc-libvirt" "$d/lib" "$d/log" "$d/log/qemu"
     install -d -m 1777 "$d/run/lock"
-    install -d -m 0700 "$d/ssh"
+    install -d -m 0700 "$d/ssh" "$d/home" "$d/home/.ssh"
     install -d -m 0711 "$d/lib/images" "$d/lib/boot" "$d/cache" "$d/cache/qemu"
     install -d -m 0700 "$d/lib/sanlock"
     install -d -m 0750 -o libvirt-qemu -g libvirt-qemu "$d/lib/qemu" "$d/lib/qemu/channel" "$d/lib/qemu/channel/target"
@@ -225,20 +225,19 @@ make_host_tree() {
 write_sshd_config() {
     local h=$1 addr=$2 d=$root/$1
     ssh-keygen -q -t ed25519 -N '' -C "hostbed-$h" -f "$d/ssh/ssh_host_ed25519_key"
-    install -m 0600 "$root/id_ed25519.pub" "$d/ssh/authorized_keys"
+    install -m 0600 "$root/id_ed25519.pub" "$d/home/.ssh/authorized_keys"
     cat >"$d/ssh/sshd_config" <<EOF
-# Host bed $h ($hvm_prog). Read alone (no Include of /etc/ssh/sshd_config).
+# Host bed $h ($hvm_prog). Read alone (no Include of /etc/ssh/sshd_config). Root's home is the
+# host's own /root, so AuthorizedKeysFile and StrictModes keep their defaults.
 ListenAddress $addr:22
 HostKey $d/ssh/ssh_host_ed25519_key
 PidFile /run/sshd.pid
 PermitRootLogin prohibit-password
 PubkeyAuthentication yes
-AuthorizedKeysFile $d/ssh/authorized_keys
+AuthorizedKeysFile .ssh/authorized_keys
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 UsePAM no
-# The keys live under /tmp, which is world-writable: StrictModes would refuse them.
-StrictModes no
 AllowTcpForwarding yes
 AllowStreamLocalForwarding yes
 X11Forwarding no
@@ -250,10 +249,15 @@ EOF
 }
 
 # launch_holder HOST: a process in new mount, network and UTS namespaces, named by its tag.
+# setsid forks only when it leads a process group, which a background job of a script does
+# not; so $! becomes the holder once it has exec'd (a search of /proc covers the other case).
 launch_holder() {
-    local h=$1 holder
-    (cd / && exec setsid unshare --mount --net --uts --propagation private -- "$BASH" "$script" __hold "$(tag_of "$h")") \
+    local h=$1 holder tag
+    tag=$(tag_of "$h")
+    (cd / && exec setsid unshare --mount --net --uts --propagation private -- "$BASH" "$script" __hold "$tag") \
         </dev/null >/dev/null 2>&1 {lock_fd}<&- &
+    holder=$!
+    printf '%s\n' "$holder" >"$root/$h/holder.pid"
     wait_until 10 "the namespace holder of $h" holder_of "$h" >/dev/null || die "could not make the namespaces of $h"
     holder=$(holder_of "$h")
     printf '%s\n' "$holder" >"$root/$h/holder.pid"
@@ -261,28 +265,34 @@ launch_holder() {
     [[ $(ns_ids "$holder") != "$(ns_ids $$)" ]] || die "the holder of $h did not get its own namespaces"
 }
 
-setup_host_net() {
+setup_host() {
     local h=$1 addr=$2 veth holder
     veth=$(veth_of "$h")
     holder=$(holder_of "$h")
     ip link add "$veth" type veth peer name eth0 netns "$holder"
     ip link set "$veth" alias "$link_tag:$h"
     ip link set "$veth" master "$bridge" up
-    in_host "$h" hostname "$h"
-    in_host "$h" ip link set lo up
-    in_host "$h" ip addr add "$addr/24" dev eth0
-    in_host "$h" ip link set eth0 up
+    # The rest runs inside the host, in one nsenter (this script again: __inside).
+    in_host "$h" "$BASH" "$script" __inside "$h" "$addr" {lock_fd}<&-
 }
 
-setup_host_mounts() {
-    local h=$1 d=$root/$1
-    in_host "$h" mount --bind "$d/run" /run
+# __inside HOST ADDR (run inside HOST's namespaces by setup_host): name, addresses, mounts.
+cmd_inside() {
+    local h=$1 addr=$2 d=$root/$1
+    hostname "$h"
+    ip link set lo up
+    ip addr add "$addr/24" dev eth0
+    ip link set eth0 up
+    mount --bind "$d/run" /run
     # /var/run is a symlink to /run on Debian 12; bind it too where it is a folder.
-    [[ -L /var/run ]] || in_host "$h" mount --bind "$d/run" /var/run
-    in_host "$h" mount --bind "$d/etc-libvirt" /etc/libvirt
-    in_host "$h" mount --bind "$d/lib" /var/lib/libvirt
-    in_host "$h" mount --bind "$d/log" /var/log/libvirt
-    in_host "$h" mount --bind "$d/cache" /var/cache/libvirt
+    if [[ ! -L /var/run ]]; then mount --bind "$d/run" /var/run; fi
+    mount --bind "$d/etc-libvirt" /etc/libvirt
+    mount --bind "$d/lib" /var/lib/libvirt
+    mount --bind "$d/log" /var/log/libvirt
+    mount --bind "$d/cache" /var/cache/libvirt
+    # Root's own home: the ssh key sshd accepts, and no shell start-up files of this machine's
+    # root (a slow ~/.bashrc would delay every ssh command, libvirt's among them).
+    mount --bind "$d/home" /root
 }
 
 daemon_env=(env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8)
@@ -469,7 +479,7 @@ cmd_up() {
         die "$net.0/24 is already in use on this machine; choose another HVM_HOSTBED_NET"
     fi
 
-    local t0 i h addr d
+    local t0 t_made t_h1 i h addr
     t0=$(now_ms)
     install -d -m 0700 "$root"
     printf '%s\nbridge=%s\nnet=%s\nhosts=%s\ntimeout=%s\n' "$conf_magic" "$bridge" "$net" "$nhosts" "$timeout_s" >"$conf"
@@ -488,15 +498,16 @@ cmd_up() {
         make_host_tree "$h"
         write_sshd_config "$h" "$addr"
         launch_holder "$h"
-        setup_host_net "$h" "$addr"
-        setup_host_mounts "$h"
+        setup_host "$h" "$addr"
     done
     write_client_files
 
+    t_made=$(now_ms)
     # h1 probes QEMU (or reuses this machine's cache); the others start from h1's cache.
     seed_caps /var/cache/libvirt/qemu/capabilities "$root/h1/cache/qemu/capabilities"
     start_libvirt_daemons h1
     wait_libvirtd h1
+    t_h1=$(now_ms)
     for ((i = 2; i <= nhosts; i++)); do
         seed_caps "$root/h1/cache/qemu/capabilities" "$root/h$i/cache/qemu/capabilities"
         start_libvirt_daemons "h$i"
@@ -513,7 +524,7 @@ cmd_up() {
             die "ssh to $h fails: $(ssh -F "$root/ssh_config" "$h" true 2>&1 </dev/null | tail -n 1); see $root/$h/sshd.log"
     done
     trap - EXIT
-    say "$nhosts host(s) up in $(( $(now_ms) - t0 )) ms"
+    say "$nhosts host(s) up in $(( $(now_ms) - t0 )) ms (namespaces, links, mounts: $((t_made - t0)) ms; libvirtd of h1: $((t_h1 - t_made)) ms; the other daemons: $(( $(now_ms) - t_h1 )) ms)"
     print_info
 }
 
@@ -524,34 +535,11 @@ cmd_hold() {
 
 # ----------------------------------------------------------------------------------- down ---
 
-teardown_host() {
-    local h=$1 ids pid name holder member members=()
-    ids=$(host_ns "$h") || {
-        holder=$(holder_of "$h") && ids=$(ns_ids "$holder")
-    } || true
-    if [[ -n $ids ]]; then
-        # The daemons first, by pidfile, so that they end as their init scripts would end them.
-        for name in sshd libvirtd virtlogd; do
-            if pid=$("${name}_pid" "$h"); then
-                stop_pid "$pid" "$name in $h" 15 || say "$name in $h (pid $pid) would not stop"
-            fi
-        done
-        # Then what is left in the host's namespaces: qemu, ssh sessions, the holder.
-        # shellcheck disable=SC2086 # ids is two numbers
-        mapfile -t members < <(ns_members $ids)
-        for member in "${members[@]}"; do
-            kill -TERM "$member" 2>/dev/null || true
-        done
-        for member in "${members[@]}"; do
-            stop_pid "$member" "process $member in $h" 10 || say "process $member in $h would not stop"
-        done
-        # shellcheck disable=SC2086
-        wait_until 10 "the namespaces of $h to empty" ns_empty $ids ||
-            say "processes left in $h: $(ns_members $ids | tr '\n' ' ')"
-    fi
-    if holder=$(holder_of "$h"); then
-        stop_pid "$holder" "holder of $h" 5 || say "the holder of $h (pid $holder) would not stop"
-    fi
+# host_ids HOST: HOST's namespace ids, recorded or from its holder.
+host_ids() {
+    local holder
+    host_ns "$1" && return 0
+    holder=$(holder_of "$1") && ns_ids "$holder"
 }
 
 ns_empty() { [[ -z $(ns_members "$1" "$2") ]]; }
@@ -573,8 +561,8 @@ bed_links() {
 link_gone() { [[ ! -e /sys/class/net/$1 ]]; }
 
 teardown() {
-    local h hosts=() seen line link
-    local -A known=()
+    local h hosts=() seen line link ids pid name daemons=() members=()
+    local -A known=() host_ids_of=()
     if load_conf; then
         for ((i = 1; i <= nhosts; i++)); do known[h$i]=1; done
     fi
@@ -586,12 +574,37 @@ teardown() {
     done < <(find_tagged_prefix || true)
     hosts=("${!known[@]}")
     for h in "${hosts[@]}"; do
-        teardown_host "$h"
+        if ids=$(host_ids "$h"); then host_ids_of[$h]=$ids; fi
     done
-    # A veth goes with its namespace, asynchronously; delete what is still there, bridge last.
+    # All hosts at once. First sshd and libvirtd, by pidfile, as their init scripts would stop
+    # them (libvirtd leaves its VMs running, as it does on a real host).
+    for h in "${!host_ids_of[@]}"; do
+        for name in sshd libvirtd; do
+            if pid=$("${name}_pid" "$h"); then daemons+=("$pid"); fi
+        done
+    done
+    stop_pids 15 "sshd and libvirtd of the bed" "${daemons[@]}" || say "some daemons of the bed would not stop"
+    # Then everything left in the hosts' namespaces: virtlogd, qemu, ssh sessions, the holders.
+    for h in "${!host_ids_of[@]}"; do
+        # shellcheck disable=SC2086 # two numbers
+        mapfile -t -O "${#members[@]}" members < <(ns_members ${host_ids_of[$h]})
+    done
+    stop_pids 10 "the processes in the bed's namespaces" "${members[@]}" || say "some processes of the bed would not stop"
+    for h in "${!host_ids_of[@]}"; do
+        # shellcheck disable=SC2086
+        wait_until 10 "the namespaces of $h to empty" ns_empty ${host_ids_of[$h]} ||
+            say "processes left in $h: $(ns_members ${host_ids_of[$h]} | tr '\n' ' ')"
+    done
+    # A holder whose namespace ids were never recorded (up killed in between).
+    for h in "${hosts[@]}"; do
+        if pid=$(holder_of "$h"); then stop_pid "$pid" "holder of $h" 5 || say "the holder of $h (pid $pid) would not stop"; fi
+    done
+    # A veth goes with its namespace, asynchronously: give it a moment, then delete what is
+    # still there. The bridge (listed last) is deleted at once.
     while read -r link; do
         [[ -n $link ]] || continue
-        wait_until 3 "link $link to go" link_gone "$link" 2>/dev/null || ip link del "$link" 2>/dev/null || true
+        if [[ ! -d /sys/class/net/$link/bridge ]]; then wait_until 3 "link $link to go" link_gone "$link" 2>/dev/null || true; fi
+        if ! link_gone "$link"; then ip link del "$link" 2>/dev/null || true; fi
         link_gone "$link" || { say "could not delete link $link"; return 1; }
     done < <(bed_links)
     if [[ -e $root ]]; then
@@ -702,7 +715,7 @@ cmd_link() {
 cmd_key() {
     local h=$1 allow=$2 keys
     host_index "$h" >/dev/null
-    keys=$root/$h/ssh/authorized_keys
+    keys=$root/$h/home/.ssh/authorized_keys
     if [[ $allow == yes ]]; then
         install -m 0600 "$root/id_ed25519.pub" "$keys"
         say "$h accepts the bed's key again"
@@ -771,6 +784,7 @@ case $command in
     deny-key) [[ $# -eq 1 ]] || usage; require_bed; cmd_key "$1" no ;;
     allow-key) [[ $# -eq 1 ]] || usage; require_bed; cmd_key "$1" yes ;;
     __hold) cmd_hold "$@" ;;
+    __inside) cmd_inside "$@" ;;
     __nsenter-ssh) cmd_nsenter_ssh "$@" ;;
     -h | --help | help) usage ;;
     *) usage ;;

@@ -27,7 +27,8 @@ now_ms() {
 pid_alive() {
     local pid=$1 stat
     [[ $pid =~ ^[0-9]+$ ]] || return 1
-    { stat=$(<"/proc/$pid/stat"); } 2>/dev/null || return 1
+    # read, not $(<file): a failed $(<file) runs the EXIT trap in its subshell.
+    { read -r stat <"/proc/$pid/stat"; } 2>/dev/null || return 1
     stat=${stat##*) }
     [[ ${stat%% *} != Z ]]
 }
@@ -76,6 +77,29 @@ stop_pid() {
         kill -KILL "$pid" 2>/dev/null || true
         wait_until 5 "$name (pid $pid) to exit after SIGKILL" pid_dead "$pid" || return 1
     fi
+}
+
+all_dead() {
+    local pid
+    for pid in "$@"; do
+        if pid_alive "$pid"; then return 1; fi
+    done
+}
+
+# stop_pids SECONDS WHAT PID...: stop_pid for many at once (SIGTERM to all, one wait, SIGKILL to
+# those left). Succeeds when all are gone.
+stop_pids() {
+    local seconds=$1 what=$2 pid left=()
+    shift 2
+    (($#)) || return 0
+    kill -TERM "$@" 2>/dev/null || true
+    wait_until "$seconds" "$what to exit after SIGTERM" all_dead "$@" 2>/dev/null && return 0
+    for pid in "$@"; do
+        if pid_alive "$pid"; then left+=("$pid"); fi
+    done
+    say "$what: pid(s) ${left[*]} ignored SIGTERM for ${seconds}s; sending SIGKILL"
+    kill -KILL "${left[@]}" 2>/dev/null || true
+    wait_until 5 "$what to exit after SIGKILL" all_dead "${left[@]}"
 }
 
 # rss_kib PID / pss_kib PID: resident and proportional set size in KiB (0 if gone).
