@@ -17,10 +17,10 @@
 # Each host hN is a process holding its own mount, network and UTS namespaces (hostname hN).
 # Inside it, /run (and so /var/run), /etc/libvirt, /var/lib/libvirt, /var/log/libvirt,
 # /var/cache/libvirt and root's home /root are bind mounts of folders under the bed root, and
-# virtlogd, libvirtd and sshd run with their default pidfiles in that private /run. Its eth0 is a veth into a bridge in
-# this machine's namespace; the bridge has BED_NET.1/24 and host i has BED_NET.(10+i). There is
-# no route, NAT or forwarding out: traffic stays on the bridge and the hosts' loopbacks, and each
-# VM's VNC listens on its own host's 127.0.0.1.
+# virtlogd, libvirtd and sshd run with their default pidfiles in that private /run. Its eth0 is
+# a veth into a bridge in this machine's namespace; the bridge has BED_NET.1/24 and host i has
+# BED_NET.(10+i). There is no route, NAT or forwarding out: traffic stays on the bridge and the
+# hosts' loopbacks, and each VM's VNC listens on its own host's 127.0.0.1.
 #
 # Environment (read by `up`, then kept in the bed's bed.conf):
 #   HVM_HOSTBED_ROOT     bed root (default /tmp/hvm-hostbed); every command uses it to find the bed
@@ -273,7 +273,7 @@ setup_host() {
     ip link set "$veth" alias "$link_tag:$h"
     ip link set "$veth" master "$bridge" up
     # The rest runs inside the host, in one nsenter (this script again: __inside).
-    in_host "$h" "$BASH" "$script" __inside "$h" "$addr" {lock_fd}<&-
+    in_host "$h" timeout "$timeout_s" "$BASH" "$script" __inside "$h" "$addr" {lock_fd}<&-
 }
 
 # __inside HOST ADDR (run inside HOST's namespaces by setup_host): name, addresses, mounts.
@@ -301,16 +301,16 @@ start_libvirt_daemons() {
     local h=$1 d=$root/$1
     # virtlogd first: libvirtd hands every domain's console and log to it.
     if ! virtlogd_pid "$h" >/dev/null; then
-        in_host "$h" "${daemon_env[@]}" /usr/sbin/virtlogd -d </dev/null >>"$d/daemons.out" 2>&1 {lock_fd}<&- ||
+        in_host "$h" timeout "$timeout_s" "${daemon_env[@]}" /usr/sbin/virtlogd -d </dev/null >>"$d/daemons.out" 2>&1 {lock_fd}<&- ||
             die "virtlogd did not start in $h; see $d/daemons.out and $d/log/virtlogd.log"
     fi
-    in_host "$h" "${daemon_env[@]}" /usr/sbin/libvirtd -d </dev/null >>"$d/daemons.out" 2>&1 {lock_fd}<&- ||
+    in_host "$h" timeout "$timeout_s" "${daemon_env[@]}" /usr/sbin/libvirtd -d </dev/null >>"$d/daemons.out" 2>&1 {lock_fd}<&- ||
         die "libvirtd did not start in $h; see $d/daemons.out and $d/log/libvirtd.log"
 }
 
 start_sshd() {
     local h=$1 d=$root/$1
-    in_host "$h" /usr/sbin/sshd -f "$d/ssh/sshd_config" -E "$d/sshd.log" </dev/null >>"$d/daemons.out" 2>&1 {lock_fd}<&- ||
+    in_host "$h" timeout "$timeout_s" /usr/sbin/sshd -f "$d/ssh/sshd_config" -E "$d/sshd.log" </dev/null >>"$d/daemons.out" 2>&1 {lock_fd}<&- ||
         die "sshd did not start in $h: $(tail -n 3 "$d/sshd.log" 2>/dev/null)"
 }
 
@@ -652,8 +652,14 @@ cmd_status() {
         printf '%s %s link %s\n' "$h" "$(host_addr "$i")" "$state"
         [[ $state == up ]] || rc=1
         if ! holder=$(holder_of "$h") || ! ids=$(host_ns "$h"); then
-            printf '    namespaces: gone\n'
             rc=1
+            # shellcheck disable=SC2086 # two numbers
+            if ids=$(host_ns "$h") && [[ -n $(ns_members $ids) ]]; then
+                printf '    namespace holder gone; processes left in its namespaces: %s (run %s down)\n' \
+                    "$(ns_members $ids | tr '\n' ' ')" "$hvm_prog"
+            else
+                printf '    namespaces: gone\n'
+            fi
             continue
         fi
         for name in virtlogd libvirtd sshd; do
@@ -787,5 +793,5 @@ case $command in
     __inside) cmd_inside "$@" ;;
     __nsenter-ssh) cmd_nsenter_ssh "$@" ;;
     -h | --help | help) usage ;;
-    *) usage ;;
+    *) printf '%s: error: unknown command %s (see: %s --help)\n' "$hvm_prog" "$command" "$hvm_prog" >&2; exit 2 ;;
 esac
