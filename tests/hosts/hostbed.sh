@@ -41,8 +41,8 @@ max_hosts=50
 
 # Filled by load_conf.
 bridge='' net='' nhosts=0 timeout_s=60
-# Daemons must not inherit the lock: every launch closes lock_fd, which is /dev/null until
-# take_lock makes it the lock.
+# Nothing started here may inherit the lock: launches close lock_fd (daemons: every fd above 2),
+# which is /dev/null until take_lock makes it the lock.
 exec {lock_fd}</dev/null
 
 usage() {
@@ -254,7 +254,7 @@ EOF
 launch_holder() {
     local h=$1 holder tag
     tag=$(tag_of "$h")
-    (cd / && exec setsid unshare --mount --net --uts --propagation private -- "$BASH" "$script" __hold "$tag") \
+    (close_extra_fds && cd / && exec setsid unshare --mount --net --uts --propagation private -- "$BASH" "$script" __hold "$tag") \
         </dev/null >/dev/null 2>&1 {lock_fd}<&- &
     holder=$!
     printf '%s\n' "$holder" >"$root/$h/holder.pid"
@@ -301,16 +301,16 @@ start_libvirt_daemons() {
     local h=$1 d=$root/$1
     # virtlogd first: libvirtd hands every domain's console and log to it.
     if ! virtlogd_pid "$h" >/dev/null; then
-        in_host "$h" timeout "$timeout_s" "${daemon_env[@]}" /usr/sbin/virtlogd -d </dev/null >>"$d/daemons.out" 2>&1 {lock_fd}<&- ||
+        (close_extra_fds && in_host "$h" timeout "$timeout_s" "${daemon_env[@]}" /usr/sbin/virtlogd -d) </dev/null >>"$d/daemons.out" 2>&1 ||
             die "virtlogd did not start in $h; see $d/daemons.out and $d/log/virtlogd.log"
     fi
-    in_host "$h" timeout "$timeout_s" "${daemon_env[@]}" /usr/sbin/libvirtd -d </dev/null >>"$d/daemons.out" 2>&1 {lock_fd}<&- ||
+    (close_extra_fds && in_host "$h" timeout "$timeout_s" "${daemon_env[@]}" /usr/sbin/libvirtd -d) </dev/null >>"$d/daemons.out" 2>&1 ||
         die "libvirtd did not start in $h; see $d/daemons.out and $d/log/libvirtd.log"
 }
 
 start_sshd() {
     local h=$1 d=$root/$1
-    in_host "$h" timeout "$timeout_s" /usr/sbin/sshd -f "$d/ssh/sshd_config" -E "$d/sshd.log" </dev/null >>"$d/daemons.out" 2>&1 {lock_fd}<&- ||
+    (close_extra_fds && in_host "$h" timeout "$timeout_s" /usr/sbin/sshd -f "$d/ssh/sshd_config" -E "$d/sshd.log") </dev/null >>"$d/daemons.out" 2>&1 ||
         die "sshd did not start in $h: $(tail -n 3 "$d/sshd.log" 2>/dev/null)"
 }
 

@@ -102,6 +102,17 @@ stop_pids() {
     wait_until 5 "$what to exit after SIGKILL" all_dead "${left[@]}"
 }
 
+# close_extra_fds: close every file descriptor above 2 in this shell. Call it in the subshell
+# that starts a daemon: libvirtd and virtlogd keep whatever they inherit (a caller's pipe left
+# open in a daemon would keep that caller waiting for end-of-file until the daemon stops).
+close_extra_fds() {
+    local f n
+    for f in /proc/"$BASHPID"/fd/*; do
+        n=${f##*/}
+        if ((n > 2)); then { exec {n}>&-; } 2>/dev/null || true; fi
+    done
+}
+
 # rss_kib PID / pss_kib PID: resident and proportional set size in KiB (0 if gone).
 rss_kib() {
     local key value _

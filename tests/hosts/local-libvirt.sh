@@ -70,7 +70,8 @@ start_daemon() {
     fi
     mkdir -p "$state"
     # Logs go to a file: with no systemd and no syslog, libvirt's errors would be lost.
-    if ! env LIBVIRT_LOG_OUTPUTS="3:file:$log" "/usr/sbin/$name" -d -p "/run/$name.pid" </dev/null >>"$state/$name.out" 2>&1; then
+    if ! (close_extra_fds && exec env LIBVIRT_LOG_OUTPUTS="3:file:$log" "/usr/sbin/$name" -d -p "/run/$name.pid") \
+        </dev/null >>"$state/$name.out" 2>&1; then
         die "$name did not start; see $state/$name.out and $log"
     fi
     wait_until "$timeout_s" "$name to write /run/$name.pid" running_pid "$name" ||
