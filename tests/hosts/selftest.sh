@@ -72,6 +72,7 @@ daemons_running() {
 }
 # What ran before: the final check tells the bed's processes from other people's.
 before=$(daemons_running)
+read -r forwarding_before </proc/sys/net/ipv4/ip_forward
 
 # --------------------------------------------------------------------------------------- up ---
 
@@ -95,6 +96,16 @@ for h in h1 h2; do
     figures[$h.pss]=$pss
 done
 ok "idle host memory: h1 RSS ${figures[h1.rss]} KiB (PSS ${figures[h1.pss]}), h2 RSS ${figures[h2.rss]} KiB (PSS ${figures[h2.pss]})"
+
+# The hosts reach the bridge and nothing else; this machine forwards no more than before.
+for h in h1 h2; do
+    routes=$("$bed" exec "$h" ip -4 route show) || fail "ip route in $h"
+    [[ $routes == "${info[h1.address]%.*}.0/24 dev eth0 "* && $routes != *$'\n'* ]] || fail "$h has routes beyond the bed's /24: $routes"
+    if out=$("$bed" exec "$h" ip -4 route get 192.0.2.1 2>&1); then fail "$h has a route out: $out"; fi
+done
+read -r forwarding </proc/sys/net/ipv4/ip_forward
+[[ $forwarding == "$forwarding_before" ]] || fail "net.ipv4.ip_forward changed from $forwarding_before to $forwarding"
+ok "h1 and h2 route only the bed's /24 (192.0.2.1: $out); ip_forward is still $forwarding"
 
 # ------------------------------------------------------------------------------------ ssh ---
 
@@ -167,6 +178,8 @@ ok "$vm's qemu (pid $qemu_pid) runs as libvirt-qemu in h1's network namespace"
 display=$(no_tty timeout 30 virsh -q -c "$uri1" vncdisplay "$vm" 2>&1) || fail "vncdisplay: $display"
 [[ $display =~ ^127\.0\.0\.1:([0-9]+)$ ]] || fail "$vm's VNC is not on h1's loopback: $display"
 port=$((5900 + BASH_REMATCH[1]))
+inside=$("$bed" exec h1 "$probe" "tcp:127.0.0.1:$port" 5 2>&1) || fail "h1's VNC does not answer on h1's own loopback: $inside"
+ok "h1's VNC ($display) greets on h1's loopback: $inside"
 if out=$("$probe" "tcp:${info[h1.address]}:$port" 5 2>&1); then
     fail "h1's VNC answered on ${info[h1.address]}:$port from this machine's namespace: $out"
 fi
