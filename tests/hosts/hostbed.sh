@@ -433,6 +433,17 @@ find_tagged_prefix() {
     return "$found"
 }
 
+# show_logs: the end of every daemon log of the bed, to stderr (they go with the bed).
+show_logs() {
+    local f
+    for f in "$root"/h*/daemons.out "$root"/h*/log/libvirtd.log "$root"/h*/log/virtlogd.log "$root"/h*/sshd.log; do
+        if [[ -s $f ]]; then
+            printf -- '--- %s (last 5 lines)\n' "$f" >&2
+            tail -n 5 "$f" >&2
+        fi
+    done
+}
+
 up_failed() {
     local rc=$?
     trap - EXIT
@@ -440,7 +451,8 @@ up_failed() {
         if [[ ${HVM_HOSTBED_KEEP_FAILED:-0} == 1 ]]; then
             say "up failed; the partial bed is kept (HVM_HOSTBED_KEEP_FAILED=1); remove it with: $hvm_prog down"
         else
-            say "up failed; removing the partial bed"
+            show_logs
+            say "up failed; removing the partial bed (HVM_HOSTBED_KEEP_FAILED=1 keeps it)"
             teardown || say "removing the partial bed failed too; run: $hvm_prog down"
         fi
     fi
@@ -455,7 +467,10 @@ cmd_up() {
     net=${HVM_HOSTBED_NET:-10.231.0}
     timeout_s=${HVM_HOSTBED_TIMEOUT:-60}
     [[ $bridge =~ ^[A-Za-z][A-Za-z0-9]{0,10}$ ]] || die "HVM_HOSTBED_BRIDGE must be a letter then up to 10 letters or digits ('$bridge')"
-    [[ $net =~ ^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})$ ]] || die "HVM_HOSTBED_NET must be three octets such as 10.231.0 ('$net')"
+    if ! [[ $net =~ ^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})$ ]] ||
+        ((BASH_REMATCH[1] > 255 || BASH_REMATCH[2] > 255 || BASH_REMATCH[3] > 255)); then
+        die "HVM_HOSTBED_NET must be three octets such as 10.231.0 ('$net')"
+    fi
     [[ $timeout_s =~ ^[1-9][0-9]*$ ]] || die "HVM_HOSTBED_TIMEOUT must be a whole number of seconds ('$timeout_s')"
     need_root
     need_cmd unshare util-linux
@@ -472,8 +487,11 @@ cmd_up() {
     getent passwd sshd >/dev/null || die "user sshd (privilege separation) is missing; reinstall openssh-server"
 
     take_lock
+    if [[ -e /sys/class/net/$bridge && -z $(bed_links) ]]; then
+        die "a link named $bridge exists and is not this bed's bridge; choose another HVM_HOSTBED_BRIDGE"
+    fi
     if bed_exists; then
-        die "a host bed (or part of one) exists at $root or bridge $bridge; remove it first with: $hvm_prog down"
+        die "a host bed (or part of one) exists at $root; remove it first with: $hvm_prog down"
     fi
     if [[ -n $(ip -4 -o addr show to "$net.0/24") ]]; then
         die "$net.0/24 is already in use on this machine; choose another HVM_HOSTBED_NET"
@@ -521,7 +539,7 @@ cmd_up() {
     for ((i = 1; i <= nhosts; i++)); do
         h=h$i
         wait_until "$timeout_s" "sshd in $h to accept the bed's key" ssh_answers "$h" ||
-            die "ssh to $h fails: $(ssh -F "$root/ssh_config" "$h" true 2>&1 </dev/null | tail -n 1); see $root/$h/sshd.log"
+            die "ssh to $h fails: $(timeout 15 ssh -F "$root/ssh_config" "$h" true 2>&1 </dev/null | tail -n 1); see $root/$h/sshd.log"
     done
     trap - EXIT
     say "$nhosts host(s) up in $(( $(now_ms) - t0 )) ms (namespaces, links, mounts: $((t_made - t0)) ms; libvirtd of h1: $((t_h1 - t_made)) ms; the other daemons: $(( $(now_ms) - t_h1 )) ms)"
