@@ -1,6 +1,7 @@
 using System.Text;
 using CliWrap;
 using CliWrap.Buffered;
+using HeadlessVm.Core.Errors;
 
 namespace HeadlessVm.Core.Processes;
 
@@ -46,8 +47,7 @@ public static class NativeRunner
         }
         catch (System.ComponentModel.Win32Exception ex)
         {
-            throw new HeadlessVmException("ProgramNotFound", FailureKind.NotInstalled, command.Program,
-                $"Cannot run '{command.Program}': {ex.Message}. Is it installed?", ex);
+            throw HeadlessVmErrors.ProgramNotFound(command.Program, ex);
         }
     }
 

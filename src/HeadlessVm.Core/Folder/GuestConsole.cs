@@ -1,33 +1,41 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using HeadlessVm.Core.Errors;
+using HeadlessVm.Core.Guest;
 using HeadlessVm.Core.Model;
-using VmObject = HeadlessVm.Core.Model.HeadlessVm;
+using HeadlessVm.Core.Qemu;
+using HeadlessVm.Core.Qmp;
+using HeadlessVm.Core.State;
 
-namespace HeadlessVm.Core.Guest;
-
-/// <summary>A line of the serial log that matched what a wait looked for.</summary>
-public sealed record SerialMatch(string VmName, int LineNumber, string Line, Match Match);
+namespace HeadlessVm.Core.Folder;
 
 /// <summary>
-/// What scripts do with a running guest: read its serial console, wait for it to print something or
-/// reach a state, and type on its keyboard. Waits poll, honour the token (Ctrl+C stops the waiting,
-/// never the VM) and report progress through the service's host.
+/// What scripts do with a running guest of the store: read its serial console (serial.log, written by
+/// qemu), wait for it to print something or reach a state, and type on its keyboard (QMP send-key).
+/// Waits poll, honour the token (Ctrl+C stops the waiting, never the VM) and report progress.
 /// </summary>
 public sealed class GuestConsole
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
 
-    public GuestConsole(VmService service) => Service = service;
+    private readonly VmStore _store;
+    private readonly VmInspector _inspector;
+    private readonly VmMonitor _monitor;
+    private readonly IVmHost _host;
 
-    public VmService Service { get; }
-
-    private IVmHost Host => Service.Host;
+    public GuestConsole(VmStore store, VmInspector inspector, VmMonitor monitor, IVmHost host)
+    {
+        _store = store;
+        _inspector = inspector;
+        _monitor = monitor;
+        _host = host;
+    }
 
     /// <summary>The lines of the VM's serial log for its current (or last) boot.</summary>
     public IReadOnlyList<string> ReadSerial(string name, int? tail = null)
     {
-        Service.Store.Get(name);
-        return SerialLog.ReadLines(Service.Store.Paths.ForVm(name).SerialLog, tail);
+        _store.Get(name);
+        return SerialLog.ReadLines(_store.Paths.ForVm(name).SerialLog, tail);
     }
 
     /// <summary>
@@ -37,14 +45,14 @@ public sealed class GuestConsole
     /// </summary>
     public SerialMatch WaitForText(string name, Regex pattern, DateTime deadline, bool newOutputOnly = false, CancellationToken cancellationToken = default)
     {
-        var spec = Service.Store.Get(name);
-        var log = Service.Store.Paths.ForVm(name).SerialLog;
-        var follower = new SerialLogFollower(log, fromEnd: newOutputOnly);
-        using var countdown = new Countdown(Host, $"Waiting for VM '{name}'", $"Waiting for serial output matching '{pattern}'", deadline);
+        _store.Get(name);
+        var vm = _store.Paths.ForVm(name);
+        var follower = new SerialLogFollower(vm.SerialLog, fromEnd: newOutputOnly);
+        using var countdown = new Countdown(_host, $"Waiting for VM '{name}'", $"Waiting for serial output matching '{pattern}'", deadline);
         while (true)
         {
             // Read before checking the process, so that output written just before qemu exited is seen.
-            var alive = Service.FindProcess(spec) is not null;
+            var alive = QemuProcess.Find(vm) is not null;
             foreach (var (number, text) in follower.ReadNew())
             {
                 var m = pattern.Match(text);
@@ -62,14 +70,13 @@ public sealed class GuestConsole
 
             if (!alive)
             {
-                throw new HeadlessVmException("VmNotRunning", FailureKind.InvalidOperation, name,
-                    $"VM '{name}' is not running, and its serial console did not print a line matching '{pattern}'." + SerialLog.LastLinesForMessage(log));
+                throw HeadlessVmErrors.VmNotRunning(name, $", and its serial console did not print a line matching '{pattern}'",
+                    SerialLog.LastLinesForMessage(vm.SerialLog));
             }
 
             if (countdown.Expired)
             {
-                throw new HeadlessVmException("SerialTextWaitTimeout", FailureKind.OperationTimeout, name,
-                    $"VM '{name}' did not print a line matching '{pattern}' within {countdown.Elapsed.TotalSeconds:0} s." + SerialLog.LastLinesForMessage(log));
+                throw HeadlessVmErrors.SerialTextWaitTimeout(name, pattern.ToString(), countdown.Elapsed, SerialLog.LastLinesForMessage(vm.SerialLog));
             }
 
             countdown.Tick();
@@ -79,30 +86,27 @@ public sealed class GuestConsole
     }
 
     /// <summary>Waits until the VM is in <paramref name="state"/> (Running, Paused or Stopped).</summary>
-    public VmObject WaitForState(string name, VmState state, DateTime deadline, CancellationToken cancellationToken = default)
+    public VmInfo WaitForState(string name, VmState state, DateTime deadline, CancellationToken cancellationToken = default)
     {
         if (state is not (VmState.Running or VmState.Paused or VmState.Stopped))
         {
-            throw new HeadlessVmException("InvalidWaitState", FailureKind.InvalidArgument, name,
-                $"Wait for Running, Paused or Stopped, not {state}.");
+            throw HeadlessVmErrors.InvalidWaitState(name, state);
         }
 
-        var spec = Service.Store.Get(name);
-        using var countdown = new Countdown(Host, $"Waiting for VM '{name}'", $"Waiting for the VM to be {state}", deadline);
+        var spec = _store.Get(name);
+        var vm = _store.Paths.ForVm(name);
+        using var countdown = new Countdown(_host, $"Waiting for VM '{name}'", $"Waiting for the VM to be {state}", deadline);
         while (true)
         {
             // Stopped needs only the process check; the other states ask qemu over QMP.
-            if (state == VmState.Stopped ? Service.FindProcess(spec) is null : Service.Inspect(spec).State == state)
+            if (state == VmState.Stopped ? QemuProcess.Find(vm) is null : _inspector.Inspect(spec).State == state)
             {
-                return Service.Inspect(spec);
+                return _inspector.Inspect(spec);
             }
 
             if (countdown.Expired)
             {
-                var current = Service.Inspect(spec).State;
-                throw new HeadlessVmException("VmStateWaitTimeout", FailureKind.OperationTimeout, name,
-                    $"VM '{name}' was not {state} within {countdown.Elapsed.TotalSeconds:0} s; it is {current}." +
-                    SerialLog.LastLinesForMessage(Service.Store.Paths.ForVm(name).SerialLog));
+                throw HeadlessVmErrors.VmStateWaitTimeout(name, state, countdown.Elapsed, _inspector.Inspect(spec).State, SerialLog.LastLinesForMessage(vm.SerialLog));
             }
 
             countdown.Tick();
@@ -117,7 +121,7 @@ public sealed class GuestConsole
     /// </summary>
     public void SendKeys(string name, IReadOnlyList<KeyCombination> keys, int holdTimeMs = 100, CancellationToken cancellationToken = default)
     {
-        using var qmp = Service.ConnectQmp(name, cancellationToken);
+        using var qmp = _monitor.Connect(name, cancellationToken);
         foreach (var combination in keys)
         {
             cancellationToken.ThrowIfCancellationRequested();
