@@ -200,7 +200,7 @@ public sealed class ConsoleServers
             var result = NativeRunner.Run(command, cancellationToken, server.Folder);
             if (result.ExitCode != 0)
             {
-                var message = result.StandardError.Trim() is { Length: > 0 } e ? e : result.StandardOutput.Trim();
+                var message = result.Message;
                 throw HeadlessVmErrors.WebsockifyRefused(name, hostPort, message.Contains("Address already in use", StringComparison.OrdinalIgnoreCase),
                     message.Split('\n')[^1].Trim(), command.Program, result.ExitCode, result.StandardError);
             }

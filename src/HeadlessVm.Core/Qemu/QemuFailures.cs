@@ -9,12 +9,7 @@ public static class QemuFailures
     /// <summary>The error for a qemu start that exited non-zero: an id and kind chosen from qemu's own words.</summary>
     public static NativeCommandException Classify(string vmName, NativeCommand command, NativeResult result)
     {
-        var message = result.StandardError.Trim();
-        if (message.Length == 0)
-        {
-            message = result.StandardOutput.Trim();
-        }
-
+        var message = result.Message;
         var (id, kind) = message switch
         {
             _ when Says(message, "CPU model") => (ErrorIds.QemuUnknownCpuModel, FailureKind.InvalidArgument),

@@ -88,13 +88,7 @@ public static class QemuImg
     /// </summary>
     internal static (string Reason, FailureKind Kind) Refusal(NativeResult result, FailureKind kind)
     {
-        var message = result.StandardError.Trim();
-        if (message.Length == 0)
-        {
-            message = result.StandardOutput.Trim();
-        }
-
-        message = string.Join(" ", message.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0)
+        var message = string.Join(" ", result.Message.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0)
             .Select(l => l.StartsWith("qemu-img: ", StringComparison.Ordinal) ? l["qemu-img: ".Length..] : l));
         if (message.Contains("No such file or directory", StringComparison.Ordinal) && kind == FailureKind.InvalidArgument)
         {
