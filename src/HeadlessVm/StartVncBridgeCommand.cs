@@ -39,8 +39,8 @@ public sealed class StartVncBridgeCommand : VncBridgeCmdlet, IDisposable
     [Parameter]
     public int WebPort { get; set; }
 
+    /// <summary>Checked by the core (InvalidListenAddress), as a VM's is.</summary>
     [Parameter]
-    [ValidateNotNullOrEmpty]
     public string ListenAddress { get; set; } = "127.0.0.1";
 
     /// <summary>The noVNC web client folder; /usr/share/novnc by default.</summary>

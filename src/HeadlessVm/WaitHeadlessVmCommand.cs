@@ -34,8 +34,8 @@ public sealed class WaitHeadlessVmCommand : HeadlessVmCmdlet
     [Parameter(ParameterSetName = TextSet)]
     public SwitchParameter NewOutputOnly { get; set; }
 
+    /// <summary>Running, Paused or Stopped; the core refuses the other states (InvalidWaitState).</summary>
     [Parameter(Mandatory = true, ParameterSetName = StateSet)]
-    [ValidateSet("Running", "Paused", "Stopped", IgnoreCase = true)]
     public VmState For { get; set; }
 
     /// <summary>How long to wait in all, for every VM named.</summary>
