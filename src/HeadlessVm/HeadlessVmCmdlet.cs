@@ -2,7 +2,6 @@ using System.Management.Automation;
 using HeadlessVm.Core;
 using HeadlessVm.Core.Backends;
 using HeadlessVm.Core.Errors;
-using HeadlessVm.Core.Qmp;
 using HeadlessVm.Core.State;
 
 namespace HeadlessVm.Commands;
@@ -70,7 +69,6 @@ public abstract class HeadlessVmCmdlet : PSCmdlet, IVmHost
     protected static ErrorRecord? ToErrorRecord(Exception ex, string? target) => ex switch
     {
         HeadlessVmException h => new ErrorRecord(h, h.ErrorId, Map(h.Kind), h.Target ?? target ?? string.Empty),
-        QmpException q => new ErrorRecord(q, ErrorIds.QmpCommandFailed, ErrorCategory.InvalidOperation, target ?? string.Empty),
         UnauthorizedAccessException u => new ErrorRecord(u, ErrorIds.StateAccessDenied, ErrorCategory.PermissionDenied, target ?? string.Empty),
         IOException io => new ErrorRecord(io, ErrorIds.StateIOError, ErrorCategory.WriteError, target ?? string.Empty),
         _ => null,

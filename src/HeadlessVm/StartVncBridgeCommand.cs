@@ -2,7 +2,6 @@ using System.Management.Automation;
 using HeadlessVm.Core;
 using HeadlessVm.Core.Console;
 using HeadlessVm.Core.Model;
-using HeadlessVm.Core.Processes;
 
 namespace HeadlessVm.Commands;
 
@@ -134,13 +133,7 @@ public sealed class StartVncBridgeCommand : VncBridgeCmdlet, IDisposable
 
         Try(target, () =>
         {
-            var bridge = Bridges.Start(Request(vmName), CancellationToken);
-            if (!Ports.IsLoopback(bridge.ListenAddress) && !bridge.Secure)
-            {
-                WriteWarning($"The console of '{bridge.Name}' listens on {bridge.ListenAddress} without TLS: the token and the screen cross the network in clear text. Pass -CertificatePath to serve https.");
-            }
-
-            WriteObject(bridge);
+            WriteObject(Bridges.Start(Request(vmName), CancellationToken));
         });
     }
 

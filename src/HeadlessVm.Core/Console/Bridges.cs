@@ -2,6 +2,7 @@ using System.Globalization;
 using HeadlessVm.Core.Backends;
 using HeadlessVm.Core.Errors;
 using HeadlessVm.Core.Model;
+using HeadlessVm.Core.Processes;
 using HeadlessVm.Core.State;
 
 namespace HeadlessVm.Core.Console;
@@ -54,9 +55,20 @@ public sealed class Bridges
     /// <summary>
     /// Starts a bridge to a running VM (<see cref="BridgeRequest.VmName"/>) or to any VNC server
     /// (<see cref="BridgeRequest.Target"/>). A running bridge of that name to the same place is returned
-    /// as it is; one whose server died gets a new token.
+    /// as it is; one whose server died gets a new token. Warns when it serves a network in clear text.
     /// </summary>
     public VncBridge Start(BridgeRequest request, CancellationToken cancellationToken = default)
+    {
+        var bridge = StartOrFind(request, cancellationToken);
+        if (!Ports.IsLoopback(bridge.ListenAddress) && !bridge.Secure)
+        {
+            _host.Warning($"The console of '{bridge.Name}' listens on {bridge.ListenAddress} without TLS: the token and the screen cross the network in clear text. Pass -CertificatePath to serve https.");
+        }
+
+        return bridge;
+    }
+
+    private VncBridge StartOrFind(BridgeRequest request, CancellationToken cancellationToken)
     {
         var (name, target, tokenTarget) = request.VmName is { } vmName ? ToVm(vmName) : ToTarget(request);
         var settings = ConsoleSettings.Check(name, request);

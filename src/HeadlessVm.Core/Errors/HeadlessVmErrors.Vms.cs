@@ -121,6 +121,10 @@ public static partial class HeadlessVmErrors
     public static HeadlessVmException QmpUnavailable(string name, string socket, Exception inner) => new(ErrorIds.QmpUnavailable, FailureKind.ConnectionError, name,
         $"Cannot talk to VM '{name}' over its QMP socket {socket}: {inner.Message}", inner);
 
+    /// <summary>qemu answered a QMP command with an error; <paramref name="description"/> is qemu's own.</summary>
+    public static HeadlessVmException QmpCommandFailed(string name, string command, string description, Exception inner) => new(ErrorIds.QmpCommandFailed, FailureKind.InvalidOperation, name,
+        $"qemu refused '{command}' for VM '{name}': {description}", inner);
+
     public static HeadlessVmException InvalidWaitState(string name, VmState state) => new(ErrorIds.InvalidWaitState, FailureKind.InvalidArgument, name,
         $"Wait for Running, Paused or Stopped, not {state}.");
 

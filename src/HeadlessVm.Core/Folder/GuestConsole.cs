@@ -121,15 +121,17 @@ public sealed class GuestConsole
     /// </summary>
     public void SendKeys(string name, IReadOnlyList<KeyCombination> keys, int holdTimeMs = 100, CancellationToken cancellationToken = default)
     {
-        using var qmp = _monitor.Connect(name, cancellationToken);
-        foreach (var combination in keys)
+        _monitor.Session(name, cancellationToken, qmp =>
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            qmp.Execute("send-key", new JsonObject
+            foreach (var combination in keys)
             {
-                ["keys"] = combination.ToQmpKeys(),
-                ["hold-time"] = holdTimeMs,
-            });
-        }
+                cancellationToken.ThrowIfCancellationRequested();
+                qmp.Execute("send-key", new JsonObject
+                {
+                    ["keys"] = combination.ToQmpKeys(),
+                    ["hold-time"] = holdTimeMs,
+                });
+            }
+        });
     }
 }

@@ -63,7 +63,7 @@ public sealed class PowerControl
                     waiting.Add((spec, vm, pid.Value));
                 }
             }
-            catch (Exception ex) when (ex is HeadlessVmException or QmpException)
+            catch (HeadlessVmException ex)
             {
                 failed(name, ex);
             }
@@ -126,14 +126,16 @@ public sealed class PowerControl
 
     private void PressPowerButton(string name, StatePaths.VmFiles vm, CancellationToken cancellationToken)
     {
-        using var qmp = _monitor.Connect(name, vm, cancellationToken);
-        // A paused guest cannot see the power button.
-        if (qmp.Execute("query-status")?["status"]?.GetValue<string>() is "paused")
+        _monitor.Session(name, vm, cancellationToken, qmp =>
         {
-            qmp.Execute("cont");
-        }
+            // A paused guest cannot see the power button.
+            if (qmp.Execute("query-status")?["status"]?.GetValue<string>() is "paused")
+            {
+                qmp.Execute("cont");
+            }
 
-        qmp.Execute("system_powerdown");
+            qmp.Execute("system_powerdown");
+        });
     }
 
     /// <summary>A stopped VM's run files go, and so does its console bridge.</summary>

@@ -19,16 +19,18 @@ public sealed class Screenshots
             throw HeadlessVmErrors.ScreenshotFolderNotFound(name, path);
         }
 
-        using var qmp = _monitor.Connect(name, cancellationToken);
-        try
+        _monitor.Session(name, cancellationToken, qmp =>
         {
-            // qemu 7.1 added the format argument; its default is PPM.
-            qmp.Execute("screendump", new { filename = path, format = "png" });
-        }
-        catch (QmpException ex)
-        {
-            throw HeadlessVmErrors.ScreenshotFailed(name, path, ex.Description, ex);
-        }
+            try
+            {
+                // qemu 7.1 added the format argument; its default is PPM.
+                qmp.Execute("screendump", new { filename = path, format = "png" });
+            }
+            catch (QmpException ex)
+            {
+                throw HeadlessVmErrors.ScreenshotFailed(name, path, ex.Description, ex);
+            }
+        });
 
         var file = new FileInfo(path);
         return file.Exists ? file : throw HeadlessVmErrors.ScreenshotFailed(name, path, "it reported success, but the file is not there");

@@ -6,8 +6,8 @@ using HeadlessVm.Core.State;
 namespace HeadlessVm.Core.Qmp;
 
 /// <summary>
-/// QMP connections to the store's VMs, with the store's checks and errors: VmNotFound, VmNotRunning,
-/// and QmpUnavailable when the socket does not answer. A QMP error answer stays a <see cref="QmpException"/>.
+/// QMP to the store's VMs, with the store's checks and errors: VmNotFound, VmNotRunning, QmpUnavailable
+/// when the socket fails, QmpCommandFailed when qemu answers with an error. Nothing of QMP leaks out.
 /// </summary>
 public sealed class VmMonitor
 {
@@ -23,8 +23,11 @@ public sealed class VmMonitor
         _host = host;
     }
 
-    /// <summary>Connects to a running VM's QMP socket; the caller disposes it.</summary>
-    public QmpClient Connect(string name, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Runs <paramref name="work"/> on a connection to a running VM (VmNotFound, VmNotRunning otherwise).
+    /// A QMP error answer becomes QmpCommandFailed, a socket that fails or stops answering QmpUnavailable.
+    /// </summary>
+    public void Session(string name, CancellationToken cancellationToken, Action<QmpClient> work)
     {
         _store.Get(name);
         var vm = _store.Paths.ForVm(name);
@@ -33,29 +36,33 @@ public sealed class VmMonitor
             throw HeadlessVmErrors.VmNotRunning(name);
         }
 
-        return Connect(name, vm, cancellationToken);
+        Session(name, vm, cancellationToken, work);
     }
 
-    /// <summary>Connects to the QMP socket of a VM known to run.</summary>
-    public QmpClient Connect(string name, StatePaths.VmFiles vm, CancellationToken cancellationToken = default) =>
-        Unavailable(name, vm, () => QmpClient.Connect(vm.QmpSocket, Timeout, _host.Debug, cancellationToken));
+    /// <summary>As <see cref="Session(string, CancellationToken, Action{QmpClient})"/>, for a VM known to run.</summary>
+    public void Session(string name, StatePaths.VmFiles vm, CancellationToken cancellationToken, Action<QmpClient> work) => Mapped(name, vm, () =>
+    {
+        using var qmp = QmpClient.Connect(vm.QmpSocket, Timeout, _host.Debug, cancellationToken);
+        work(qmp);
+    });
 
     /// <summary>Runs one command on a connection of its own, in one round trip (QmpClient.ExecuteOnce).</summary>
     public void ExecuteOnce(string name, StatePaths.VmFiles vm, string command, object? arguments, CancellationToken cancellationToken = default) =>
-        Unavailable(name, vm, () => QmpClient.ExecuteOnce(vm.QmpSocket, Timeout, _host.Debug, cancellationToken, command, arguments));
+        Mapped(name, vm, () => QmpClient.ExecuteOnce(vm.QmpSocket, Timeout, _host.Debug, cancellationToken, command, arguments));
 
-    /// <summary>Runs a command (stop, cont, system_reset) on a running VM.</summary>
-    public void Execute(string name, string command, CancellationToken cancellationToken = default)
-    {
-        using var qmp = Connect(name, cancellationToken);
-        qmp.Execute(command);
-    }
+    /// <summary>Runs a command without arguments (stop, cont, system_reset) on a running VM.</summary>
+    public void Execute(string name, string command, CancellationToken cancellationToken = default) =>
+        Session(name, cancellationToken, qmp => qmp.Execute(command));
 
-    private static T Unavailable<T>(string name, StatePaths.VmFiles vm, Func<T> talk)
+    private static void Mapped(string name, StatePaths.VmFiles vm, Action talk)
     {
         try
         {
-            return talk();
+            talk();
+        }
+        catch (QmpException ex)
+        {
+            throw HeadlessVmErrors.QmpCommandFailed(name, ex.Command, ex.Description, ex);
         }
         catch (Exception ex) when (ex is IOException or TimeoutException or SocketException)
         {
