@@ -1,22 +1,23 @@
 using System.Management.Automation;
-using VmObject = HeadlessVm.Core.Model.HeadlessVm;
+using HeadlessVm.Core.Model;
 
 namespace HeadlessVm.Commands;
 
 /// <summary>Lists VMs with their live state, read from the process and QMP each time.</summary>
 [Cmdlet(VerbsCommon.Get, "HeadlessVm")]
-[OutputType(typeof(VmObject))]
+[OutputType(typeof(VmInfo))]
 public sealed class GetHeadlessVmCommand : HeadlessVmCmdlet
 {
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
     [ArgumentCompleter(typeof(VmNameCompleter))]
+    [Alias("VmName")]
     public string[]? Name { get; set; }
 
     protected override void ProcessRecord()
     {
         // All at once: the VMs are asked concurrently, one QMP round trip each.
-        var specs = ResolveVms(Name);
-        Try(null, () => WriteObject(Service.Inspect(specs), enumerateCollection: true));
+        var names = ResolveVms(Name);
+        Try(null, () => WriteObject(Vms.Inspect(names), enumerateCollection: true));
     }
 }

@@ -1,7 +1,5 @@
 using System.Management.Automation;
-using HeadlessVm.Core;
 using HeadlessVm.Core.Model;
-using HeadlessVm.Core.Qemu;
 
 namespace HeadlessVm.Commands;
 
@@ -31,7 +29,7 @@ public sealed class GetHeadlessVmDiskCommand : HeadlessVmCmdlet
     {
         foreach (var file in Resolve())
         {
-            Try(file, () => WriteObject(QemuImg.GetInfo(file, this, CancellationToken)));
+            Try(file, () => WriteObject(Context.Disks.GetInfo(file, CancellationToken)));
         }
     }
 

@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using HeadlessVm.Core.Guest;
 
 namespace HeadlessVm.Commands;
 
@@ -9,24 +8,22 @@ namespace HeadlessVm.Commands;
 public sealed class GetHeadlessVmSerialLogCommand : HeadlessVmCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [SupportsWildcards]
     [ArgumentCompleter(typeof(VmNameCompleter))]
     [Alias("VmName")]
     [ValidateNotNullOrEmpty]
-    public string Name { get; set; } = string.Empty;
+    public string[] Name { get; set; } = Array.Empty<string>();
 
-    /// <summary>Only the last N lines.</summary>
+    /// <summary>Only the last N lines (of each VM).</summary>
     [Parameter]
     [ValidateRange(0, int.MaxValue)]
     public int? Tail { get; set; }
 
     protected override void ProcessRecord()
     {
-        Try(Name, () =>
+        foreach (var name in ResolveVms(Name))
         {
-            foreach (var line in new GuestConsole(Service).ReadSerial(Name, Tail))
-            {
-                WriteObject(line);
-            }
-        });
+            Try(name, () => WriteObject(Vms.ReadSerial(name, Tail), enumerateCollection: true));
+        }
     }
 }

@@ -11,6 +11,7 @@ namespace HeadlessVm.Commands;
 public sealed class GetVmConsoleUrlCommand : VncBridgeCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [SupportsWildcards]
     [ArgumentCompleter(typeof(VmNameCompleter))]
     [Alias("VmName")]
     public string[] Name { get; set; } = Array.Empty<string>();
@@ -19,7 +20,12 @@ public sealed class GetVmConsoleUrlCommand : VncBridgeCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach (var name in Name)
+        // A name is a VM's or a -Target bridge's: a wildcard matches both kinds, and a plain name that is
+        // neither is the core's BridgeNotFound.
+        var known = new Lazy<IReadOnlyList<string>>(() => Vms.Names().Union(Bridges.Names()).ToArray());
+        foreach (var name in Name.SelectMany(n => WildcardPattern.ContainsWildcardCharacters(n)
+                     ? known.Value.Where(WildcardPattern.Get(n, WildcardOptions.IgnoreCase).IsMatch)
+                     : new[] { n }).Distinct())
         {
             Try(name, () =>
             {

@@ -1,33 +1,29 @@
 using System.Management.Automation;
 using HeadlessVm.Core;
-using HeadlessVm.Core.Model;
-using HeadlessVm.Core.Qmp;
+using HeadlessVm.Core.Backends;
+using HeadlessVm.Core.Errors;
 using HeadlessVm.Core.State;
 
 namespace HeadlessVm.Commands;
 
 /// <summary>
 /// The base of every cmdlet: one cancellation token that Ctrl+C (StopProcessing) cancels and every
-/// wait honours, the core service, and the one place where core failures become ErrorRecords.
-/// Core calls are synchronous on the pipeline thread, so every Write* happens there too.
+/// wait honours, the core's services (one <see cref="HeadlessVmContext"/> per command, reporting
+/// through this cmdlet), and the one place where core failures become ErrorRecords. Core calls are
+/// synchronous on the pipeline thread, so every Write* happens there too.
 /// </summary>
 public abstract class HeadlessVmCmdlet : PSCmdlet, IVmHost
 {
     private readonly CancellationTokenSource _cancellation = new();
-    private VmService? _service;
+    private HeadlessVmContext? _context;
 
     protected CancellationToken CancellationToken => _cancellation.Token;
 
-    protected VmService Service => _service ??= CreateService();
+    /// <summary>The core, wired for the store that $HEADLESSVM_HOME (or its fallbacks) names.</summary>
+    protected HeadlessVmContext Context => _context ??= new HeadlessVmContext(StatePaths.FromEnvironment(), this);
 
-    protected StatePaths StatePaths => Service.Store.Paths;
-
-    protected virtual VmService CreateService()
-    {
-        var service = new VmService(StatePaths.FromEnvironment(), this);
-        Extensions.Attach(service);
-        return service;
-    }
+    /// <summary>Where the VMs live.</summary>
+    protected IVmBackend Vms => Context.Vms;
 
     protected override void StopProcessing() => _cancellation.Cancel();
 
@@ -73,9 +69,8 @@ public abstract class HeadlessVmCmdlet : PSCmdlet, IVmHost
     protected static ErrorRecord? ToErrorRecord(Exception ex, string? target) => ex switch
     {
         HeadlessVmException h => new ErrorRecord(h, h.ErrorId, Map(h.Kind), h.Target ?? target ?? string.Empty),
-        QmpException q => new ErrorRecord(q, "QmpCommandFailed", ErrorCategory.InvalidOperation, target ?? string.Empty),
-        UnauthorizedAccessException u => new ErrorRecord(u, "StateAccessDenied", ErrorCategory.PermissionDenied, target ?? string.Empty),
-        IOException io => new ErrorRecord(io, "StateIOError", ErrorCategory.WriteError, target ?? string.Empty),
+        UnauthorizedAccessException u => new ErrorRecord(u, ErrorIds.StateAccessDenied, ErrorCategory.PermissionDenied, target ?? string.Empty),
+        IOException io => new ErrorRecord(io, ErrorIds.StateIOError, ErrorCategory.WriteError, target ?? string.Empty),
         _ => null,
     };
 
@@ -98,11 +93,12 @@ public abstract class HeadlessVmCmdlet : PSCmdlet, IVmHost
     };
 
     /// <summary>
-    /// The VMs that <paramref name="names"/> name, wildcards expanded, each once. A plain name with no VM
-    /// is a non-terminating ObjectNotFound error; a wildcard that matches nothing is not an error.
+    /// The names of the VMs that <paramref name="names"/> name, wildcards expanded, each once; every VM
+    /// when null. A plain name with no VM is a non-terminating VmNotFound error; a wildcard that matches
+    /// nothing is not an error.
     /// </summary>
-    protected IReadOnlyList<VmSpec> ResolveVms(IEnumerable<string>? names) =>
-        ResolveByName(names, Service.Store.List(), v => v.Name, name => ToErrorRecord(VmStore.NotFound(name), name)!);
+    protected IReadOnlyList<string> ResolveVms(IEnumerable<string>? names) =>
+        ResolveByName(names, Vms.Names(), v => v, name => ToErrorRecord(HeadlessVmErrors.VmNotFound(name), name)!);
 
     /// <summary>
     /// The items of <paramref name="all"/> that <paramref name="names"/> name, wildcards expanded, each
@@ -140,13 +136,4 @@ public abstract class HeadlessVmCmdlet : PSCmdlet, IVmHost
     /// <summary>A path as the user meant it: relative to PowerShell's current location, not the process's.</summary>
     protected string? ResolvePath(string? path) =>
         string.IsNullOrWhiteSpace(path) ? null : GetUnresolvedProviderPathFromPSPath(path);
-}
-
-/// <summary>Hooks that later features (console bridges) use to follow VMs; one place, called by every cmdlet.</summary>
-internal static class Extensions
-{
-    public static void Attach(VmService service)
-    {
-        service.Companions.Add(new HeadlessVm.Core.Console.BridgeService(service));
-    }
 }

@@ -1,15 +1,16 @@
 using System.Management.Automation;
-using System.Net;
-using HeadlessVm.Core;
+using HeadlessVm.Core.Backends;
+using HeadlessVm.Core.Errors;
 using HeadlessVm.Core.Model;
-using HeadlessVm.Core.Qemu;
-using VmObject = HeadlessVm.Core.Model.HeadlessVm;
 
 namespace HeadlessVm.Commands;
 
-/// <summary>Creates a VM's record and starts it (unless -NoStart). Every parameter binds by property name.</summary>
+/// <summary>
+/// Creates a VM's record and starts it (unless -NoStart). Every parameter binds by property name. The
+/// values are checked by the core (VmDraftValidator), the same for every backend, not by attributes here.
+/// </summary>
 [Cmdlet(VerbsCommon.New, "HeadlessVm", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
-[OutputType(typeof(VmObject))]
+[OutputType(typeof(VmInfo))]
 public sealed class NewHeadlessVmCommand : HeadlessVmCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -17,11 +18,9 @@ public sealed class NewHeadlessVmCommand : HeadlessVmCmdlet
     public string Name { get; set; } = string.Empty;
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateRange(16, 16 * 1024 * 1024)]
     public int MemoryMB { get; set; } = 1024;
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateRange(1, 1024)]
     public int ProcessorCount { get; set; } = 1;
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -30,7 +29,7 @@ public sealed class NewHeadlessVmCommand : HeadlessVmCmdlet
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(ArchitectureCompleter))]
-    public string Architecture { get; set; } = "x86_64";
+    public string Architecture { get; set; } = VmDraftValidator.DefaultArchitecture;
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? IsoPath { get; set; }
@@ -90,68 +89,40 @@ public sealed class NewHeadlessVmCommand : HeadlessVmCmdlet
         {
             if (NoStart && Paused)
             {
-                throw new HeadlessVmException("NoStartWithPaused", FailureKind.InvalidArgument, Name,
-                    "-NoStart creates the VM without starting it, so it cannot also start -Paused. Use one of them.");
+                throw HeadlessVmErrors.NoStartWithPaused(Name);
             }
 
-            var draft = BuildDraft();
+            var draft = VmDraftValidator.ToSpec(Draft());
             var action = NoStart ? "Create VM record" : $"Create and start VM{(Paused ? " paused" : string.Empty)} ({draft.MemoryMB} MB, {draft.ProcessorCount} CPU, {draft.Architecture})";
             if (!ShouldProcess(Name, action))
             {
                 return;
             }
 
-            WriteObject(Service.Create(draft, VncDisplay, start: !NoStart, CancellationToken, Paused));
+            WriteObject(Vms.Create(draft, VncDisplay, start: !NoStart, Paused, CancellationToken));
         });
     }
 
-    private VmSpec BuildDraft()
+    /// <summary>The parameters as given, with paths resolved against the current location.</summary>
+    private VmDraft Draft() => new()
     {
-        if (!IPAddress.TryParse(ListenAddress, out _))
-        {
-            throw new HeadlessVmException("InvalidListenAddress", FailureKind.InvalidArgument, Name,
-                $"'{ListenAddress}' is not an IP address to listen on (such as 127.0.0.1 or 0.0.0.0).");
-        }
-
-        var diskPaths = (DiskPath ?? Array.Empty<string>()).Where(p => !string.IsNullOrWhiteSpace(p)).ToArray();
-        var formats = (DiskFormat ?? Array.Empty<string>()).Where(f => !string.IsNullOrWhiteSpace(f)).ToArray();
-        if (formats.Length > 1 && formats.Length != diskPaths.Length)
-        {
-            throw new HeadlessVmException("DiskFormatCountMismatch", FailureKind.InvalidArgument, Name,
-                $"Give one -DiskFormat for all disks, or one per -DiskPath ({diskPaths.Length}); got {formats.Length}.");
-        }
-
-        var disks = diskPaths.Select((path, i) =>
-        {
-            var full = ResolvePath(path)!;
-            var stated = formats.Length == 0 ? null : formats[formats.Length == 1 ? 0 : i];
-            return new DiskSpec(full, DiskFormats.Resolve(full, stated));
-        }).ToArray();
-
-        var forwards = (PortForward ?? Array.Empty<string>())
-            .Where(p => !string.IsNullOrWhiteSpace(p))
-            .Select(p => Core.Model.PortForward.Parse(p))
-            .ToArray();
-
-        return new VmSpec
-        {
-            Name = Name,
-            MemoryMB = MemoryMB,
-            ProcessorCount = ProcessorCount,
-            Cpu = string.IsNullOrWhiteSpace(Cpu) ? null : Cpu,
-            Architecture = string.IsNullOrWhiteSpace(Architecture) ? "x86_64" : Architecture,
-            Accelerator = Accelerator,
-            IsoPath = ResolvePath(IsoPath),
-            Disks = disks,
-            KernelPath = ResolvePath(KernelPath),
-            InitrdPath = ResolvePath(InitrdPath),
-            KernelArgument = string.IsNullOrEmpty(KernelArgument) ? null : KernelArgument,
-            BootOrder = string.IsNullOrWhiteSpace(BootOrder) ? null : BootOrder,
-            ListenAddress = ListenAddress,
-            Network = Network,
-            PortForwards = forwards,
-            MacAddress = string.IsNullOrWhiteSpace(MacAddress) ? null : MacAddress,
-            ExtraArguments = ExtraArgument ?? Array.Empty<string>(),
-        };
-    }
+        Name = Name,
+        MemoryMB = MemoryMB,
+        ProcessorCount = ProcessorCount,
+        Cpu = Cpu,
+        Architecture = Architecture,
+        Accelerator = Accelerator,
+        IsoPath = ResolvePath(IsoPath),
+        DiskPaths = (DiskPath ?? Array.Empty<string>()).Select(ResolvePath).OfType<string>().ToArray(),
+        DiskFormats = DiskFormat ?? Array.Empty<string>(),
+        KernelPath = ResolvePath(KernelPath),
+        InitrdPath = ResolvePath(InitrdPath),
+        KernelArgument = KernelArgument,
+        BootOrder = BootOrder,
+        ListenAddress = ListenAddress,
+        Network = Network,
+        PortForwards = PortForward ?? Array.Empty<string>(),
+        MacAddress = MacAddress,
+        ExtraArguments = ExtraArgument ?? Array.Empty<string>(),
+    };
 }

@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using HeadlessVm.Core;
 using HeadlessVm.Core.Model;
 using HeadlessVm.Core.Qemu;
 
@@ -13,15 +12,12 @@ namespace HeadlessVm.Commands;
 [OutputType(typeof(VmDisk))]
 public sealed class NewHeadlessVmDiskCommand : HeadlessVmCmdlet
 {
-    private const double GiB = 1024d * 1024 * 1024;
-
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = string.Empty;
 
     /// <summary>The size the guest sees, in GiB (fractions allowed). Optional with -BackingPath, which gives its own size.</summary>
     [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
-    [ValidateRange(0d, double.MaxValue)]
     public double? SizeGB { get; set; }
 
     /// <summary>qcow2, raw, vpc (VHD), vhdx...; by default the one the extension names, else qcow2.</summary>
@@ -42,38 +38,15 @@ public sealed class NewHeadlessVmDiskCommand : HeadlessVmCmdlet
         var path = ResolvePath(Path)!;
         Try(path, () =>
         {
-            long? bytes = null;
-            if (SizeGB is { } gb)
-            {
-                var exact = gb * GiB;
-                if (exact >= long.MaxValue)
-                {
-                    throw new HeadlessVmException("InvalidDiskSize", FailureKind.InvalidArgument, path,
-                        $"{gb} GB is more than a disk image can hold.");
-                }
-
-                bytes = (long)Math.Round(exact);
-            }
-
+            long? bytes = SizeGB is { } gb ? DiskImages.BytesFromGiB(path, gb) : null;
             var backing = ResolvePath(BackingPath);
-            if (bytes is null && backing is null)
-            {
-                throw new HeadlessVmException("DiskSizeRequired", FailureKind.InvalidArgument, path,
-                    $"Give a size for the new disk '{path}' (-SizeGB), or a -BackingPath whose size it takes.");
-            }
-
-            var exists = File.Exists(path) || Directory.Exists(path);
+            // The core's checks, made now so that -WhatIf says what would happen (and refuses what would fail).
+            var exists = DiskImages.CheckCreate(path, bytes, backing, Force);
             var what = backing is null
                 ? $"Create {Format ?? "disk"} image of {SizeGB} GB"
                 : $"Create linked clone of '{backing}'";
             if (exists)
             {
-                if (!Force)
-                {
-                    throw new HeadlessVmException("DiskExists", FailureKind.ResourceExists, path,
-                        $"'{path}' already exists. Use -Force to overwrite it (its contents are lost).");
-                }
-
                 what = "Overwrite with a new image: " + what;
             }
 
@@ -82,7 +55,7 @@ public sealed class NewHeadlessVmDiskCommand : HeadlessVmCmdlet
                 return;
             }
 
-            WriteObject(QemuImg.Create(path, Format, bytes, backing, Force, this, CancellationToken));
+            WriteObject(Context.Disks.Create(path, Format, bytes, backing, Force, CancellationToken));
         });
     }
 }

@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using HeadlessVm.Core.Model;
-using VmObject = HeadlessVm.Core.Model.HeadlessVm;
 
 namespace HeadlessVm.Commands;
 
@@ -9,7 +8,7 @@ namespace HeadlessVm.Commands;
 /// A running VM needs -Force, which powers it off first.
 /// </summary>
 [Cmdlet(VerbsCommon.Remove, "HeadlessVm", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
-[OutputType(typeof(VmObject))]
+[OutputType(typeof(VmInfo))]
 public sealed class RemoveHeadlessVmCommand : VmActionCmdlet
 {
     [Parameter]
@@ -17,10 +16,6 @@ public sealed class RemoveHeadlessVmCommand : VmActionCmdlet
 
     protected override string Action => Force ? "Power off if running, then remove VM record" : "Remove VM record";
 
-    protected override VmObject? Act(VmSpec spec)
-    {
-        var before = Service.Inspect(spec);
-        Service.Remove(spec.Name, Force, CancellationToken);
-        return before;
-    }
+    /// <summary>The VM as it was before it went.</summary>
+    protected override VmInfo? Act(string name) => Vms.Remove(name, Force, CancellationToken);
 }

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Management.Automation;
-using HeadlessVm.Core.Console;
+using HeadlessVm.Core.Errors;
 
 namespace HeadlessVm.Commands;
 
@@ -26,22 +26,23 @@ public sealed class SaveVmScreenshotCommand : HeadlessVmCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach (var spec in ResolveVms(Name))
+        foreach (var name in ResolveVms(Name))
         {
-            var file = Target(spec.Name);
-            if (!ShouldProcess(file, $"Save the screen of VM '{spec.Name}' as PNG"))
+            var file = Target(name);
+            if (!ShouldProcess(file, $"Save the screen of VM '{name}' as PNG"))
             {
                 continue;
             }
 
-            if (File.Exists(file) && !Force)
+            Try(name, () =>
             {
-                WriteError(new ErrorRecord(new IOException($"'{file}' already exists. Use -Force to overwrite it."),
-                    "ScreenshotFileExists", ErrorCategory.ResourceExists, spec.Name));
-                continue;
-            }
+                if (File.Exists(file) && !Force)
+                {
+                    throw HeadlessVmErrors.ScreenshotFileExists(name, file);
+                }
 
-            Try(spec.Name, () => WriteObject(Screenshots.Save(Service, spec.Name, file, CancellationToken)));
+                WriteObject(Vms.SaveScreenshot(name, file, CancellationToken));
+            });
         }
     }
 

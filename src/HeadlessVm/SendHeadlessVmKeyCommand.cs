@@ -1,7 +1,6 @@
 using System.Management.Automation;
 using HeadlessVm.Core.Guest;
 using HeadlessVm.Core.Model;
-using VmObject = HeadlessVm.Core.Model.HeadlessVm;
 
 namespace HeadlessVm.Commands;
 
@@ -10,7 +9,7 @@ namespace HeadlessVm.Commands;
 /// (ctrl-alt-delete, ctrl-alt-f2, ret), -Text types text on a US layout ("`n" is Enter).
 /// </summary>
 [Cmdlet(VerbsCommunications.Send, "HeadlessVmKey", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = KeySet)]
-[OutputType(typeof(VmObject))]
+[OutputType(typeof(VmInfo))]
 public sealed class SendHeadlessVmKeyCommand : VmActionCmdlet
 {
     private const string KeySet = "Key";
@@ -50,9 +49,9 @@ public sealed class SendHeadlessVmKeyCommand : VmActionCmdlet
         }
     }
 
-    protected override VmObject? Act(VmSpec spec)
+    protected override VmInfo? Act(string name)
     {
-        new GuestConsole(Service).SendKeys(spec.Name, _keys, HoldTimeMs, CancellationToken);
-        return PassThru ? Service.Get(spec.Name) : null;
+        Vms.SendKeys(name, _keys, HoldTimeMs, CancellationToken);
+        return PassThru ? Vms.Get(name) : null;
     }
 }

@@ -1,11 +1,10 @@
 using System.Management.Automation;
 using HeadlessVm.Core.Model;
-using VmObject = HeadlessVm.Core.Model.HeadlessVm;
 
 namespace HeadlessVm.Commands;
 
 [Cmdlet(VerbsLifecycle.Start, "HeadlessVm", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
-[OutputType(typeof(VmObject))]
+[OutputType(typeof(VmInfo))]
 public sealed class StartHeadlessVmCommand : VmActionCmdlet
 {
     /// <summary>Start qemu with the guest's CPUs stopped (qemu -S); Resume-HeadlessVm runs them.</summary>
@@ -14,5 +13,5 @@ public sealed class StartHeadlessVmCommand : VmActionCmdlet
 
     protected override string Action => Paused ? "Start VM paused (run qemu -S)" : "Start VM (run qemu)";
 
-    protected override VmObject? Act(VmSpec spec) => Service.Start(spec.Name, CancellationToken, Paused);
+    protected override VmInfo? Act(string name) => Vms.Start(name, Paused, CancellationToken);
 }

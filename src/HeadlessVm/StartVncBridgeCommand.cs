@@ -2,7 +2,6 @@ using System.Management.Automation;
 using HeadlessVm.Core;
 using HeadlessVm.Core.Console;
 using HeadlessVm.Core.Model;
-using HeadlessVm.Core.Processes;
 
 namespace HeadlessVm.Commands;
 
@@ -18,11 +17,12 @@ public sealed class StartVncBridgeCommand : VncBridgeCmdlet, IDisposable
     private const string VmSet = "Vm";
     private const string TargetSet = "Target";
 
+    /// <summary>The VMs to bridge. -VmName is its alias: a bridge has a name of its own (-BridgeName).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = VmSet)]
     [SupportsWildcards]
     [ArgumentCompleter(typeof(VmNameCompleter))]
-    [Alias("Name")]
-    public string[] VmName { get; set; } = Array.Empty<string>();
+    [Alias("VmName")]
+    public string[] Name { get; set; } = Array.Empty<string>();
 
     /// <summary>Any VNC server, host:port (e.g. 192.168.1.20:5901).</summary>
     [Parameter(Mandatory = true, ParameterSetName = TargetSet)]
@@ -34,13 +34,12 @@ public sealed class StartVncBridgeCommand : VncBridgeCmdlet, IDisposable
     [ValidateNotNullOrEmpty]
     public string? BridgeName { get; set; }
 
-    /// <summary>The web (and WebSocket) port; 6080, or the next free port when 6080 is taken.</summary>
+    /// <summary>The web (and WebSocket) port; 6080, or the next free port when 6080 is taken. Checked by the core.</summary>
     [Parameter]
-    [ValidateRange(1, 65535)]
     public int WebPort { get; set; }
 
+    /// <summary>Checked by the core (InvalidListenAddress), as a VM's is.</summary>
     [Parameter]
-    [ValidateNotNullOrEmpty]
     public string ListenAddress { get; set; } = "127.0.0.1";
 
     /// <summary>The noVNC web client folder; /usr/share/novnc by default.</summary>
@@ -59,14 +58,14 @@ public sealed class StartVncBridgeCommand : VncBridgeCmdlet, IDisposable
 
     private Task<ConsoleServerRecord?>? _prepared;
     private BufferedVmHost? _preparedLog;
-    private BridgeService? _preparer;
+    private Bridges? _preparer;
 
     protected override void BeginProcessing()
     {
         // With VMs coming down the pipeline (New-HeadlessVm ... | Start-VncBridge), they arrive only once
         // qemu has started. The console server does not depend on any VM, so it starts now, alongside:
         // the console is up in the time of the slower of the two, not their sum.
-        if (ParameterSetName != VmSet || MyInvocation.BoundParameters.ContainsKey(nameof(VmName)) || !MyInvocation.ExpectingInput
+        if (ParameterSetName != VmSet || MyInvocation.BoundParameters.ContainsKey(nameof(Name)) || !MyInvocation.ExpectingInput
             || MyInvocation.BoundParameters.ContainsKey("WhatIf") || MyInvocation.BoundParameters.ContainsKey("Confirm")
             || LanguagePrimitives.IsTrue(SessionState.PSVariable.GetValue("WhatIfPreference")))
         {
@@ -74,8 +73,9 @@ public sealed class StartVncBridgeCommand : VncBridgeCmdlet, IDisposable
         }
 
         var request = Request(null);
+        // Its own context on another thread: what it reports is kept and replayed on the pipeline thread.
         var log = new BufferedVmHost();
-        var bridges = new BridgeService(new VmService(StatePaths, log));
+        var bridges = new HeadlessVmContext(Context.Paths, log).Bridges;
         var cancellation = CancellationToken;
         _preparedLog = log;
         _preparer = bridges;
@@ -116,16 +116,16 @@ public sealed class StartVncBridgeCommand : VncBridgeCmdlet, IDisposable
             return;
         }
 
-        foreach (var spec in ResolveVms(VmName))
+        foreach (var name in ResolveVms(Name))
         {
-            Start(spec.Name, spec.Name);
+            Start(name, name);
         }
     }
 
     private void Start(string? vmName, string target)
     {
         var port = MyInvocation.BoundParameters.ContainsKey(nameof(WebPort)) ? WebPort : (int?)null;
-        var where = $"{ListenAddress}:{(port?.ToString() ?? $"{BridgeService.DefaultWebPort} or the next free port")}";
+        var where = $"{ListenAddress}:{(port?.ToString() ?? $"{ConsoleServers.DefaultWebPort} or the next free port")}";
         if (!ShouldProcess(target, $"Start a browser console bridge (websockify + noVNC) on {where}"))
         {
             return;
@@ -133,13 +133,7 @@ public sealed class StartVncBridgeCommand : VncBridgeCmdlet, IDisposable
 
         Try(target, () =>
         {
-            var bridge = Bridges.Start(Request(vmName), CancellationToken);
-            if (!Ports.IsLoopback(bridge.ListenAddress) && !bridge.Secure)
-            {
-                WriteWarning($"The console of '{bridge.Name}' listens on {bridge.ListenAddress} without TLS: the token and the screen cross the network in clear text. Pass -CertificatePath to serve https.");
-            }
-
-            WriteObject(bridge);
+            WriteObject(Bridges.Start(Request(vmName), CancellationToken));
         });
     }
 

@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using HeadlessVm.Core.Model;
-using VmObject = HeadlessVm.Core.Model.HeadlessVm;
 
 namespace HeadlessVm.Commands;
 
@@ -9,7 +8,7 @@ namespace HeadlessVm.Commands;
 /// -Force powers off at once. Ctrl+C stops the waiting, not the VM.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Stop, "HeadlessVm", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
-[OutputType(typeof(VmObject))]
+[OutputType(typeof(VmInfo))]
 public sealed class StopHeadlessVmCommand : VmActionCmdlet
 {
     [Parameter]
@@ -26,11 +25,11 @@ public sealed class StopHeadlessVmCommand : VmActionCmdlet
     private readonly List<string> _names = new();
 
     /// <summary>Collects the confirmed VMs: they are stopped together at the end, so that their guests shut down side by side.</summary>
-    protected override void Process(VmSpec spec)
+    protected override void Process(string name)
     {
-        if (!_names.Contains(spec.Name))
+        if (!_names.Contains(name))
         {
-            _names.Add(spec.Name);
+            _names.Add(name);
         }
     }
 
@@ -38,8 +37,8 @@ public sealed class StopHeadlessVmCommand : VmActionCmdlet
     {
         try
         {
-            var stopped = new Dictionary<string, VmObject>();
-            Service.Stop(_names, TimeSpan.FromSeconds(TimeoutSec), Force, vm => stopped[vm.Name] = vm,
+            var stopped = new Dictionary<string, VmInfo>();
+            Vms.Stop(_names, TimeSpan.FromSeconds(TimeoutSec), Force, vm => stopped[vm.Name] = vm,
                 (name, ex) => WriteError(ToErrorRecord(ex, name)), CancellationToken);
             if (PassThru)
             {

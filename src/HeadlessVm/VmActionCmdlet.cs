@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using HeadlessVm.Core.Model;
-using VmObject = HeadlessVm.Core.Model.HeadlessVm;
 
 namespace HeadlessVm.Commands;
 
@@ -23,12 +22,12 @@ public abstract class VmActionCmdlet : HeadlessVmCmdlet
     protected abstract string Action { get; }
 
     /// <summary>Does the action to one VM, now; returns the VM for -PassThru.</summary>
-    protected virtual VmObject? Act(VmSpec spec) => null;
+    protected virtual VmInfo? Act(string name) => null;
 
     /// <summary>Handles one confirmed VM; by default acts at once. Cmdlets that act on all VMs together override it.</summary>
-    protected virtual void Process(VmSpec spec) => Try(spec.Name, () =>
+    protected virtual void Process(string name) => Try(name, () =>
     {
-        var vm = Act(spec);
+        var vm = Act(name);
         if (PassThru && vm is not null)
         {
             WriteObject(vm);
@@ -37,11 +36,11 @@ public abstract class VmActionCmdlet : HeadlessVmCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach (var spec in ResolveVms(Name))
+        foreach (var name in ResolveVms(Name))
         {
-            if (ShouldProcess(spec.Name, Action))
+            if (ShouldProcess(name, Action))
             {
-                Process(spec);
+                Process(name);
             }
         }
     }

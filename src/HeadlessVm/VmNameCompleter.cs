@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
+using HeadlessVm.Core;
 using HeadlessVm.Core.State;
 
 namespace HeadlessVm.Commands;
@@ -16,7 +17,7 @@ public sealed class VmNameCompleter : IArgumentCompleter
         IReadOnlyList<string> names;
         try
         {
-            names = new VmStore(StatePaths.FromEnvironment()).List().Select(v => v.Name).ToArray();
+            names = new HeadlessVmContext(StatePaths.FromEnvironment()).Vms.Names();
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -1,9 +1,7 @@
 using System.Management.Automation;
 using System.Text.RegularExpressions;
-using HeadlessVm.Core;
-using HeadlessVm.Core.Guest;
+using HeadlessVm.Core.Errors;
 using HeadlessVm.Core.Model;
-using VmObject = HeadlessVm.Core.Model.HeadlessVm;
 
 namespace HeadlessVm.Commands;
 
@@ -14,7 +12,7 @@ namespace HeadlessVm.Commands;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Wait, "HeadlessVm", DefaultParameterSetName = TextSet)]
 [OutputType(typeof(string), ParameterSetName = new[] { TextSet })]
-[OutputType(typeof(VmObject))]
+[OutputType(typeof(VmInfo))]
 public sealed class WaitHeadlessVmCommand : HeadlessVmCmdlet
 {
     private const string TextSet = "Text";
@@ -36,8 +34,8 @@ public sealed class WaitHeadlessVmCommand : HeadlessVmCmdlet
     [Parameter(ParameterSetName = TextSet)]
     public SwitchParameter NewOutputOnly { get; set; }
 
+    /// <summary>Running, Paused or Stopped; the core refuses the other states (InvalidWaitState).</summary>
     [Parameter(Mandatory = true, ParameterSetName = StateSet)]
-    [ValidateSet("Running", "Paused", "Stopped", IgnoreCase = true)]
     public VmState For { get; set; }
 
     /// <summary>How long to wait in all, for every VM named.</summary>
@@ -62,26 +60,24 @@ public sealed class WaitHeadlessVmCommand : HeadlessVmCmdlet
             }
             catch (ArgumentException ex)
             {
-                ThrowTerminating(new HeadlessVmException("InvalidRegex", FailureKind.InvalidArgument, ForText,
-                    $"-ForText '{ForText}' is not a regular expression: {ex.Message}"));
+                ThrowTerminating(HeadlessVmErrors.InvalidRegex(ForText, ex.Message));
                 return;
             }
         }
 
-        var console = new GuestConsole(Service);
-        foreach (var spec in ResolveVms(Name))
+        foreach (var name in ResolveVms(Name))
         {
-            Try(spec.Name, () =>
+            Try(name, () =>
             {
                 if (pattern is not null)
                 {
-                    var match = console.WaitForText(spec.Name, pattern, _deadline, NewOutputOnly, CancellationToken);
-                    WriteVerbose($"VM '{spec.Name}' printed line {match.LineNumber}: {match.Line}");
-                    WriteObject(PassThru ? Service.Get(spec.Name) : match.Line);
+                    var match = Vms.WaitForText(name, pattern, _deadline, NewOutputOnly, CancellationToken);
+                    WriteVerbose($"VM '{name}' printed line {match.LineNumber}: {match.Line}");
+                    WriteObject(PassThru ? Vms.Get(name) : match.Line);
                 }
                 else
                 {
-                    var vm = console.WaitForState(spec.Name, For, _deadline, CancellationToken);
+                    var vm = Vms.WaitForState(name, For, _deadline, CancellationToken);
                     if (PassThru)
                     {
                         WriteObject(vm);

@@ -7,7 +7,7 @@ namespace HeadlessVm.Core.Tests;
 
 public sealed class QemuArgumentBuilderTests
 {
-    private static readonly VmPaths Paths = new("/state/vms/web1");
+    private static readonly StatePaths.VmFiles Paths = new("/state/vms/web1");
 
     private static VmSpec Spec(Func<VmSpec, VmSpec>? change = null)
     {
@@ -98,7 +98,7 @@ public sealed class QemuArgumentBuilderTests
     public void Commas_in_paths_are_doubled_as_qemu_option_syntax_requires()
     {
         var spec = Spec(s => s with { Disks = new[] { new DiskSpec("/d/a,b.qcow2", "qcow2") } });
-        var a = QemuArgumentBuilder.Build(spec, new VmPaths("/st,ate/web1"), AcceleratorKind.Tcg, "max").Arguments.ToList();
+        var a = QemuArgumentBuilder.Build(spec, new StatePaths.VmFiles("/st,ate/web1"), AcceleratorKind.Tcg, "max").Arguments.ToList();
         Assert.Contains("file=/d/a,,b.qcow2,format=qcow2,if=virtio", a);
         Assert.Contains("socket,id=qmp,path=/st,,ate/web1/qmp.sock,server=on,wait=off", a);
     }

@@ -4,7 +4,7 @@ using HeadlessVm.Core.Processes;
 
 namespace HeadlessVm.Core.Tests;
 
-/// <summary>The TCP peers of a process, read from /proc, as BridgeService uses them to end one bridge's connections.</summary>
+/// <summary>The TCP peers of a process, read from /proc, as ConsoleServers uses them to end one bridge's connections.</summary>
 public sealed class SocketsTests
 {
     [Fact]

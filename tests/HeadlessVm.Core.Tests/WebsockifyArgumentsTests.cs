@@ -50,7 +50,7 @@ public sealed class WebsockifyArgumentsTests
     [Fact]
     public void The_token_line_is_in_the_TokenFile_plugin_format()
     {
-        Assert.Equal("abc123: 127.0.0.1:5901\n", WebsockifyArguments.TokenLine("abc123", "127.0.0.1:5901"));
+        Assert.Equal("abc123: 127.0.0.1:5901\n", TokenLine.Format("abc123", "127.0.0.1:5901"));
     }
 
     [Fact]

@@ -81,7 +81,7 @@ public sealed class BuildTests : IDisposable
                     Cmdlets  = @(Get-Command -Module HeadlessVm | ForEach-Object Name | Sort-Object)
                     Synopsis = (Get-Help New-HeadlessVm -Full).Synopsis
                     About    = (Get-Help about_HeadlessVm | Out-String)
-                    Views    = @(Get-FormatData -TypeName HeadlessVm.Core.Model.HeadlessVm).Count
+                    Views    = @(Get-FormatData -TypeName HeadlessVm.Core.Model.VmInfo).Count
                 }
                 """, _out);
             Assert.True(errors.Count == 0, string.Join("\n", errors.Select(e => e.ToString())));

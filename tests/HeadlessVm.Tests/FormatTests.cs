@@ -55,7 +55,7 @@ public sealed class FormatTests : IDisposable
             Get-Command -Module HeadlessVm -CommandType Cmdlet | ForEach-Object OutputType | ForEach-Object Name |
                 Where-Object { $_ -like 'HeadlessVm.*' } | Sort-Object -Unique
             """).Select(o => o.ToString()).ToList();
-        Assert.Contains("HeadlessVm.Core.Model.HeadlessVm", outputTypes);
+        Assert.Contains("HeadlessVm.Core.Model.VmInfo", outputTypes);
 
         var problems = outputTypes.SelectMany(t => new[] { "Table", "List" }
                 .Where(kind => !views.Contains((t, kind)))
@@ -64,7 +64,7 @@ public sealed class FormatTests : IDisposable
         Assert.True(problems.Count == 0, string.Join("\n", problems));
 
         // FormatsToProcess loads the file that the build copies beside the assembly.
-        var loaded = _ps.Ok("(Get-FormatData -TypeName HeadlessVm.Core.Model.HeadlessVm).FormatViewDefinition | ForEach-Object { $_.Control.GetType().Name }")
+        var loaded = _ps.Ok("(Get-FormatData -TypeName HeadlessVm.Core.Model.VmInfo).FormatViewDefinition | ForEach-Object { $_.Control.GetType().Name }")
             .Select(o => o.ToString()).ToList();
         Assert.Contains("TableControl", loaded);
         Assert.Contains("ListControl", loaded);

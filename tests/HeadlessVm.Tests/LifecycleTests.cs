@@ -20,7 +20,7 @@ public sealed class LifecycleTests : IDisposable
     {
         var display = VncDisplays.FirstFree(1)[0];
         var created = _ps.Ok("New-HeadlessVm web1 -MemoryMB 128 -ProcessorCount 2 -Accelerator Tcg").Single();
-        Assert.Equal("HeadlessVm.Core.Model.HeadlessVm", created.TypeNames[0]);
+        Assert.Equal("HeadlessVm.Core.Model.VmInfo", created.TypeNames[0]);
         Assert.Equal("web1", Prop(created, "Name"));
         Assert.Equal("Running", Prop(created, "State")!.ToString());
         var pid = (int)Prop(created, "ProcessId")!;

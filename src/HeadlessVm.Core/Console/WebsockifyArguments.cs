@@ -56,7 +56,4 @@ public static class WebsockifyArguments
     /// <summary>host:port, with an IPv6 literal in brackets.</summary>
     public static string HostPort(string host, int port) =>
         host.Contains(':') && !host.StartsWith('[') ? $"[{host}]:{port}" : $"{host}:{port}";
-
-    /// <summary>A line of websockify's TokenFile plugin: "token: host:port".</summary>
-    public static string TokenLine(string token, string target) => $"{token}: {target}\n";
 }

@@ -30,8 +30,8 @@ public static class WebsockifyLauncher
             return command;
         }
 
-        var standIns = Path.Combine(paths.Root, "python");
-        var numpy = Path.Combine(standIns, "numpy", "__init__.py");
+        var standIns = paths.PythonFolder;
+        var numpy = paths.NumpyStandInFile;
         if (PrivateFiles.TryReadAllText(numpy) != NumpyStandIn)
         {
             PrivateFiles.WriteRuntimeText(numpy, NumpyStandIn);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using HeadlessVm.Core.Errors;
 
 namespace HeadlessVm.Core.Guest;
 
@@ -154,8 +155,7 @@ public static class KeyMap
                 continue;
             }
 
-            result.Add(FromChar(c) ?? throw new HeadlessVmException("UnsupportedTextCharacter", FailureKind.InvalidArgument, c.ToString(),
-                $"Cannot type '{c}' (U+{(int)c:X4}, position {i + 1}): -Text types what a US keyboard has keys for. Use -Key for other keys."));
+            result.Add(FromChar(c) ?? throw HeadlessVmErrors.UnsupportedTextCharacter(c, i + 1));
         }
 
         return result;
@@ -214,6 +214,5 @@ public static class KeyMap
 
     private static KeyCombination Keys(params string[] codes) => new(codes);
 
-    private static HeadlessVmException Unknown(string text, string what) => new("UnknownKeyName", FailureKind.InvalidArgument, text,
-        $"'{text}' is not a key combination: {what} is not a key name. Write keys joined by '-' or '+', such as ctrl-alt-delete, ctrl-alt-f2, ret, esc, f1, shift-tab; names are QMP qcodes (a-z, 0-9, ret, spc, tab, backspace, up, pgdn, kp_1...).");
+    private static HeadlessVmException Unknown(string text, string what) => HeadlessVmErrors.UnknownKeyName(text, what);
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using HeadlessVm.Core.Errors;
 
 namespace HeadlessVm.Core.Model;
 
@@ -37,9 +38,7 @@ public sealed record PortForward(string HostAddress, int HostPort, int GuestPort
     private static bool TryPort(string s, out int port) =>
         int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out port) && port is > 0 and < 65536;
 
-    private static HeadlessVmException Invalid(string text) => new(
-        "InvalidPortForward", FailureKind.InvalidArgument, text,
-        $"'{text}' is not a port forward. Write HOSTPORT:GUESTPORT (e.g. 8080:80) or ADDRESS:HOSTPORT:GUESTPORT (e.g. 0.0.0.0:8080:80).");
+    private static HeadlessVmException Invalid(string text) => HeadlessVmErrors.InvalidPortForward(text);
 
     public override string ToString() => $"{HostAddress}:{HostPort}->{GuestPort}";
 }

@@ -34,6 +34,9 @@ public sealed record VmSpec
     public IReadOnlyList<string> ExtraArguments { get; init; } = Array.Empty<string>();
     public DateTimeOffset Created { get; init; } = DateTimeOffset.Now;
 
+    /// <summary>VNC display N listens on TCP port 5900 + N (RFC 6143, 4).</summary>
+    public const int VncBasePort = 5900;
+
     [JsonIgnore]
-    public int VncPort => 5900 + VncDisplay;
+    public int VncPort => VncBasePort + VncDisplay;
 }

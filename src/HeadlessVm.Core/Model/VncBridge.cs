@@ -1,3 +1,5 @@
+using HeadlessVm.Core.Console;
+
 namespace HeadlessVm.Core.Model;
 
 public enum BridgeState
@@ -53,15 +55,3 @@ public sealed class VncBridge
 
     public override string ToString() => Name;
 }
-
-/// <summary>What bridge.json holds. The token and the process id live in their own files.</summary>
-public sealed record VncBridgeRecord(
-    string Name,
-    string? VmName,
-    string Target,
-    string ListenAddress,
-    int WebPort,
-    string WebRoot,
-    string? CertificatePath,
-    string? KeyPath,
-    DateTimeOffset Created);

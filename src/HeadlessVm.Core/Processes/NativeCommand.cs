@@ -1,6 +1,7 @@
 using System.Text;
 using CliWrap;
 using CliWrap.Buffered;
+using HeadlessVm.Core.Errors;
 
 namespace HeadlessVm.Core.Processes;
 
@@ -20,7 +21,11 @@ public sealed record NativeCommand(string Program, IReadOnlyList<string> Argumen
         s.Length > 0 && s.All(c => char.IsLetterOrDigit(c) || "-_./:=,@+%".Contains(c)) ? s : "'" + s.Replace("'", "'\\''") + "'";
 }
 
-public sealed record NativeResult(int ExitCode, string StandardOutput, string StandardError);
+public sealed record NativeResult(int ExitCode, string StandardOutput, string StandardError)
+{
+    /// <summary>What the program said when it failed: its standard error, else its standard output, trimmed.</summary>
+    public string Message => StandardError.Trim() is { Length: > 0 } error ? error : StandardOutput.Trim();
+}
 
 /// <summary>Runs native programs through CliWrap with an argument list; no shell is involved.</summary>
 public static class NativeRunner
@@ -46,8 +51,7 @@ public static class NativeRunner
         }
         catch (System.ComponentModel.Win32Exception ex)
         {
-            throw new HeadlessVmException("ProgramNotFound", FailureKind.NotInstalled, command.Program,
-                $"Cannot run '{command.Program}': {ex.Message}. Is it installed?", ex);
+            throw HeadlessVmErrors.ProgramNotFound(command.Program, ex);
         }
     }
 

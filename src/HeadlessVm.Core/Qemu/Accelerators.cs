@@ -1,4 +1,5 @@
 using HeadlessVm.Core.Model;
+using HeadlessVm.Core.Errors;
 
 namespace HeadlessVm.Core.Qemu;
 
@@ -27,9 +28,7 @@ public static class Accelerators
         switch (requested)
         {
             case AcceleratorKind.Kvm when !kvmUsable:
-                throw new HeadlessVmException("KvmUnavailable", FailureKind.ResourceUnavailable, vmName,
-                    $"VM '{vmName}' asks for KVM, but the KVM device is missing or not usable by this user. " +
-                    "Load the kvm module and join the 'kvm' group, or use -Accelerator Tcg (or Auto).");
+                throw HeadlessVmErrors.KvmUnavailable(vmName);
             case AcceleratorKind.Kvm:
             case AcceleratorKind.Tcg:
                 return requested;

@@ -1,3 +1,5 @@
+using HeadlessVm.Core.Errors;
+
 namespace HeadlessVm.Core.Qemu;
 
 /// <summary>qemu's block driver names for disk image files, inferred from their extension.</summary>
@@ -36,14 +38,12 @@ public static class DiskFormats
 
             if (!Known.Contains(format))
             {
-                throw new HeadlessVmException("UnknownDiskFormat", FailureKind.InvalidArgument, path,
-                    $"'{stated}' is not a disk format qemu knows here. Use one of: {string.Join(", ", Known)}.");
+                throw HeadlessVmErrors.UnknownDiskFormat(path, stated, Known);
             }
 
             return format;
         }
 
-        return FromExtension(path) ?? throw new HeadlessVmException("DiskFormatUnknown", FailureKind.InvalidArgument, path,
-            $"Cannot tell the format of disk '{path}' from its extension. State it with -DiskFormat (qcow2, raw, vpc, vhdx, vmdk).");
+        return FromExtension(path) ?? throw HeadlessVmErrors.DiskFormatUnknown(path);
     }
 }

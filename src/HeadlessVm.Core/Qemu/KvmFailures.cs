@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using HeadlessVm.Core.State;
 
 namespace HeadlessVm.Core.Qemu;
@@ -14,39 +13,29 @@ public sealed record KvmFailure(string Program, string ProgramStamp, string Boot
 /// </summary>
 public sealed class KvmFailures
 {
-    private readonly string _folder;
+    private readonly StatePaths _paths;
     private readonly Func<string> _bootId;
 
+    /// <param name="bootId">This boot's id; /proc/sys/kernel/random/boot_id (random(4)) unless given.</param>
     public KvmFailures(StatePaths paths, Func<string>? bootId = null)
     {
-        _folder = Path.Combine(paths.Root, "host");
+        _paths = paths;
         _bootId = bootId ?? ReadBootId;
     }
 
     /// <summary>The remembered failure of <paramref name="program"/> (a full path), if it still holds.</summary>
     public KvmFailure? Find(string program)
     {
-        try
-        {
-            var text = PrivateFiles.TryReadAllText(FileFor(program));
-            var failure = text is null ? null : JsonSerializer.Deserialize<KvmFailure>(text, VmStore.Json);
-            return failure is not null && failure.Program == program && failure.ProgramStamp == Stamp(program) && failure.BootId == _bootId()
-                ? failure
-                : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
+        var failure = JsonRecords.TryRead<KvmFailure>(_paths.KvmFailureFile(program));
+        return failure is not null && failure.Program == program && failure.ProgramStamp == Stamp(program) && failure.BootId == _bootId()
+            ? failure
+            : null;
     }
 
     public void Remember(string program, string reason) =>
-        PrivateFiles.WriteRuntimeText(FileFor(program), JsonSerializer.Serialize(
-            new KvmFailure(program, Stamp(program), _bootId(), reason, DateTimeOffset.Now), VmStore.Json));
+        JsonRecords.Write(_paths.KvmFailureFile(program), new KvmFailure(program, Stamp(program), _bootId(), reason, DateTimeOffset.Now), durable: false);
 
-    public void Forget(string program) => PrivateFiles.TryDelete(FileFor(program));
-
-    private string FileFor(string program) => Path.Combine(_folder, $"kvm-failed.{Path.GetFileName(program)}.json");
+    public void Forget(string program) => PrivateFiles.TryDelete(_paths.KvmFailureFile(program));
 
     /// <summary>The binary's size and change time: an upgraded qemu gets another chance.</summary>
     private static string Stamp(string program)

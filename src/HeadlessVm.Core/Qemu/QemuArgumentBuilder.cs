@@ -11,7 +11,7 @@ public static class QemuArgumentBuilder
 {
     public static string ProgramFor(string architecture) => "qemu-system-" + architecture;
 
-    public static NativeCommand Build(VmSpec spec, VmPaths paths, AcceleratorKind accelerator, string cpu, bool paused = false)
+    public static NativeCommand Build(VmSpec spec, StatePaths.VmFiles paths, AcceleratorKind accelerator, string cpu, bool paused = false)
     {
         if (accelerator == AcceleratorKind.Auto)
         {

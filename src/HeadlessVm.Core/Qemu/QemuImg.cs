@@ -1,14 +1,15 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using HeadlessVm.Core.Errors;
 using HeadlessVm.Core.Model;
 using HeadlessVm.Core.Processes;
 
 namespace HeadlessVm.Core.Qemu;
 
 /// <summary>
-/// Disk images through qemu-img: argv builders (pure, tested as lists) and the runs that use them.
-/// qemu-img's own message is what a user sees when it refuses.
+/// qemu-img's side of disk images: argv builders and the reading of its answers, pure and tested as
+/// lists; <see cref="DiskImages"/> runs them.
 /// </summary>
 public static class QemuImg
 {
@@ -45,82 +46,6 @@ public static class QemuImg
     public static NativeCommand InfoCommand(string path) =>
         new(Program, new[] { "info", "--output=json", "-U", path.StartsWith('-') ? "./" + path : path });
 
-    /// <summary>Creates an image and returns what qemu-img then says about it.</summary>
-    public static VmDisk Create(string path, string? format, long? sizeBytes, string? backingPath, bool force, IVmHost? host = null, CancellationToken cancellationToken = default)
-    {
-        host ??= NullVmHost.Instance;
-        path = Path.GetFullPath(path);
-        var fmt = ResolveCreateFormat(path, format);
-        if (sizeBytes is < 0)
-        {
-            throw new HeadlessVmException("InvalidDiskSize", FailureKind.InvalidArgument, path, $"A disk cannot have a negative size ({sizeBytes} bytes).");
-        }
-
-        string? backingFormat = null;
-        if (backingPath is not null)
-        {
-            backingPath = Path.GetFullPath(backingPath);
-            if (string.Equals(backingPath, path, StringComparison.Ordinal))
-            {
-                throw new HeadlessVmException("DiskIsOwnBacking", FailureKind.InvalidArgument, path,
-                    $"'{path}' cannot be its own backing file.");
-            }
-
-            backingFormat = GetInfo(backingPath, host, cancellationToken).Format;
-        }
-        else if (sizeBytes is null)
-        {
-            throw new HeadlessVmException("DiskSizeRequired", FailureKind.InvalidArgument, path,
-                $"Give a size for the new disk '{path}' (-SizeGB), or a -BackingPath whose size it takes.");
-        }
-
-        var existed = File.Exists(path) || Directory.Exists(path);
-        if (existed && !force)
-        {
-            throw new HeadlessVmException("DiskExists", FailureKind.ResourceExists, path,
-                $"'{path}' already exists. Use -Force to overwrite it (its contents are lost).");
-        }
-
-        var command = CreateCommand(path, fmt, sizeBytes, backingPath, backingFormat);
-        host.Verbose("Running: " + command.Display);
-        var result = NativeRunner.Run(command, cancellationToken);
-        if (result.ExitCode != 0)
-        {
-            // qemu-img creates the file before it checks some limits (vpc's maximum size), and leaves
-            // it behind empty; remove what this call made, never a file that was there before.
-            if (!existed && File.Exists(path))
-            {
-                File.Delete(path);
-            }
-
-            throw Failure("QemuImgCreateFailed", FailureKind.InvalidArgument, path, $"qemu-img could not create '{path}'", command, result);
-        }
-
-        return GetInfo(path, host, cancellationToken);
-    }
-
-    /// <summary>Reads an image's header through qemu-img info.</summary>
-    public static VmDisk GetInfo(string path, IVmHost? host = null, CancellationToken cancellationToken = default)
-    {
-        host ??= NullVmHost.Instance;
-        path = Path.GetFullPath(path);
-        if (!File.Exists(path))
-        {
-            throw new HeadlessVmException("DiskNotFound", FailureKind.ObjectNotFound, path,
-                Directory.Exists(path) ? $"'{path}' is a folder, not a disk image." : $"Disk image '{path}' does not exist.");
-        }
-
-        var command = InfoCommand(path);
-        host.Debug("Running: " + command.Display);
-        var result = NativeRunner.Run(command, cancellationToken);
-        if (result.ExitCode != 0)
-        {
-            throw Failure("QemuImgInfoFailed", FailureKind.InvalidOperation, path, $"qemu-img could not read '{path}'", command, result);
-        }
-
-        return ParseInfo(result.StandardOutput, path);
-    }
-
     /// <summary>Turns qemu-img info's JSON into a <see cref="VmDisk"/>; <paramref name="path"/> is the image's full path.</summary>
     public static VmDisk ParseInfo(string json, string path)
     {
@@ -131,8 +56,7 @@ public static class QemuImg
         }
         catch (JsonException ex)
         {
-            throw new HeadlessVmException("QemuImgOutputUnreadable", FailureKind.InvalidOperation, path,
-                $"qemu-img info printed something that is not its JSON for '{path}': {ex.Message}", ex);
+            throw HeadlessVmErrors.QemuImgOutputUnreadable(path, ex);
         }
 
         var data = root["format-specific"]?["data"] as JsonObject;
@@ -158,27 +82,13 @@ public static class QemuImg
         };
     }
 
-    private static string ResolveCreateFormat(string path, string? format)
+    /// <summary>
+    /// What qemu-img said when it refused, without its "qemu-img: " prefixes, and the kind of failure that
+    /// makes it: ObjectNotFound for a missing file, ResourceBusy for a locked image, else <paramref name="kind"/>.
+    /// </summary>
+    internal static (string Reason, FailureKind Kind) Refusal(NativeResult result, FailureKind kind)
     {
-        if (string.IsNullOrWhiteSpace(format))
-        {
-            // A new image takes the format its extension names; qcow2 when the name says nothing.
-            return DiskFormats.FromExtension(path) ?? "qcow2";
-        }
-
-        return DiskFormats.Resolve(path, format);
-    }
-
-    private static NativeCommandException Failure(string id, FailureKind kind, string path, string what, NativeCommand command, NativeResult result)
-    {
-        var message = result.StandardError.Trim();
-        if (message.Length == 0)
-        {
-            message = result.StandardOutput.Trim();
-        }
-
-        // qemu-img prefixes its lines with "qemu-img: "; the rest is the reason.
-        message = string.Join(" ", message.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0)
+        var message = string.Join(" ", result.Message.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0)
             .Select(l => l.StartsWith("qemu-img: ", StringComparison.Ordinal) ? l["qemu-img: ".Length..] : l));
         if (message.Contains("No such file or directory", StringComparison.Ordinal) && kind == FailureKind.InvalidArgument)
         {
@@ -189,7 +99,7 @@ public static class QemuImg
             kind = FailureKind.ResourceBusy;
         }
 
-        return new NativeCommandException(id, kind, path, $"{what}: {message}", command.Program, result.ExitCode, result.StandardError);
+        return (message, kind);
     }
 
     private static string? Str(JsonObject o, string name) => o[name] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;

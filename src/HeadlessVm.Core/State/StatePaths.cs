@@ -1,21 +1,82 @@
+using System.Globalization;
+
 namespace HeadlessVm.Core.State;
 
-/// <summary>Where the state store lives: $HEADLESSVM_HOME, else $XDG_STATE_HOME/headlessvm, else ~/.local/state/headlessvm.</summary>
+/// <summary>
+/// The state store's layout: every folder and file name the module writes is here and nowhere else.
+/// <code>
+/// $HEADLESSVM_HOME/                      else $XDG_STATE_HOME/headlessvm, else ~/.local/state/headlessvm
+///   .lock                                VM lock: names and VNC displays are allocated under it (VmStore)
+///   .bridges.lock                        console lock: bridges and console servers change under it
+///   vms/NAME/                            one folder per VM
+///     vm.json                            what the VM is, its VmSpec (VmStore)
+///     run.json                           how its running qemu was started (RunRecord)
+///     qemu.pid  qmp.sock                 qemu's pidfile and QMP socket (QemuProcess, VmMonitor)
+///     serial.log  serial.previous.log    the serial console of this boot and of the one before
+///     vnc.password                       its VNC password (VmSecrets)
+///     bridge.json                        its console bridge, while it has one (VncBridgeRecord)
+///   bridges/NAME/bridge.json             a bridge to any VNC server (Start-VncBridge -Target)
+///   consoles/ADDRESS-PORT/               one console server: websockify serving noVNC
+///     server.json                        its settings (ConsoleServerRecord)
+///     websockify.pid  websockify.log     the daemon's PID and its log
+///     tokens/BRIDGE                      one token line per bridge it serves (TokenFile)
+///   host/kvm-failed.PROGRAM.json         a KVM failure remembered for this boot (KvmFailures)
+///   python/numpy/__init__.py             the numpy stand-in websockify runs with (WebsockifyLauncher)
+/// </code>
+/// Folders are 0700 and files 0600 (<see cref="PrivateFiles"/>), which writes through a temporary
+/// ".NAME.PID.GUID.tmp" beside the file and renames it in.
+/// </summary>
 public sealed class StatePaths
 {
+    private const string SpecFileName = "vm.json";
+    private const string BridgeFileName = "bridge.json";
+
     public StatePaths(string root)
     {
-        Root = System.IO.Path.GetFullPath(root);
+        Root = Path.GetFullPath(root);
     }
 
     public string Root { get; }
-    public string VmsFolder => System.IO.Path.Combine(Root, "vms");
-    public string BridgesFolder => System.IO.Path.Combine(Root, "bridges");
-    public string ConsolesFolder => System.IO.Path.Combine(Root, "consoles");
-    public string BridgeLockFile => System.IO.Path.Combine(Root, ".bridges.lock");
-    public string LockFile => System.IO.Path.Combine(Root, ".lock");
+    public string VmsFolder => Path.Combine(Root, "vms");
+    public string BridgesFolder => Path.Combine(Root, "bridges");
+    public string ConsolesFolder => Path.Combine(Root, "consoles");
+    public string HostFolder => Path.Combine(Root, "host");
+    public string PythonFolder => Path.Combine(Root, "python");
+    public string BridgeLockFile => Path.Combine(Root, ".bridges.lock");
+    public string LockFile => Path.Combine(Root, ".lock");
 
-    public VmPaths ForVm(string name) => new(System.IO.Path.Combine(VmsFolder, name));
+    /// <summary>The stand-in for numpy's package that websockify imports instead of the real one.</summary>
+    public string NumpyStandInFile => Path.Combine(PythonFolder, "numpy", "__init__.py");
+
+    /// <summary>The KVM failure remembered for a qemu binary (by its file name).</summary>
+    public string KvmFailureFile(string program) => Path.Combine(HostFolder, $"kvm-failed.{Path.GetFileName(program)}.json");
+
+    public VmFiles ForVm(string name) => new(Path.Combine(VmsFolder, name));
+
+    /// <summary>The folder of a -Target bridge (a VM's bridge lives in the VM's own folder).</summary>
+    public BridgeFiles ForTargetBridge(string name) => new(Path.Combine(BridgesFolder, name));
+
+    public ConsoleServerFiles ForConsoleServer(string listenAddress, int webPort)
+    {
+        // A folder name per address and port: "127.0.0.1-6080", "__1-6080" for ::1.
+        var address = new string(listenAddress.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' ? c : '_').ToArray());
+        return new(Path.Combine(ConsolesFolder, $"{address}-{webPort.ToString(CultureInfo.InvariantCulture)}"));
+    }
+
+    /// <summary>The names of the folders under vms/ that hold a VM record (any name; the caller checks it).</summary>
+    public IEnumerable<string> VmFolderNames() => SubfolderNames(VmsFolder, folder => File.Exists(Path.Combine(folder, SpecFileName)));
+
+    /// <summary>The names of the folders under bridges/ that hold a bridge record.</summary>
+    public IEnumerable<string> TargetBridgeFolderNames() => SubfolderNames(BridgesFolder, folder => File.Exists(Path.Combine(folder, BridgeFileName)));
+
+    /// <summary>Every console server folder under consoles/.</summary>
+    public IEnumerable<ConsoleServerFiles> ConsoleServerFolders() =>
+        Directory.Exists(ConsolesFolder) ? Directory.EnumerateDirectories(ConsolesFolder).Select(f => new ConsoleServerFiles(f)) : Enumerable.Empty<ConsoleServerFiles>();
+
+    private static IEnumerable<string> SubfolderNames(string parent, Func<string, bool> holdsRecord) =>
+        Directory.Exists(parent)
+            ? Directory.EnumerateDirectories(parent).Where(holdsRecord).Select(Path.GetFileName).OfType<string>()
+            : Enumerable.Empty<string>();
 
     public static StatePaths FromEnvironment(Func<string, string?>? getEnv = null)
     {
@@ -27,9 +88,9 @@ public sealed class StatePaths
         }
 
         var xdg = getEnv("XDG_STATE_HOME");
-        if (!string.IsNullOrWhiteSpace(xdg) && System.IO.Path.IsPathRooted(xdg))
+        if (!string.IsNullOrWhiteSpace(xdg) && Path.IsPathRooted(xdg))
         {
-            return new StatePaths(System.IO.Path.Combine(xdg, "headlessvm"));
+            return new StatePaths(Path.Combine(xdg, "headlessvm"));
         }
 
         var userHome = getEnv("HOME");
@@ -38,21 +99,52 @@ public sealed class StatePaths
             userHome = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
         }
 
-        return new StatePaths(System.IO.Path.Combine(userHome, ".local", "state", "headlessvm"));
+        return new StatePaths(Path.Combine(userHome, ".local", "state", "headlessvm"));
     }
-}
 
-/// <summary>The files of one VM's folder.</summary>
-public sealed class VmPaths
-{
-    public VmPaths(string folder) => Folder = folder;
+    /// <summary>The files of one VM's folder.</summary>
+    public sealed class VmFiles
+    {
+        public VmFiles(string folder) => Folder = folder;
 
-    public string Folder { get; }
-    public string SpecFile => Path.Combine(Folder, "vm.json");
-    public string RunFile => Path.Combine(Folder, "run.json");
-    public string PidFile => Path.Combine(Folder, "qemu.pid");
-    public string QmpSocket => Path.Combine(Folder, "qmp.sock");
-    public string SerialLog => Path.Combine(Folder, "serial.log");
-    public string PreviousSerialLog => Path.Combine(Folder, "serial.previous.log");
-    public string VncPasswordFile => Path.Combine(Folder, "vnc.password");
+        public string Folder { get; }
+        public string SpecFile => Path.Combine(Folder, SpecFileName);
+        public string RunFile => Path.Combine(Folder, "run.json");
+        public string PidFile => Path.Combine(Folder, "qemu.pid");
+        public string QmpSocket => Path.Combine(Folder, "qmp.sock");
+        public string SerialLog => Path.Combine(Folder, "serial.log");
+        public string PreviousSerialLog => Path.Combine(Folder, "serial.previous.log");
+        public string VncPasswordFile => Path.Combine(Folder, "vnc.password");
+
+        /// <summary>The VM's console bridge, in the VM's folder so that removing the VM removes it.</summary>
+        public BridgeFiles Bridge => new(Folder);
+    }
+
+    /// <summary>The folder of one bridge's record: a VM's own folder, or bridges/NAME for a -Target bridge.</summary>
+    public sealed class BridgeFiles
+    {
+        public BridgeFiles(string folder) => Folder = folder;
+
+        public string Folder { get; }
+        public string RecordFile => Path.Combine(Folder, BridgeFileName);
+    }
+
+    /// <summary>
+    /// The files of one console server: the websockify process that serves the noVNC page and every
+    /// bridge's WebSocket on one address and port. Each bridge is one token file in <see cref="TokensFolder"/>.
+    /// </summary>
+    public sealed class ConsoleServerFiles
+    {
+        public ConsoleServerFiles(string folder) => Folder = folder;
+
+        public string Folder { get; }
+        public string RecordFile => Path.Combine(Folder, "server.json");
+        public string PidFile => Path.Combine(Folder, "websockify.pid");
+        public string LogFile => Path.Combine(Folder, "websockify.log");
+
+        /// <summary>websockify's token source: a folder it re-reads on every connection, one file per bridge.</summary>
+        public string TokensFolder => Path.Combine(Folder, "tokens");
+
+        public string TokenFile(string bridgeName) => Path.Combine(TokensFolder, bridgeName);
+    }
 }

@@ -1,9 +1,12 @@
 namespace HeadlessVm.Core.Model;
 
-/// <summary>A VM as the pipeline sees it: its specification joined with its live state.</summary>
-public sealed class HeadlessVm
+/// <summary>
+/// A VM as the pipeline sees it: its specification joined with its live state, complete when built
+/// (by a backend's inspection) and never changed afterwards.
+/// </summary>
+public sealed class VmInfo
 {
-    internal HeadlessVm(VmSpec spec, VmState state, int? processId, AcceleratorKind accelerator, string cpu, TimeSpan? uptime, string path)
+    internal VmInfo(VmSpec spec, VmState state, int? processId, AcceleratorKind accelerator, string cpu, TimeSpan? uptime, string path, Uri? consoleUrl)
     {
         Spec = spec;
         State = state;
@@ -12,6 +15,7 @@ public sealed class HeadlessVm
         Cpu = cpu;
         Uptime = uptime;
         Path = path;
+        ConsoleUrl = consoleUrl;
     }
 
     internal VmSpec Spec { get; }
@@ -37,10 +41,12 @@ public sealed class HeadlessVm
     public string[] PortForward => Spec.PortForwards.Select(p => p.ToString()).ToArray();
     public string? MacAddress => Spec.MacAddress;
     public DateTimeOffset Created => Spec.Created;
+
+    /// <summary>How long qemu has run, in whole seconds; null when it is not running.</summary>
     public TimeSpan? Uptime { get; }
 
-    /// <summary>The browser console's URL while a bridge runs for this VM.</summary>
-    public Uri? ConsoleUrl { get; internal set; }
+    /// <summary>The browser console's URL (with its token and VNC password) while a bridge serves this VM; null otherwise.</summary>
+    public Uri? ConsoleUrl { get; }
 
     /// <summary>The VM's folder in the state store.</summary>
     public string Path { get; }

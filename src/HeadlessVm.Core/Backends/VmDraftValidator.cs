@@ -1,0 +1,134 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using HeadlessVm.Core.Errors;
+using HeadlessVm.Core.Model;
+using HeadlessVm.Core.Qemu;
+using HeadlessVm.Core.State;
+
+namespace HeadlessVm.Core.Backends;
+
+/// <summary>
+/// The checks of a VM's definition, the same whichever backend keeps the VM and whichever cmdlet
+/// (New-HeadlessVm today, Set-HeadlessVm later) changes it. Each check is made here only; the cmdlets
+/// carry no range attributes of their own for these values.
+/// </summary>
+public static partial class VmDraftValidator
+{
+    public const int LeastMemoryMB = 16;
+    public const int MostMemoryMB = 16 * 1024 * 1024;
+    public const int MostProcessors = 1024;
+    public const string DefaultArchitecture = "x86_64";
+
+    [GeneratedRegex("^([0-9a-f]{2}:){5}[0-9a-f]{2}$")]
+    private static partial Regex MacPattern();
+
+    /// <summary>
+    /// Reads what the draft's text says: the listen address, each disk's format (stated, or from its
+    /// extension) and the port forwards; empty text is "not given". Fails with the first problem found.
+    /// </summary>
+    public static VmSpec ToSpec(VmDraft draft)
+    {
+        if (!IPAddress.TryParse(draft.ListenAddress, out _))
+        {
+            throw HeadlessVmErrors.InvalidListenAddress(draft.Name, draft.ListenAddress);
+        }
+
+        var diskPaths = draft.DiskPaths.Where(p => !string.IsNullOrWhiteSpace(p)).ToArray();
+        var formats = draft.DiskFormats.Where(f => !string.IsNullOrWhiteSpace(f)).ToArray();
+        if (formats.Length > 1 && formats.Length != diskPaths.Length)
+        {
+            throw HeadlessVmErrors.DiskFormatCountMismatch(draft.Name, diskPaths.Length, formats.Length);
+        }
+
+        var disks = diskPaths.Select((path, i) =>
+            new DiskSpec(path, DiskFormats.Resolve(path, formats.Length == 0 ? null : formats[formats.Length == 1 ? 0 : i]))).ToArray();
+        var forwards = draft.PortForwards.Where(p => !string.IsNullOrWhiteSpace(p)).Select(p => PortForward.Parse(p)).ToArray();
+        return new VmSpec
+        {
+            Name = draft.Name,
+            MemoryMB = draft.MemoryMB,
+            ProcessorCount = draft.ProcessorCount,
+            Cpu = NullIfBlank(draft.Cpu),
+            Architecture = NullIfBlank(draft.Architecture) ?? DefaultArchitecture,
+            Accelerator = draft.Accelerator,
+            IsoPath = NullIfBlank(draft.IsoPath),
+            Disks = disks,
+            KernelPath = NullIfBlank(draft.KernelPath),
+            InitrdPath = NullIfBlank(draft.InitrdPath),
+            KernelArgument = string.IsNullOrEmpty(draft.KernelArgument) ? null : draft.KernelArgument,
+            BootOrder = NullIfBlank(draft.BootOrder),
+            ListenAddress = draft.ListenAddress,
+            Network = draft.Network,
+            PortForwards = forwards,
+            MacAddress = NullIfBlank(draft.MacAddress),
+            ExtraArguments = draft.ExtraArguments,
+        };
+    }
+
+    /// <summary>
+    /// Checks a definition before anything is written: name, sizes, architecture, boot settings, port
+    /// forwards, MAC. Returns it with absolute paths and a normalised MAC address.
+    /// </summary>
+    public static VmSpec Validate(VmSpec draft)
+    {
+        VmStore.ValidateName(draft.Name);
+        if (draft.MemoryMB is < LeastMemoryMB or > MostMemoryMB)
+        {
+            throw HeadlessVmErrors.InvalidMemorySize(draft.Name, draft.MemoryMB, LeastMemoryMB, MostMemoryMB);
+        }
+
+        if (draft.ProcessorCount is < 1 or > MostProcessors)
+        {
+            throw HeadlessVmErrors.InvalidProcessorCount(draft.Name, draft.ProcessorCount, MostProcessors);
+        }
+
+        if (string.IsNullOrWhiteSpace(draft.Architecture) || !draft.Architecture.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
+        {
+            throw HeadlessVmErrors.InvalidArchitecture(draft.Name, draft.Architecture);
+        }
+
+        if (draft.InitrdPath is not null && draft.KernelPath is null)
+        {
+            throw HeadlessVmErrors.InitrdWithoutKernel(draft.Name);
+        }
+
+        if (draft.BootOrder is not null && (draft.BootOrder.Length == 0 || draft.BootOrder.Any(c => c is not ('a' or 'b' or 'c' or 'd' or 'n'))))
+        {
+            throw HeadlessVmErrors.InvalidBootOrder(draft.Name, draft.BootOrder);
+        }
+
+        if (draft.Network == NetworkMode.None && draft.PortForwards.Count > 0)
+        {
+            throw HeadlessVmErrors.PortForwardWithoutNetwork(draft.Name);
+        }
+
+        var dup = draft.PortForwards.GroupBy(p => p.HostPort).FirstOrDefault(g => g.Count() > 1);
+        if (dup is not null)
+        {
+            throw HeadlessVmErrors.DuplicatePortForward(draft.Name, dup.Key);
+        }
+
+        return draft with
+        {
+            IsoPath = draft.IsoPath is null ? null : Path.GetFullPath(draft.IsoPath),
+            KernelPath = draft.KernelPath is null ? null : Path.GetFullPath(draft.KernelPath),
+            InitrdPath = draft.InitrdPath is null ? null : Path.GetFullPath(draft.InitrdPath),
+            Disks = draft.Disks.Select(d => d with { Path = Path.GetFullPath(d.Path) }).ToArray(),
+            MacAddress = draft.MacAddress is null ? null : NormaliseMac(draft.Name, draft.MacAddress),
+        };
+    }
+
+    /// <summary>"52-54-00-AB-CD-EF" as "52:54:00:ab:cd:ef"; InvalidMacAddress for anything but a unicast MAC.</summary>
+    public static string NormaliseMac(string name, string mac)
+    {
+        var normal = mac.Trim().Replace('-', ':').ToLowerInvariant();
+        if (!MacPattern().IsMatch(normal) || (Convert.ToInt32(normal[..2], 16) & 1) == 1)
+        {
+            throw HeadlessVmErrors.InvalidMacAddress(name, mac);
+        }
+
+        return normal;
+    }
+
+    private static string? NullIfBlank(string? text) => string.IsNullOrWhiteSpace(text) ? null : text;
+}

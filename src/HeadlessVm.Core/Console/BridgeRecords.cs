@@ -1,0 +1,142 @@
+using HeadlessVm.Core.Errors;
+using HeadlessVm.Core.Model;
+using HeadlessVm.Core.State;
+
+namespace HeadlessVm.Core.Console;
+
+/// <summary>
+/// The bridges on record and their live state. A VM's bridge is recorded in the VM's own folder (so
+/// removing the VM removes it), a -Target bridge under bridges/; its token is a file of its console
+/// server. This is also what follows a VM: stopping or removing the VM stops its bridge
+/// (<see cref="StopForVm"/>), and listing the VM shows its console URL (<see cref="ConsoleUrlOfVm"/>).
+/// </summary>
+public sealed class BridgeRecords
+{
+    private readonly StatePaths _paths;
+    private readonly ConsoleServers _servers;
+    private readonly IVmHost _host;
+
+    public BridgeRecords(StatePaths paths, ConsoleServers servers, IVmHost host)
+    {
+        _paths = paths;
+        _servers = servers;
+        _host = host;
+    }
+
+    /// <summary>Holds the bridge lock until disposed: bridges and console servers change under it.</summary>
+    public IDisposable Lock(CancellationToken cancellationToken = default) => FileLock.Acquire(_paths.BridgeLockFile, cancellationToken);
+
+    /// <summary>Where the bridge named <paramref name="name"/> is recorded: its VM's folder when a VM of that name exists, else under bridges/.</summary>
+    public StatePaths.BridgeFiles FilesOf(string name)
+    {
+        VmStore.ValidateName(name);
+        var vm = _paths.ForVm(name);
+        return File.Exists(vm.SpecFile) ? vm.Bridge : _paths.ForTargetBridge(name);
+    }
+
+    /// <summary>The bridge of that name on record, or null.</summary>
+    public (VncBridgeRecord Record, StatePaths.BridgeFiles Files)? Find(string name)
+    {
+        if (!VmStore.IsValidName(name))
+        {
+            return null;
+        }
+
+        var files = FilesOf(name);
+        return VncBridgeRecord.Read(files) is { } record ? (record, files) : null;
+    }
+
+    /// <summary>Every bridge on record, VMs' and -Target bridges, ordered by name.</summary>
+    public IReadOnlyList<(VncBridgeRecord Record, StatePaths.BridgeFiles Files)> List()
+    {
+        var vmBridges = _paths.VmFolderNames().Where(VmStore.IsValidName).Select(n => _paths.ForVm(n).Bridge);
+        var targetBridges = _paths.TargetBridgeFolderNames().Where(VmStore.IsValidName).Select(_paths.ForTargetBridge);
+        return vmBridges.Concat(targetBridges)
+            .Select(files => (Record: VncBridgeRecord.Read(files), Files: files))
+            .Where(b => b.Record is not null)
+            .Select(b => (b.Record!, b.Files))
+            .OrderBy(b => b.Item1.Name, StringComparer.Ordinal)
+            .ToArray();
+    }
+
+    /// <summary>
+    /// The bridge as it is now: Running while its server runs, its token is there, and (for a VM's bridge)
+    /// <paramref name="vmRunning"/>; a VM that powered itself off or was killed leaves no console to open.
+    /// <paramref name="vncPassword"/> is asked only when the URL is built, for a VM's bridge.
+    /// </summary>
+    public VncBridge Inspect(VncBridgeRecord record, StatePaths.BridgeFiles files, bool vmRunning, Func<string?> vncPassword)
+    {
+        var server = _servers.FilesOf(record.ListenAddress, record.WebPort);
+        var pid = _servers.FindProcess(server);
+        Uri? url = null;
+        if (pid is not null && (record.VmName is null || vmRunning) && TokenLine.Read(server.TokenFile(record.Name)) is { } token)
+        {
+            url = ConsoleUrl.Build(record.ListenAddress, record.WebPort, record.CertificatePath is not null, token.Token,
+                record.VmName is null ? null : vncPassword());
+        }
+
+        return url is null
+            ? new VncBridge(record, BridgeState.Stopped, null, null, files.Folder)
+            : new VncBridge(record, BridgeState.Running, pid, url, files.Folder);
+    }
+
+    /// <summary>The console URL of a VM's bridge while it serves, for the VM's own listing; null without one.</summary>
+    public Uri? ConsoleUrlOfVm(string vmName, bool vmRunning, Func<string?> vncPassword)
+    {
+        var files = _paths.ForVm(vmName).Bridge;
+        return File.Exists(files.RecordFile) && VncBridgeRecord.Read(files) is { } record
+            ? Inspect(record, files, vmRunning, vncPassword).Url
+            : null;
+    }
+
+    /// <summary>
+    /// Revokes the bridge's token, ends the connections it serves and forgets it; its console server
+    /// stops when this was its last bridge. BridgeNotFound when there is no such bridge.
+    /// </summary>
+    public VncBridge Stop(string name, CancellationToken cancellationToken = default)
+    {
+        using (Lock(cancellationToken))
+        {
+            var (record, files) = Find(name) ?? throw HeadlessVmErrors.BridgeNotFound(name);
+            Detach(record, files);
+            return new VncBridge(record, BridgeState.Stopped, null, null, files.Folder);
+        }
+    }
+
+    /// <summary>Stops the bridge of a VM that stops or goes, if it has one.</summary>
+    public void StopForVm(string vmName)
+    {
+        if (File.Exists(_paths.ForVm(vmName).Bridge.RecordFile))
+        {
+            _host.Verbose($"Stopping the console bridge of VM '{vmName}'.");
+            Stop(vmName);
+        }
+    }
+
+    /// <summary>Revokes a bridge's token first, then forgets it, then ends its live connections; an idle server stops. Under the lock.</summary>
+    public void Detach(VncBridgeRecord record, StatePaths.BridgeFiles files)
+    {
+        var server = _servers.FilesOf(record.ListenAddress, record.WebPort);
+        PrivateFiles.TryDelete(server.TokenFile(record.Name));
+        PrivateFiles.TryDelete(files.RecordFile);
+        if (record.VmName is null)
+        {
+            try
+            {
+                Directory.Delete(files.Folder, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+
+        if (!_servers.HasTokens(server))
+        {
+            _servers.Stop(server);
+        }
+        else if (_servers.FindProcess(server) is { } pid)
+        {
+            _servers.EndConnections(pid, record.Name, record.Target);
+        }
+    }
+}

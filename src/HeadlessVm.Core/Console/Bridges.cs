@@ -1,0 +1,187 @@
+using System.Globalization;
+using HeadlessVm.Core.Backends;
+using HeadlessVm.Core.Errors;
+using HeadlessVm.Core.Model;
+using HeadlessVm.Core.Processes;
+using HeadlessVm.Core.State;
+
+namespace HeadlessVm.Core.Console;
+
+/// <summary>
+/// Browser console bridges, as Start-VncBridge, Get-VncBridge, Stop-VncBridge and Get-VmConsoleUrl use
+/// them. A bridge is one random token on a console server (<see cref="ConsoleServers"/>) that maps to one
+/// VNC server: a VM's, as its backend reports it (<see cref="IVmBackend.FindConsoleEndpoint"/>), or any
+/// host:port (-Target). Bridges follow their VM: the backend stops a VM's bridge with the VM.
+/// </summary>
+public sealed class Bridges
+{
+    private readonly IVmBackend _vms;
+    private readonly BridgeRecords _records;
+    private readonly ConsoleServers _servers;
+    private readonly IVmHost _host;
+
+    public Bridges(IVmBackend vms, BridgeRecords records, ConsoleServers servers, IVmHost host)
+    {
+        _vms = vms;
+        _records = records;
+        _servers = servers;
+        _host = host;
+    }
+
+    /// <summary>
+    /// Makes sure a console server with these settings runs, without adding a bridge: Start-VncBridge
+    /// calls it before its pipeline input arrives, so websockify starts while qemu does. Returns the
+    /// server, which <see cref="StopIfIdle"/> stops again if no bridge ever joins it.
+    /// </summary>
+    public ConsoleServerRecord Prepare(BridgeRequest request, CancellationToken cancellationToken = default)
+    {
+        var name = request.VmName ?? request.Name ?? "console";
+        var settings = ConsoleSettings.Check(name, request);
+        using (_records.Lock(cancellationToken))
+        {
+            return _servers.Ensure(name, settings, request.WebPort, cancellationToken, joining: false);
+        }
+    }
+
+    /// <summary>Stops the console server if no bridge uses it (a prepared server whose pipeline brought no VM).</summary>
+    public void StopIfIdle(ConsoleServerRecord server)
+    {
+        using (_records.Lock())
+        {
+            _servers.StopIfIdle(_servers.FilesOf(server.ListenAddress, server.WebPort));
+        }
+    }
+
+    /// <summary>
+    /// Starts a bridge to a running VM (<see cref="BridgeRequest.VmName"/>) or to any VNC server
+    /// (<see cref="BridgeRequest.Target"/>). A running bridge of that name to the same place is returned
+    /// as it is; one whose server died gets a new token. Warns when it serves a network in clear text.
+    /// </summary>
+    public VncBridge Start(BridgeRequest request, CancellationToken cancellationToken = default)
+    {
+        var bridge = StartOrFind(request, cancellationToken);
+        if (!Ports.IsLoopback(bridge.ListenAddress) && !bridge.Secure)
+        {
+            _host.Warning($"The console of '{bridge.Name}' listens on {bridge.ListenAddress} without TLS: the token and the screen cross the network in clear text. Pass -CertificatePath to serve https.");
+        }
+
+        return bridge;
+    }
+
+    private VncBridge StartOrFind(BridgeRequest request, CancellationToken cancellationToken)
+    {
+        var (name, target, tokenTarget) = request.VmName is { } vmName ? ToVm(vmName) : ToTarget(request);
+        var settings = ConsoleSettings.Check(name, request);
+        using (_records.Lock(cancellationToken))
+        {
+            var files = _records.FilesOf(name);
+            if (VncBridgeRecord.Read(files) is { } existing)
+            {
+                var current = Inspect(existing, files);
+                if (current.State == BridgeState.Running)
+                {
+                    if (existing.Target != target)
+                    {
+                        throw HeadlessVmErrors.BridgeExists(name, existing.Target);
+                    }
+
+                    _host.Verbose($"A bridge for '{name}' already runs on {WebsockifyArguments.HostPort(existing.ListenAddress, existing.WebPort)}; returning it.");
+                    return current;
+                }
+
+                // A bridge whose server died: its old token goes, a new one is issued below.
+                _records.Detach(existing, files);
+            }
+
+            var server = _servers.Ensure(name, settings, request.WebPort, cancellationToken);
+            var record = new VncBridgeRecord(name, request.VmName, target, server.ListenAddress, server.WebPort, server.WebRoot,
+                server.CertificatePath, server.KeyPath, DateTimeOffset.Now);
+            try
+            {
+                record.Write(files);
+                TokenLine.New(tokenTarget).Write(_servers.FilesOf(server.ListenAddress, server.WebPort), name);
+            }
+            catch
+            {
+                _records.Detach(record, files);
+                throw;
+            }
+
+            _host.Verbose($"Console bridge '{name}' serves {target} on {WebsockifyArguments.HostPort(server.ListenAddress, server.WebPort)}.");
+            return Inspect(record, files);
+        }
+    }
+
+    /// <summary>The names of the bridges on record, ordered, without asking any server.</summary>
+    public IReadOnlyList<string> Names() => _records.List().Select(b => b.Record.Name).ToArray();
+
+    /// <summary>Every bridge in the store, VM bridges and -Target bridges, by name, with live state.</summary>
+    public IReadOnlyList<VncBridge> List() => _records.List().Select(b => Inspect(b.Record, b.Files)).ToArray();
+
+    /// <summary>The bridge of that name (a VM's or a -Target bridge's), or null.</summary>
+    public VncBridge? Find(string name) => _records.Find(name) is { } b ? Inspect(b.Record, b.Files) : null;
+
+    /// <summary>The console URL of a running bridge; BridgeNotRunning otherwise, BridgeNotFound when there is no VM or bridge of that name.</summary>
+    public Uri GetUrl(string name)
+    {
+        var bridge = Find(name);
+        if (bridge is null && !_vms.Exists(name))
+        {
+            throw HeadlessVmErrors.BridgeNotFound(name);
+        }
+
+        return bridge?.Url ?? throw HeadlessVmErrors.BridgeNotRunning(name);
+    }
+
+    /// <inheritdoc cref="BridgeRecords.Stop"/>
+    public VncBridge Stop(string name, CancellationToken cancellationToken = default) => _records.Stop(name, cancellationToken);
+
+    private VncBridge Inspect(VncBridgeRecord record, StatePaths.BridgeFiles files)
+    {
+        var endpoint = record.VmName is null ? null : _vms.FindConsoleEndpoint(record.VmName);
+        return _records.Inspect(record, files, vmRunning: endpoint is not null, () => endpoint?.Password);
+    }
+
+    private (string Name, string Target, string TokenTarget) ToVm(string vmName)
+    {
+        var endpoint = _vms.FindConsoleEndpoint(vmName)
+            ?? throw (_vms.Exists(vmName) ? HeadlessVmErrors.VmNotRunning(vmName, ", so there is no screen to bridge") : HeadlessVmErrors.VmNotFound(vmName));
+        return (vmName, endpoint.Display, endpoint.TokenTarget);
+    }
+
+    private (string Name, string Target, string TokenTarget) ToTarget(BridgeRequest request)
+    {
+        var (host, port) = ParseTarget(request.Target ?? string.Empty);
+        var target = WebsockifyArguments.HostPort(host, port);
+        var name = request.Name ?? DefaultName(host, port);
+        VmStore.ValidateName(name);
+        if (_vms.Exists(name))
+        {
+            throw HeadlessVmErrors.BridgeNameInUse(name, target);
+        }
+
+        return (name, target, $"{host}:{port}");
+    }
+
+    private static (string Host, int Port) ParseTarget(string target)
+    {
+        var colon = target.LastIndexOf(':');
+        if (colon > 0 && int.TryParse(target[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is > 0 and < 65536)
+        {
+            var host = target[..colon].Trim('[', ']');
+            if (host.Length > 0 && !host.Any(char.IsWhiteSpace))
+            {
+                return (host, port);
+            }
+        }
+
+        throw HeadlessVmErrors.InvalidTarget(target);
+    }
+
+    /// <summary>A -Target bridge's default name: host-port with what a name cannot hold turned into '_' ("192.168.1.20-5901").</summary>
+    private static string DefaultName(string host, int port)
+    {
+        var clean = new string(host.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '_').ToArray()).TrimStart('.', '-');
+        return $"{clean}-{port}";
+    }
+}

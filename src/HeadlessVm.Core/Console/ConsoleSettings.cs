@@ -1,0 +1,95 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using HeadlessVm.Core.Errors;
+using HeadlessVm.Core.Processes;
+
+namespace HeadlessVm.Core.Console;
+
+/// <summary>What Start-VncBridge asks for. Exactly one of <see cref="VmName"/> and <see cref="Target"/> is set.</summary>
+public sealed record BridgeRequest(
+    string? VmName,
+    string? Target,
+    string? Name,
+    int? WebPort,
+    string ListenAddress,
+    string? WebRoot,
+    string? CertificatePath,
+    string? KeyPath);
+
+/// <summary>
+/// The checks of a console server's settings before anything starts: the listen address, the noVNC web
+/// root, the TLS certificate and key, the web port, and websockify itself. websockify only reads the web
+/// root and certificate when a browser connects, so without these a broken console would look started.
+/// </summary>
+public static class ConsoleSettings
+{
+    /// <summary>Where Debian's novnc package installs the web client.</summary>
+    public const string DefaultWebRoot = "/usr/share/novnc";
+
+    /// <summary>The settings <paramref name="request"/> asks for, checked; the port is the requested one or the default.</summary>
+    public static ConsoleServerRecord Check(string name, BridgeRequest request)
+    {
+        if (string.IsNullOrWhiteSpace(request.ListenAddress) || request.ListenAddress.Any(char.IsWhiteSpace) || request.ListenAddress.Contains('/'))
+        {
+            throw HeadlessVmErrors.InvalidListenAddress(name, request.ListenAddress);
+        }
+
+        var webRoot = FindWebRoot(name, request.WebRoot);
+        var (cert, key) = CheckCertificate(name, request.CertificatePath, request.KeyPath);
+        if (NativeRunner.FindExecutable(WebsockifyArguments.Program) is null)
+        {
+            throw HeadlessVmErrors.WebsockifyNotInstalled(name);
+        }
+
+        if (request.WebPort is < 1 or > 65535)
+        {
+            throw HeadlessVmErrors.InvalidWebPort(name, request.WebPort);
+        }
+
+        return new ConsoleServerRecord(request.ListenAddress, request.WebPort ?? ConsoleServers.DefaultWebPort, webRoot, cert, key, DateTimeOffset.Now);
+    }
+
+    private static string FindWebRoot(string name, string? requested)
+    {
+        var root = Path.GetFullPath(requested ?? DefaultWebRoot);
+        if (!File.Exists(Path.Combine(root, "vnc.html")))
+        {
+            throw requested is null ? HeadlessVmErrors.NoVncNotInstalled(name, DefaultWebRoot) : HeadlessVmErrors.InvalidWebRoot(name, root);
+        }
+
+        return root;
+    }
+
+    private static (string? Cert, string? Key) CheckCertificate(string name, string? certificate, string? key)
+    {
+        if (certificate is null)
+        {
+            return key is null ? (null, null) : throw HeadlessVmErrors.KeyWithoutCertificate(name);
+        }
+
+        var cert = Path.GetFullPath(certificate);
+        var keyPath = key is null ? null : Path.GetFullPath(key);
+        foreach (var file in new[] { cert, keyPath }.OfType<string>())
+        {
+            if (!File.Exists(file))
+            {
+                throw HeadlessVmErrors.CertificateNotFound(name, file);
+            }
+        }
+
+        try
+        {
+            using var x509 = X509Certificate2.CreateFromPemFile(cert, keyPath);
+            if (!x509.HasPrivateKey)
+            {
+                throw new CryptographicException("no private key");
+            }
+        }
+        catch (CryptographicException ex)
+        {
+            throw HeadlessVmErrors.InvalidCertificate(name, cert, keyPath, ex);
+        }
+
+        return (cert, keyPath);
+    }
+}

@@ -1,0 +1,22 @@
+using HeadlessVm.Core.State;
+
+namespace HeadlessVm.Core.Console;
+
+/// <summary>bridge.json: what a bridge is. Its token lives with its console server (<see cref="TokenLine"/>), its process is the server's.</summary>
+public sealed record VncBridgeRecord(
+    string Name,
+    string? VmName,
+    string Target,
+    string ListenAddress,
+    int WebPort,
+    string WebRoot,
+    string? CertificatePath,
+    string? KeyPath,
+    DateTimeOffset Created)
+{
+    /// <summary>The bridge's record, or null when there is none (or it is damaged).</summary>
+    public static VncBridgeRecord? Read(StatePaths.BridgeFiles bridge) => JsonRecords.TryRead<VncBridgeRecord>(bridge.RecordFile);
+
+    /// <summary>Written without fsync: a bridge means nothing after a power loss.</summary>
+    public void Write(StatePaths.BridgeFiles bridge) => JsonRecords.Write(bridge.RecordFile, this, durable: false);
+}

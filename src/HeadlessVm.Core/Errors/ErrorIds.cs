@@ -1,0 +1,96 @@
+namespace HeadlessVm.Core.Errors;
+
+/// <summary>
+/// Every error id the module reports, as the FullyQualifiedErrorId's first part. Each id names one
+/// kind of failure and is minted by one factory in <see cref="HeadlessVmErrors"/> (grep the name to
+/// find both). Ids are part of the module's contract: scripts match on them, so they never change.
+/// </summary>
+public static class ErrorIds
+{
+    // A VM's definition (New-HeadlessVm's parameters, a CSV row).
+    public const string InvalidVmName = nameof(InvalidVmName);
+    public const string InvalidMemorySize = nameof(InvalidMemorySize);
+    public const string InvalidProcessorCount = nameof(InvalidProcessorCount);
+    public const string InvalidArchitecture = nameof(InvalidArchitecture);
+    public const string InitrdWithoutKernel = nameof(InitrdWithoutKernel);
+    public const string InvalidBootOrder = nameof(InvalidBootOrder);
+    public const string InvalidPortForward = nameof(InvalidPortForward);
+    public const string PortForwardWithoutNetwork = nameof(PortForwardWithoutNetwork);
+    public const string DuplicatePortForward = nameof(DuplicatePortForward);
+    public const string InvalidMacAddress = nameof(InvalidMacAddress);
+    public const string InvalidListenAddress = nameof(InvalidListenAddress);
+    public const string DiskFormatCountMismatch = nameof(DiskFormatCountMismatch);
+    public const string UnknownDiskFormat = nameof(UnknownDiskFormat);
+    public const string DiskFormatUnknown = nameof(DiskFormatUnknown);
+    public const string NoStartWithPaused = nameof(NoStartWithPaused);
+
+    // The state store.
+    public const string VmNotFound = nameof(VmNotFound);
+    public const string VmAlreadyExists = nameof(VmAlreadyExists);
+    public const string CorruptVmRecord = nameof(CorruptVmRecord);
+    public const string StatePathTooLong = nameof(StatePathTooLong);
+    public const string StateAccessDenied = nameof(StateAccessDenied);
+    public const string StateIOError = nameof(StateIOError);
+
+    // VNC displays and forwarded ports.
+    public const string NoFreeVncDisplay = nameof(NoFreeVncDisplay);
+    public const string InvalidVncDisplay = nameof(InvalidVncDisplay);
+    public const string VncDisplayInUse = nameof(VncDisplayInUse);
+    public const string VncPortInUse = nameof(VncPortInUse);
+    public const string PortForwardInUse = nameof(PortForwardInUse);
+
+    // Starting qemu (the Qemu* ids of a refused start are chosen by QemuFailures from qemu's message).
+    public const string ProgramNotFound = nameof(ProgramNotFound);
+    public const string QemuNotInstalled = nameof(QemuNotInstalled);
+    public const string KvmUnavailable = nameof(KvmUnavailable);
+    public const string QemuUnknownCpuModel = nameof(QemuUnknownCpuModel);
+    public const string QemuFileNotFound = nameof(QemuFileNotFound);
+    public const string QemuPermissionDenied = nameof(QemuPermissionDenied);
+    public const string QemuPortInUse = nameof(QemuPortInUse);
+    public const string QemuCannotOpenFile = nameof(QemuCannotOpenFile);
+    public const string QemuStartFailed = nameof(QemuStartFailed);
+    public const string QemuExitedEarly = nameof(QemuExitedEarly);
+
+    // A running VM: power, QMP, serial console, keyboard, screen.
+    public const string VmNotRunning = nameof(VmNotRunning);
+    public const string VmIsRunning = nameof(VmIsRunning);
+    public const string QmpUnavailable = nameof(QmpUnavailable);
+    public const string QmpCommandFailed = nameof(QmpCommandFailed);
+    public const string InvalidWaitState = nameof(InvalidWaitState);
+    public const string VmStateWaitTimeout = nameof(VmStateWaitTimeout);
+    public const string SerialTextWaitTimeout = nameof(SerialTextWaitTimeout);
+    public const string InvalidRegex = nameof(InvalidRegex);
+    public const string UnknownKeyName = nameof(UnknownKeyName);
+    public const string UnsupportedTextCharacter = nameof(UnsupportedTextCharacter);
+    public const string ScreenshotFolderNotFound = nameof(ScreenshotFolderNotFound);
+    public const string ScreenshotFileExists = nameof(ScreenshotFileExists);
+    public const string ScreenshotFailed = nameof(ScreenshotFailed);
+
+    // Disk images (qemu-img).
+    public const string DiskNotFound = nameof(DiskNotFound);
+    public const string DiskExists = nameof(DiskExists);
+    public const string DiskSizeRequired = nameof(DiskSizeRequired);
+    public const string InvalidDiskSize = nameof(InvalidDiskSize);
+    public const string DiskIsOwnBacking = nameof(DiskIsOwnBacking);
+    public const string QemuImgCreateFailed = nameof(QemuImgCreateFailed);
+    public const string QemuImgInfoFailed = nameof(QemuImgInfoFailed);
+    public const string QemuImgOutputUnreadable = nameof(QemuImgOutputUnreadable);
+
+    // Browser consoles (websockify + noVNC).
+    public const string BridgeNotFound = nameof(BridgeNotFound);
+    public const string BridgeNotRunning = nameof(BridgeNotRunning);
+    public const string BridgeExists = nameof(BridgeExists);
+    public const string BridgeNameInUse = nameof(BridgeNameInUse);
+    public const string InvalidTarget = nameof(InvalidTarget);
+    public const string InvalidWebPort = nameof(InvalidWebPort);
+    public const string WebPortInUse = nameof(WebPortInUse);
+    public const string NoFreeWebPort = nameof(NoFreeWebPort);
+    public const string NoVncNotInstalled = nameof(NoVncNotInstalled);
+    public const string InvalidWebRoot = nameof(InvalidWebRoot);
+    public const string KeyWithoutCertificate = nameof(KeyWithoutCertificate);
+    public const string CertificateNotFound = nameof(CertificateNotFound);
+    public const string InvalidCertificate = nameof(InvalidCertificate);
+    public const string WebsockifyNotInstalled = nameof(WebsockifyNotInstalled);
+    public const string WebsockifyStartFailed = nameof(WebsockifyStartFailed);
+    public const string WebsockifyExitedEarly = nameof(WebsockifyExitedEarly);
+}

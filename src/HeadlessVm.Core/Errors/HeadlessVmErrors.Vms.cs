@@ -1,0 +1,156 @@
+using HeadlessVm.Core.Model;
+
+namespace HeadlessVm.Core.Errors;
+
+/// <summary>
+/// The one factory of each error in <see cref="ErrorIds"/>: its message, its <see cref="FailureKind"/>
+/// and its target (the VM, bridge, disk or value it concerns; never null). Split by area into partial
+/// files; this one holds the VMs' own errors.
+/// </summary>
+public static partial class HeadlessVmErrors
+{
+    private const string StartIt = "Start it with Start-HeadlessVm.";
+
+    public static HeadlessVmException InvalidVmName(string? name) => new(ErrorIds.InvalidVmName, FailureKind.InvalidArgument, name ?? string.Empty,
+        $"'{name}' is not a valid VM name. Use 1 to 63 letters, digits, '.', '_' or '-', not starting with '.' or '-'.");
+
+    public static HeadlessVmException InvalidMemorySize(string name, int memoryMB, int least, int most) => new(ErrorIds.InvalidMemorySize, FailureKind.InvalidArgument, name,
+        $"VM '{name}': {memoryMB} MB of memory is {(memoryMB < least ? "too little" : "too much")}; give {least} to {most}.");
+
+    public static HeadlessVmException InvalidProcessorCount(string name, int count, int most) => new(ErrorIds.InvalidProcessorCount, FailureKind.InvalidArgument, name,
+        $"VM '{name}': the processor count must be 1 to {most}, not {count}.");
+
+    public static HeadlessVmException InvalidArchitecture(string name, string architecture) => new(ErrorIds.InvalidArchitecture, FailureKind.InvalidArgument, name,
+        $"'{architecture}' is not an architecture name (such as x86_64 or aarch64).");
+
+    public static HeadlessVmException InitrdWithoutKernel(string name) => new(ErrorIds.InitrdWithoutKernel, FailureKind.InvalidArgument, name,
+        $"VM '{name}': -InitrdPath needs -KernelPath.");
+
+    public static HeadlessVmException InvalidBootOrder(string name, string bootOrder) => new(ErrorIds.InvalidBootOrder, FailureKind.InvalidArgument, name,
+        $"'{bootOrder}' is not a boot order. Use letters c (disk), d (CD-ROM) and n (network), e.g. 'dc'.");
+
+    /// <summary>The target is the text, as it is a value that failed to parse, not yet a VM's.</summary>
+    public static HeadlessVmException InvalidPortForward(string text) => new(ErrorIds.InvalidPortForward, FailureKind.InvalidArgument, text,
+        $"'{text}' is not a port forward. Write HOSTPORT:GUESTPORT (e.g. 8080:80) or ADDRESS:HOSTPORT:GUESTPORT (e.g. 0.0.0.0:8080:80).");
+
+    public static HeadlessVmException PortForwardWithoutNetwork(string name) => new(ErrorIds.PortForwardWithoutNetwork, FailureKind.InvalidArgument, name,
+        $"VM '{name}' has -Network None, so it cannot forward ports.");
+
+    public static HeadlessVmException DuplicatePortForward(string name, int hostPort) => new(ErrorIds.DuplicatePortForward, FailureKind.InvalidArgument, name,
+        $"VM '{name}' forwards host port {hostPort} twice.");
+
+    public static HeadlessVmException InvalidMacAddress(string name, string mac) => new(ErrorIds.InvalidMacAddress, FailureKind.InvalidArgument, name,
+        $"'{mac}' is not a unicast MAC address such as 52:54:00:12:34:56.");
+
+    /// <summary>An address a VM's VNC server or a console server cannot listen on; <paramref name="target"/> is the VM or bridge.</summary>
+    public static HeadlessVmException InvalidListenAddress(string target, string address) => new(ErrorIds.InvalidListenAddress, FailureKind.InvalidArgument, target,
+        $"'{address}' is not an address to listen on (such as 127.0.0.1 or 0.0.0.0).");
+
+    public static HeadlessVmException DiskFormatCountMismatch(string name, int disks, int formats) => new(ErrorIds.DiskFormatCountMismatch, FailureKind.InvalidArgument, name,
+        $"Give one -DiskFormat for all disks, or one per -DiskPath ({disks}); got {formats}.");
+
+    public static HeadlessVmException UnknownDiskFormat(string path, string stated, IEnumerable<string> known) => new(ErrorIds.UnknownDiskFormat, FailureKind.InvalidArgument, path,
+        $"'{stated}' is not a disk format qemu knows here. Use one of: {string.Join(", ", known)}.");
+
+    public static HeadlessVmException DiskFormatUnknown(string path) => new(ErrorIds.DiskFormatUnknown, FailureKind.InvalidArgument, path,
+        $"Cannot tell the format of disk '{path}' from its extension. State it with -DiskFormat (qcow2, raw, vpc, vhdx, vmdk).");
+
+    public static HeadlessVmException NoStartWithPaused(string name) => new(ErrorIds.NoStartWithPaused, FailureKind.InvalidArgument, name,
+        "-NoStart creates the VM without starting it, so it cannot also start -Paused. Use one of them.");
+
+    public static HeadlessVmException VmNotFound(string name) => new(ErrorIds.VmNotFound, FailureKind.ObjectNotFound, name,
+        $"No VM named '{name}' exists. Get-HeadlessVm lists the VMs there are.");
+
+    public static HeadlessVmException VmAlreadyExists(string name) => new(ErrorIds.VmAlreadyExists, FailureKind.ResourceExists, name,
+        $"A VM named '{name}' already exists. Choose another name, or remove it first with Remove-HeadlessVm.");
+
+    public static HeadlessVmException CorruptVmRecord(string name, string file, Exception inner) => new(ErrorIds.CorruptVmRecord, FailureKind.InvalidOperation, name,
+        $"The record of VM '{name}' ({file}) cannot be read: {inner.Message}", inner);
+
+    /// <summary>A unix socket path longer than the kernel's sun_path allows (108 bytes with its NUL; unix(7)).</summary>
+    public static HeadlessVmException StatePathTooLong(string name, string socket, int most) => new(ErrorIds.StatePathTooLong, FailureKind.InvalidArgument, name,
+        $"The VM's control socket path '{socket}' is longer than the {most} characters a unix socket allows. " +
+        "Use a shorter name or set HEADLESSVM_HOME to a shorter folder.");
+
+    public static HeadlessVmException NoFreeVncDisplay(string name, int first, int last) => new(ErrorIds.NoFreeVncDisplay, FailureKind.ResourceUnavailable, name,
+        $"No free VNC display between :{first} and :{last} (ports {VmSpec.VncBasePort + first}-{VmSpec.VncBasePort + last}). Remove unused VMs or pass -VncDisplay.");
+
+    public static HeadlessVmException InvalidVncDisplay(string name, int display, int most) => new(ErrorIds.InvalidVncDisplay, FailureKind.InvalidArgument, name,
+        $"VNC display {display} is out of range (0 to {most}, port {VmSpec.VncBasePort}+N).");
+
+    public static HeadlessVmException VncDisplayInUse(string name, int display, string otherVm) => new(ErrorIds.VncDisplayInUse, FailureKind.ResourceExists, name,
+        $"VNC display :{display} (port {VmSpec.VncBasePort + display}) is already assigned to VM '{otherVm}'. Choose another -VncDisplay, or leave it out to get a free one.");
+
+    public static HeadlessVmException VncPortInUse(string name, int display, string address) => new(ErrorIds.VncPortInUse, FailureKind.ResourceUnavailable, name,
+        $"VNC display :{display} needs port {VmSpec.VncBasePort + display} on {address}, which another program is using.");
+
+    public static HeadlessVmException PortForwardInUse(string name, PortForward forward) => new(ErrorIds.PortForwardInUse, FailureKind.ResourceUnavailable, name,
+        $"VM '{name}' cannot forward {forward}: port {forward.HostPort} on {forward.HostAddress} is already in use.");
+
+    /// <summary>A native program that cannot be run at all; the target is the program.</summary>
+    public static HeadlessVmException ProgramNotFound(string program, Exception inner) => new(ErrorIds.ProgramNotFound, FailureKind.NotInstalled, program,
+        $"Cannot run '{program}': {inner.Message}. Is it installed?", inner);
+
+    public static HeadlessVmException QemuNotInstalled(string name, string program, string architecture, string debianPackage) => new(ErrorIds.QemuNotInstalled, FailureKind.NotInstalled, name,
+        $"{program} is not installed, so VM '{name}' ({architecture}) cannot start. On Debian: apt-get install {debianPackage}.");
+
+    public static HeadlessVmException KvmUnavailable(string name) => new(ErrorIds.KvmUnavailable, FailureKind.ResourceUnavailable, name,
+        $"VM '{name}' asks for KVM, but the KVM device is missing or not usable by this user. " +
+        "Load the kvm module and join the 'kvm' group, or use -Accelerator Tcg (or Auto).");
+
+    /// <summary>
+    /// qemu exited non-zero before it daemonized: <paramref name="id"/> is one of the Qemu* ids, chosen
+    /// by Qemu.QemuFailures from qemu's own message, which the error carries whole.
+    /// </summary>
+    public static NativeCommandException QemuRefused(string id, FailureKind kind, string name, string message, string program, int exitCode, string standardError) =>
+        new(id, kind, name, $"qemu refused to start VM '{name}': {message}", program, exitCode, standardError);
+
+    public static HeadlessVmException QemuExitedEarly(string name, string serialTail) => new(ErrorIds.QemuExitedEarly, FailureKind.InvalidOperation, name,
+        $"qemu reported that VM '{name}' started, but no live qemu process was found for it." + serialTail);
+
+    /// <summary>
+    /// The VM has no running qemu. <paramref name="consequence"/> says what that prevents (", so there
+    /// is no screen to bridge"); <paramref name="serialTail"/> quotes its last serial lines.
+    /// </summary>
+    public static HeadlessVmException VmNotRunning(string name, string? consequence = null, string? serialTail = null) => new(ErrorIds.VmNotRunning, FailureKind.InvalidOperation, name,
+        $"VM '{name}' is not running{consequence}. {StartIt}{serialTail}");
+
+    public static HeadlessVmException VmIsRunning(string name) => new(ErrorIds.VmIsRunning, FailureKind.InvalidOperation, name,
+        $"VM '{name}' is running. Stop it first, or use -Force to power it off and remove it.");
+
+    public static HeadlessVmException QmpUnavailable(string name, string socket, Exception inner) => new(ErrorIds.QmpUnavailable, FailureKind.ConnectionError, name,
+        $"Cannot talk to VM '{name}' over its QMP socket {socket}: {inner.Message}", inner);
+
+    /// <summary>qemu answered a QMP command with an error; <paramref name="description"/> is qemu's own.</summary>
+    public static HeadlessVmException QmpCommandFailed(string name, string command, string description, Exception inner) => new(ErrorIds.QmpCommandFailed, FailureKind.InvalidOperation, name,
+        $"qemu refused '{command}' for VM '{name}': {description}", inner);
+
+    public static HeadlessVmException InvalidWaitState(string name, VmState state) => new(ErrorIds.InvalidWaitState, FailureKind.InvalidArgument, name,
+        $"Wait for Running, Paused or Stopped, not {state}.");
+
+    public static HeadlessVmException VmStateWaitTimeout(string name, VmState wanted, TimeSpan waited, VmState current, string serialTail) => new(ErrorIds.VmStateWaitTimeout, FailureKind.OperationTimeout, name,
+        $"VM '{name}' was not {wanted} within {waited.TotalSeconds:0} s; it is {current}." + serialTail);
+
+    public static HeadlessVmException SerialTextWaitTimeout(string name, string pattern, TimeSpan waited, string serialTail) => new(ErrorIds.SerialTextWaitTimeout, FailureKind.OperationTimeout, name,
+        $"VM '{name}' did not print a line matching '{pattern}' within {waited.TotalSeconds:0} s." + serialTail);
+
+    /// <summary>The target is the pattern: it is wrong for every VM.</summary>
+    public static HeadlessVmException InvalidRegex(string pattern, string reason) => new(ErrorIds.InvalidRegex, FailureKind.InvalidArgument, pattern,
+        $"-ForText '{pattern}' is not a regular expression: {reason}");
+
+    public static HeadlessVmException UnknownKeyName(string text, string what) => new(ErrorIds.UnknownKeyName, FailureKind.InvalidArgument, text,
+        $"'{text}' is not a key combination: {what} is not a key name. Write keys joined by '-' or '+', such as ctrl-alt-delete, ctrl-alt-f2, ret, esc, f1, shift-tab; names are QMP qcodes (a-z, 0-9, ret, spc, tab, backspace, up, pgdn, kp_1...).");
+
+    public static HeadlessVmException UnsupportedTextCharacter(char c, int position) => new(ErrorIds.UnsupportedTextCharacter, FailureKind.InvalidArgument, c.ToString(),
+        $"Cannot type '{c}' (U+{(int)c:X4}, position {position}): -Text types what a US keyboard has keys for. Use -Key for other keys.");
+
+    public static HeadlessVmException ScreenshotFolderNotFound(string name, string path) => new(ErrorIds.ScreenshotFolderNotFound, FailureKind.ObjectNotFound, name,
+        $"The folder of '{path}' does not exist.");
+
+    public static HeadlessVmException ScreenshotFileExists(string name, string path) => new(ErrorIds.ScreenshotFileExists, FailureKind.ResourceExists, name,
+        $"'{path}' already exists. Use -Force to overwrite it.");
+
+    /// <summary><paramref name="reason"/> is qemu's own answer, or what was seen instead of the file.</summary>
+    public static HeadlessVmException ScreenshotFailed(string name, string path, string reason, Exception? inner = null) => new(ErrorIds.ScreenshotFailed, FailureKind.InvalidOperation, name,
+        $"qemu could not save the screen of VM '{name}' to '{path}': {reason}", inner);
+}

@@ -1,0 +1,161 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using HeadlessVm.Core.Backends;
+using HeadlessVm.Core.Errors;
+using HeadlessVm.Core.Guest;
+using HeadlessVm.Core.Model;
+using HeadlessVm.Core.Qemu;
+using HeadlessVm.Core.State;
+
+namespace HeadlessVm.Core.Folder;
+
+/// <summary>
+/// The VMs of the state store: one folder per VM (<see cref="StatePaths"/>), each run as a daemonized
+/// qemu on this machine, controlled over its QMP socket. Needs no daemon of its own; any process that
+/// uses the same store finds and controls the same VMs.
+/// </summary>
+public sealed class FolderBackend : IVmBackend
+{
+    private readonly VmStore _store;
+    private readonly DisplayAllocator _displays;
+    private readonly QemuLauncher _launcher;
+    private readonly VmInspector _inspector;
+    private readonly PowerControl _power;
+    private readonly GuestConsole _guest;
+    private readonly Screenshots _screenshots;
+    private readonly IVmHost _host;
+
+    public FolderBackend(VmStore store, DisplayAllocator displays, QemuLauncher launcher, VmInspector inspector, PowerControl power,
+        GuestConsole guest, Screenshots screenshots, IVmHost host)
+    {
+        _store = store;
+        _displays = displays;
+        _launcher = launcher;
+        _inspector = inspector;
+        _power = power;
+        _guest = guest;
+        _screenshots = screenshots;
+        _host = host;
+    }
+
+    public IReadOnlyList<string> Names() => _store.Names();
+
+    public bool Exists(string name) => _store.Exists(name);
+
+    public IReadOnlyList<VmInfo> Inspect(IReadOnlyList<string> names) => _inspector.Inspect(names.Select(_store.Find).OfType<VmSpec>().ToArray());
+
+    public VmInfo Get(string name) => _inspector.Inspect(_store.Get(name));
+
+    /// <summary>
+    /// Writes a new VM's record, password and (unless given) a free VNC display under the store lock,
+    /// then starts it when asked. Nothing half-made stays behind: no record, no folder, no process.
+    /// </summary>
+    public VmInfo Create(VmSpec draft, int? vncDisplay, bool start, bool paused, CancellationToken cancellationToken)
+    {
+        var spec = VmDraftValidator.Validate(draft);
+        using (_store.Lock(cancellationToken))
+        {
+            if (_store.Exists(spec.Name))
+            {
+                throw HeadlessVmErrors.VmAlreadyExists(spec.Name);
+            }
+
+            var others = _store.List();
+            var display = vncDisplay ?? _displays.Pick(spec.Name, spec.ListenAddress, others.Select(o => o.VncDisplay));
+            if (vncDisplay is not null)
+            {
+                _displays.CheckFree(spec.Name, spec.ListenAddress, display, others, considerStopped: true);
+            }
+
+            spec = spec with
+            {
+                VncDisplay = display,
+                MacAddress = spec.MacAddress ?? (spec.Network == NetworkMode.User ? VmSecrets.RandomMac() : null),
+                Created = DateTimeOffset.Now,
+            };
+
+            var vm = _store.Paths.ForVm(spec.Name);
+            try
+            {
+                _store.Save(spec);
+                VmSecrets.WriteVncPassword(vm, VmSecrets.NewVncPassword());
+                if (start)
+                {
+                    spec = _launcher.StartNew(spec, displayChosen: vncDisplay is not null, others, paused, cancellationToken);
+                }
+            }
+            catch
+            {
+                QemuProcess.Kill(vm);
+                _store.Delete(spec.Name);
+                throw;
+            }
+        }
+
+        return Get(spec.Name);
+    }
+
+    public VmInfo Start(string name, bool paused, CancellationToken cancellationToken)
+    {
+        using (_store.Lock(cancellationToken))
+        {
+            var spec = _store.Get(name);
+            if (QemuProcess.Find(_store.Paths.ForVm(name)) is not null)
+            {
+                _host.Verbose($"VM '{name}' is already running.");
+            }
+            else
+            {
+                _launcher.Start(spec, paused, cancellationToken);
+            }
+
+            return _inspector.Inspect(spec);
+        }
+    }
+
+    public void Stop(IReadOnlyList<string> names, TimeSpan timeout, bool force, Action<VmInfo> stopped, Action<string, Exception> failed, CancellationToken cancellationToken) =>
+        _power.Stop(names, timeout, force, stopped, failed, cancellationToken);
+
+    public VmInfo Suspend(string name, CancellationToken cancellationToken) => _power.Suspend(name, cancellationToken);
+
+    public VmInfo Resume(string name, CancellationToken cancellationToken) => _power.Resume(name, cancellationToken);
+
+    public VmInfo Restart(string name, CancellationToken cancellationToken) => _power.Restart(name, cancellationToken);
+
+    public VmInfo Remove(string name, bool force, CancellationToken cancellationToken) => _power.Remove(name, force, cancellationToken);
+
+    public FileInfo SaveScreenshot(string name, string path, CancellationToken cancellationToken) => _screenshots.Save(name, path, cancellationToken);
+
+    public void SendKeys(string name, IReadOnlyList<KeyCombination> keys, int holdTimeMs, CancellationToken cancellationToken) =>
+        _guest.SendKeys(name, keys, holdTimeMs, cancellationToken);
+
+    public IReadOnlyList<string> ReadSerial(string name, int? tail) => _guest.ReadSerial(name, tail);
+
+    public SerialMatch WaitForText(string name, Regex pattern, DateTime deadline, bool newOutputOnly, CancellationToken cancellationToken) =>
+        _guest.WaitForText(name, pattern, deadline, newOutputOnly, cancellationToken);
+
+    public VmInfo WaitForState(string name, VmState state, DateTime deadline, CancellationToken cancellationToken) =>
+        _guest.WaitForState(name, state, deadline, cancellationToken);
+
+    /// <summary>qemu's VNC server of a running VM, on the address it listens on (a wildcard address is reached on loopback).</summary>
+    public ConsoleEndpoint? FindConsoleEndpoint(string name)
+    {
+        if (_store.Find(name) is not { } spec)
+        {
+            return null;
+        }
+
+        var vm = _store.Paths.ForVm(name);
+        if (QemuProcess.Find(vm) is null)
+        {
+            return null;
+        }
+
+        return ConsoleEndpoint.Tcp(ConnectableHost(spec.ListenAddress), spec.VncPort, VmSecrets.ReadVncPassword(vm) is { Length: > 0 } password ? password : null);
+    }
+
+    private static string ConnectableHost(string listenAddress) =>
+        IPAddress.TryParse(listenAddress, out var ip) && (ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any))
+            ? (ip.Equals(IPAddress.Any) ? "127.0.0.1" : "::1")
+            : listenAddress;
+}

@@ -1,0 +1,189 @@
+using System.Net.Sockets;
+using HeadlessVm.Core.Console;
+using HeadlessVm.Core.Errors;
+using HeadlessVm.Core.Model;
+using HeadlessVm.Core.Processes;
+using HeadlessVm.Core.Qemu;
+using HeadlessVm.Core.Qmp;
+using HeadlessVm.Core.State;
+
+namespace HeadlessVm.Core.Folder;
+
+/// <summary>
+/// Power for the store's VMs: the ACPI power button with one shared wait, power off (QMP quit, then
+/// SIGTERM, then SIGKILL), pause, resume, reset, and removal. A VM that stops or goes takes its
+/// console bridge with it.
+/// </summary>
+public sealed class PowerControl
+{
+    /// <summary>How long each step of a power off (quit, SIGTERM, SIGKILL) may take.</summary>
+    private static readonly TimeSpan PowerOffStep = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan QuitTimeout = TimeSpan.FromSeconds(2);
+
+    private readonly VmStore _store;
+    private readonly VmMonitor _monitor;
+    private readonly VmInspector _inspector;
+    private readonly BridgeRecords _bridges;
+    private readonly IVmHost _host;
+
+    public PowerControl(VmStore store, VmMonitor monitor, VmInspector inspector, BridgeRecords bridges, IVmHost host)
+    {
+        _store = store;
+        _monitor = monitor;
+        _inspector = inspector;
+        _bridges = bridges;
+        _host = host;
+    }
+
+    /// <inheritdoc cref="Backends.IVmBackend.Stop"/>
+    public void Stop(IReadOnlyList<string> names, TimeSpan timeout, bool force, Action<VmInfo> stopped, Action<string, Exception> failed, CancellationToken cancellationToken)
+    {
+        var waiting = new List<(VmSpec Spec, StatePaths.VmFiles Vm, int Pid)>();
+        foreach (var name in names)
+        {
+            try
+            {
+                var spec = _store.Get(name);
+                var vm = _store.Paths.ForVm(name);
+                var pid = QemuProcess.Find(vm);
+                if (pid is null)
+                {
+                    _host.Verbose($"VM '{name}' is not running.");
+                    stopped(Finish(spec, vm));
+                }
+                else if (force)
+                {
+                    PowerOff(name, vm, pid.Value, cancellationToken);
+                    stopped(Finish(spec, vm));
+                }
+                else
+                {
+                    PressPowerButton(name, vm, cancellationToken);
+                    _host.Verbose($"Sent the ACPI power button to VM '{name}'; waiting up to {timeout.TotalSeconds:0} s for it to power down.");
+                    waiting.Add((spec, vm, pid.Value));
+                }
+            }
+            catch (HeadlessVmException ex)
+            {
+                failed(name, ex);
+            }
+        }
+
+        if (waiting.Count == 0)
+        {
+            return;
+        }
+
+        var activity = waiting.Count == 1 ? $"Stopping VM '{waiting[0].Spec.Name}'" : $"Stopping {waiting.Count} VMs";
+        WaitForExits(waiting.Select(w => w.Pid).ToArray(), timeout, activity, cancellationToken);
+        foreach (var (spec, vm, pid) in waiting)
+        {
+            if (ProcessInfo.IsAlive(pid))
+            {
+                _host.Warning($"VM '{spec.Name}' did not shut down within {timeout.TotalSeconds:0} s of the ACPI power button; powering it off.");
+                PowerOff(spec.Name, vm, pid, cancellationToken);
+            }
+
+            stopped(Finish(spec, vm));
+        }
+    }
+
+    /// <summary>Pauses the guest's CPUs (QMP stop).</summary>
+    public VmInfo Suspend(string name, CancellationToken cancellationToken) => Control(name, "stop", cancellationToken);
+
+    /// <summary>Runs the guest's CPUs (QMP cont).</summary>
+    public VmInfo Resume(string name, CancellationToken cancellationToken) => Control(name, "cont", cancellationToken);
+
+    /// <summary>A hard reset, like pressing the reset button (QMP system_reset); the qemu process and its ports stay.</summary>
+    public VmInfo Restart(string name, CancellationToken cancellationToken) => Control(name, "system_reset", cancellationToken);
+
+    /// <summary>Deletes the VM's record and its folder (never the user's ISO or disk images); returns the VM as it was.</summary>
+    public VmInfo Remove(string name, bool force, CancellationToken cancellationToken)
+    {
+        var spec = _store.Get(name);
+        var before = _inspector.Inspect(spec);
+        var vm = _store.Paths.ForVm(name);
+        if (QemuProcess.Find(vm) is { } pid)
+        {
+            if (!force)
+            {
+                throw HeadlessVmErrors.VmIsRunning(name);
+            }
+
+            PowerOff(name, vm, pid, cancellationToken);
+        }
+
+        _bridges.StopForVm(name);
+        _store.Delete(name);
+        return before;
+    }
+
+    private VmInfo Control(string name, string command, CancellationToken cancellationToken)
+    {
+        _monitor.Execute(name, command, cancellationToken);
+        return _inspector.Inspect(_store.Get(name));
+    }
+
+    private void PressPowerButton(string name, StatePaths.VmFiles vm, CancellationToken cancellationToken)
+    {
+        _monitor.Session(name, vm, cancellationToken, qmp =>
+        {
+            // A paused guest cannot see the power button.
+            if (qmp.Execute("query-status")?["status"]?.GetValue<string>() is "paused")
+            {
+                qmp.Execute("cont");
+            }
+
+            qmp.Execute("system_powerdown");
+        });
+    }
+
+    /// <summary>A stopped VM's run files go, and so does its console bridge.</summary>
+    private VmInfo Finish(VmSpec spec, StatePaths.VmFiles vm)
+    {
+        QemuProcess.ForgetRun(vm);
+        _bridges.StopForVm(spec.Name);
+        return _inspector.Inspect(spec);
+    }
+
+    /// <summary>QMP quit, then SIGTERM, then SIGKILL, each given <see cref="PowerOffStep"/> to end the process.</summary>
+    private void PowerOff(string name, StatePaths.VmFiles vm, int pid, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var qmp = QmpClient.Connect(vm.QmpSocket, QuitTimeout, _host.Debug, cancellationToken);
+            qmp.Execute("quit");
+        }
+        catch (Exception ex) when (ex is IOException or TimeoutException or SocketException or QmpException)
+        {
+            _host.Verbose($"VM '{name}': QMP quit failed ({ex.Message}); signalling qemu.");
+        }
+
+        if (ProcessInfo.WaitForExit(pid, PowerOffStep, cancellationToken))
+        {
+            return;
+        }
+
+        Daemon.Stop(pid, PowerOffStep, cancellationToken, signal =>
+            _host.Verbose($"VM '{name}': sending {(signal == ProcessInfo.SIGTERM ? "SIGTERM" : "SIGKILL")} to qemu (PID {pid})."));
+    }
+
+    /// <summary>Waits until every process has exited or the timeout passes, with a countdown.</summary>
+    private void WaitForExits(IReadOnlyList<int> pids, TimeSpan timeout, string activity, CancellationToken cancellationToken)
+    {
+        var status = pids.Count == 1 ? "Waiting for the guest to shut down" : "Waiting for the guests to shut down";
+        using var countdown = new Countdown(_host, activity, status, DateTime.UtcNow + timeout);
+        var pause = new Backoff(100);
+        while (true)
+        {
+            var alive = pids.Count(ProcessInfo.IsAlive);
+            if (alive == 0 || countdown.Expired)
+            {
+                return;
+            }
+
+            countdown.Tick(pids.Count == 1 ? null : $"{status}: {pids.Count - alive} of {pids.Count} done");
+            pause.Wait(cancellationToken);
+        }
+    }
+}

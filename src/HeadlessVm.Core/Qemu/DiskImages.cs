@@ -1,0 +1,116 @@
+using HeadlessVm.Core.Errors;
+using HeadlessVm.Core.Model;
+using HeadlessVm.Core.Processes;
+
+namespace HeadlessVm.Core.Qemu;
+
+/// <summary>
+/// Disk image files: described and created through qemu-img, whose own message is what a user sees when
+/// it refuses. Paths are full paths on this machine.
+/// </summary>
+public sealed class DiskImages
+{
+    private const double BytesPerGiB = 1024d * 1024 * 1024;
+    private readonly IVmHost _host;
+
+    public DiskImages(IVmHost host) => _host = host;
+
+    /// <summary><paramref name="gb"/> GiB in whole bytes; InvalidDiskSize when it is negative or more than a 64-bit count holds.</summary>
+    public static long BytesFromGiB(string path, double gb)
+    {
+        var exact = gb * BytesPerGiB;
+        if (gb < 0 || double.IsNaN(exact) || exact >= long.MaxValue)
+        {
+            throw HeadlessVmErrors.InvalidDiskSize(path, $"{gb} GB");
+        }
+
+        return (long)Math.Round(exact);
+    }
+
+    /// <summary>
+    /// The checks a new image passes before anything runs: a size (or a backing file to take it from),
+    /// and no existing file unless <paramref name="force"/>. Returns whether a file is there (to be overwritten).
+    /// </summary>
+    public static bool CheckCreate(string path, long? sizeBytes, string? backingPath, bool force)
+    {
+        if (sizeBytes is < 0)
+        {
+            throw HeadlessVmErrors.InvalidDiskSize(path, $"{sizeBytes} bytes");
+        }
+
+        if (sizeBytes is null && backingPath is null)
+        {
+            throw HeadlessVmErrors.DiskSizeRequired(path);
+        }
+
+        var exists = File.Exists(path) || Directory.Exists(path);
+        if (exists && !force)
+        {
+            throw HeadlessVmErrors.DiskExists(path);
+        }
+
+        return exists;
+    }
+
+    /// <summary>
+    /// Creates an image (format: stated, else the extension's, else qcow2; a linked clone of
+    /// <paramref name="backingPath"/> when given) and returns what qemu-img then says about it.
+    /// </summary>
+    public VmDisk Create(string path, string? format, long? sizeBytes, string? backingPath, bool force, CancellationToken cancellationToken = default)
+    {
+        path = Path.GetFullPath(path);
+        // A new image takes the format its extension names; qcow2 when the name says nothing.
+        var fmt = string.IsNullOrWhiteSpace(format) ? DiskFormats.FromExtension(path) ?? "qcow2" : DiskFormats.Resolve(path, format);
+        backingPath = backingPath is null ? null : Path.GetFullPath(backingPath);
+        var existed = CheckCreate(path, sizeBytes, backingPath, force);
+        string? backingFormat = null;
+        if (backingPath is not null)
+        {
+            if (string.Equals(backingPath, path, StringComparison.Ordinal))
+            {
+                throw HeadlessVmErrors.DiskIsOwnBacking(path);
+            }
+
+            backingFormat = GetInfo(backingPath, cancellationToken).Format;
+        }
+
+        var command = QemuImg.CreateCommand(path, fmt, sizeBytes, backingPath, backingFormat);
+        _host.Verbose("Running: " + command.Display);
+        var result = NativeRunner.Run(command, cancellationToken);
+        if (result.ExitCode != 0)
+        {
+            // qemu-img creates the file before it checks some limits (vpc's maximum size), and leaves
+            // it behind empty; remove what this call made, never a file that was there before.
+            if (!existed && File.Exists(path))
+            {
+                File.Delete(path);
+            }
+
+            var (reason, kind) = QemuImg.Refusal(result, FailureKind.InvalidArgument);
+            throw HeadlessVmErrors.QemuImgCreateFailed(path, kind, reason, command.Program, result.ExitCode, result.StandardError);
+        }
+
+        return GetInfo(path, cancellationToken);
+    }
+
+    /// <summary>Reads an image's header through qemu-img info; DiskNotFound when there is no such file.</summary>
+    public VmDisk GetInfo(string path, CancellationToken cancellationToken = default)
+    {
+        path = Path.GetFullPath(path);
+        if (!File.Exists(path))
+        {
+            throw HeadlessVmErrors.DiskNotFound(path, isFolder: Directory.Exists(path));
+        }
+
+        var command = QemuImg.InfoCommand(path);
+        _host.Debug("Running: " + command.Display);
+        var result = NativeRunner.Run(command, cancellationToken);
+        if (result.ExitCode != 0)
+        {
+            var (reason, kind) = QemuImg.Refusal(result, FailureKind.InvalidOperation);
+            throw HeadlessVmErrors.QemuImgInfoFailed(path, kind, reason, command.Program, result.ExitCode, result.StandardError);
+        }
+
+        return QemuImg.ParseInfo(result.StandardOutput, path);
+    }
+}

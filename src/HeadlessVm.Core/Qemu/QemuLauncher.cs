@@ -1,0 +1,194 @@
+using HeadlessVm.Core.Backends;
+using HeadlessVm.Core.Errors;
+using HeadlessVm.Core.Model;
+using HeadlessVm.Core.Processes;
+using HeadlessVm.Core.Qmp;
+using HeadlessVm.Core.State;
+
+namespace HeadlessVm.Core.Qemu;
+
+/// <summary>
+/// Starts a store VM's qemu: checks what qemu would only fail on later (socket path, program, ports),
+/// chooses the accelerator (Auto: KVM when usable and not known to fail on this boot, else TCG, and TCG
+/// again when KVM fails), runs qemu daemonized, then sets the VNC password over QMP and records the run.
+/// A start that fails leaves no process and no run files. Called under the store lock.
+/// </summary>
+public sealed class QemuLauncher
+{
+    /// <summary>The longest unix socket path: sun_path holds 108 bytes with its NUL (unix(7)).</summary>
+    public const int SocketPathLimit = 107;
+
+    /// <summary>How many displays a new VM tries when other programs keep taking the one it picked.</summary>
+    private const int DisplayAttempts = 5;
+
+    private static readonly TimeSpan PidWait = TimeSpan.FromSeconds(10);
+
+    private readonly VmStore _store;
+    private readonly DisplayAllocator _displays;
+    private readonly KvmFailures _kvmFailures;
+    private readonly VmMonitor _monitor;
+    private readonly Func<bool> _kvmProbe;
+    private readonly IVmHost _host;
+
+    /// <param name="kvmProbe">True when /dev/kvm can be used; <see cref="ProbeKvm"/> in the module.</param>
+    public QemuLauncher(VmStore store, DisplayAllocator displays, KvmFailures kvmFailures, VmMonitor monitor, Func<bool> kvmProbe, IVmHost host)
+    {
+        _store = store;
+        _displays = displays;
+        _kvmFailures = kvmFailures;
+        _monitor = monitor;
+        _kvmProbe = kvmProbe;
+        _host = host;
+    }
+
+    /// <summary>True when the KVM device ($HEADLESSVM_KVM_DEVICE, else /dev/kvm) opens for reading and writing.</summary>
+    public static bool ProbeKvm() => Accelerators.IsKvmUsable(
+        Environment.GetEnvironmentVariable("HEADLESSVM_KVM_DEVICE") is { Length: > 0 } device ? device : Accelerators.KvmDevice);
+
+    /// <summary>
+    /// The first start of a new VM. When the user did not choose its display and another program takes
+    /// the one picked between the check and qemu's bind, another is picked (and saved) and qemu runs
+    /// again. Returns the spec as it started.
+    /// </summary>
+    public VmSpec StartNew(VmSpec spec, bool displayChosen, IReadOnlyList<VmSpec> others, bool paused, CancellationToken cancellationToken)
+    {
+        var tried = new HashSet<int>();
+        while (true)
+        {
+            try
+            {
+                Start(spec, paused, cancellationToken);
+                return spec;
+            }
+            catch (NativeCommandException ex) when (!displayChosen && QemuFailures.IsVncPortTaken(ex) && tried.Add(spec.VncDisplay) && tried.Count < DisplayAttempts)
+            {
+                var next = _displays.Pick(spec.Name, spec.ListenAddress, others.Select(o => o.VncDisplay).Concat(tried));
+                _host.Verbose($"VNC display :{spec.VncDisplay} was taken before qemu could bind it; VM '{spec.Name}' uses :{next} instead.");
+                spec = spec with { VncDisplay = next };
+                _store.Save(spec);
+            }
+        }
+    }
+
+    /// <summary>Starts the VM's qemu; <paramref name="paused"/> keeps its CPUs stopped (qemu -S).</summary>
+    public void Start(VmSpec spec, bool paused, CancellationToken cancellationToken)
+    {
+        var vm = _store.Paths.ForVm(spec.Name);
+        if (vm.QmpSocket.Length > SocketPathLimit)
+        {
+            throw HeadlessVmErrors.StatePathTooLong(spec.Name, vm.QmpSocket, SocketPathLimit);
+        }
+
+        var program = QemuArgumentBuilder.ProgramFor(spec.Architecture);
+        var programPath = NativeRunner.FindExecutable(program)
+            ?? throw HeadlessVmErrors.QemuNotInstalled(spec.Name, program, spec.Architecture, QemuFailures.DebianPackage(spec.Architecture));
+        var accel = ChooseAccelerator(spec, program, programPath);
+        var others = _store.List().Where(o => o.Name != spec.Name).ToArray();
+        _displays.CheckFree(spec.Name, spec.ListenAddress, spec.VncDisplay, others, considerStopped: false);
+        foreach (var forward in spec.PortForwards)
+        {
+            if (!Ports.IsFree(forward.HostAddress, forward.HostPort))
+            {
+                throw HeadlessVmErrors.PortForwardInUse(spec.Name, forward);
+            }
+        }
+
+        QemuProcess.ForgetRun(vm);
+        if (File.Exists(vm.SerialLog))
+        {
+            File.Move(vm.SerialLog, vm.PreviousSerialLog, overwrite: true);
+        }
+
+        PrivateFiles.EnsureFolder(vm.Folder);
+        var cpu = spec.Cpu ?? Accelerators.DefaultCpu(accel);
+        var (command, result) = Run(spec, vm, accel, cpu, paused, cancellationToken);
+        if (result.ExitCode != 0 && spec.Accelerator == AcceleratorKind.Auto && accel == AcceleratorKind.Kvm && QemuFailures.BlamesKvm(result))
+        {
+            // /dev/kvm can open and still fail (nested or restricted virtualisation); Auto means "KVM
+            // when it works", so fall back to TCG rather than fail.
+            QemuProcess.Kill(vm);
+            QemuProcess.ForgetRun(vm);
+            var reason = QemuFailures.FirstLine(result.StandardError);
+            _host.Warning($"KVM failed for VM '{spec.Name}' ({reason}); it runs under TCG software emulation instead, which is much slower.");
+            _kvmFailures.Remember(programPath, reason);
+            accel = AcceleratorKind.Tcg;
+            cpu = spec.Cpu ?? Accelerators.DefaultCpu(accel);
+            (command, result) = Run(spec, vm, accel, cpu, paused, cancellationToken);
+        }
+
+        if (result.ExitCode != 0)
+        {
+            QemuProcess.Kill(vm);
+            QemuProcess.ForgetRun(vm);
+            throw QemuFailures.Classify(spec.Name, command, result);
+        }
+
+        try
+        {
+            var pid = WaitForPid(spec, vm, cancellationToken);
+            SetVncPassword(spec.Name, vm, cancellationToken);
+            new RunRecord(accel, cpu).Write(vm);
+            _host.Verbose($"VM '{spec.Name}' started: PID {pid}, {accel}, VNC {spec.ListenAddress}:{spec.VncPort}.");
+        }
+        catch
+        {
+            QemuProcess.Kill(vm);
+            QemuProcess.ForgetRun(vm);
+            throw;
+        }
+    }
+
+    private AcceleratorKind ChooseAccelerator(VmSpec spec, string program, string programPath)
+    {
+        var kvmUsable = _kvmProbe();
+        if (kvmUsable && spec.Accelerator == AcceleratorKind.Auto && _kvmFailures.Find(programPath) is { } failed)
+        {
+            // KVM already failed for this qemu on this boot: Auto does not pay for a failed start again.
+            _host.Warning($"KVM failed for {program} earlier on this boot ({failed.Reason}); VM '{spec.Name}' runs under TCG software emulation instead, which is much slower.");
+            return AcceleratorKind.Tcg;
+        }
+
+        return Accelerators.Resolve(spec.Accelerator, spec.Name, kvmUsable, _host.Warning);
+    }
+
+    private (NativeCommand, NativeResult) Run(VmSpec spec, StatePaths.VmFiles vm, AcceleratorKind accel, string cpu, bool paused, CancellationToken cancellationToken)
+    {
+        var command = QemuArgumentBuilder.Build(spec, vm, accel, cpu, paused);
+        _host.Verbose("Running: " + command.Display);
+        return (command, NativeRunner.Run(command, cancellationToken, vm.Folder));
+    }
+
+    /// <summary>qemu writes its pidfile before it detaches, but the process is checked, not the file.</summary>
+    private static int WaitForPid(VmSpec spec, StatePaths.VmFiles vm, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + PidWait;
+        var pause = new Backoff();
+        while (true)
+        {
+            if (QemuProcess.Find(vm) is { } pid)
+            {
+                return pid;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw HeadlessVmErrors.QemuExitedEarly(spec.Name, Guest.SerialLog.LastLinesForMessage(vm.SerialLog));
+            }
+
+            pause.Wait(cancellationToken);
+        }
+    }
+
+    /// <summary>The VNC password goes over QMP (set_password), never on qemu's command line; one is made if the file lost it.</summary>
+    private void SetVncPassword(string name, StatePaths.VmFiles vm, CancellationToken cancellationToken)
+    {
+        var password = VmSecrets.ReadVncPassword(vm);
+        if (password.Length == 0)
+        {
+            password = VmSecrets.NewVncPassword();
+            VmSecrets.WriteVncPassword(vm, password);
+        }
+
+        _monitor.ExecuteOnce(name, vm, "set_password", new { protocol = "vnc", password }, cancellationToken);
+    }
+}

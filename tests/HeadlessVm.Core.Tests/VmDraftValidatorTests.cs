@@ -1,0 +1,71 @@
+using HeadlessVm.Core.Backends;
+using HeadlessVm.Core.Model;
+
+namespace HeadlessVm.Core.Tests;
+
+/// <summary>A VM's definition is read and checked in one place, for every backend and cmdlet.</summary>
+public sealed class VmDraftValidatorTests
+{
+    [Fact]
+    public void Empty_text_is_not_given_and_disk_formats_and_forwards_are_read()
+    {
+        var spec = VmDraftValidator.ToSpec(new VmDraft
+        {
+            Name = "v",
+            Cpu = " ",
+            Architecture = "",
+            MacAddress = "",
+            DiskPaths = new[] { "/d/a.qcow2", " ", "/d/b.bin" },
+            DiskFormats = new[] { "qcow2", "raw" },
+            PortForwards = new[] { "2222:22", "" },
+        });
+        Assert.Null(spec.Cpu);
+        Assert.Null(spec.MacAddress);
+        Assert.Equal(VmDraftValidator.DefaultArchitecture, spec.Architecture);
+        Assert.Equal(new[] { new DiskSpec("/d/a.qcow2", "qcow2"), new DiskSpec("/d/b.bin", "raw") }, spec.Disks);
+        Assert.Equal(new[] { new PortForward("127.0.0.1", 2222, 22) }, spec.PortForwards);
+    }
+
+    [Theory]
+    [InlineData("localhost", "InvalidListenAddress")]
+    [InlineData("", "InvalidListenAddress")]
+    public void A_listen_address_must_be_an_IP_address(string address, string id)
+    {
+        Assert.Equal(id, Assert.Throws<HeadlessVmException>(() => VmDraftValidator.ToSpec(new VmDraft { Name = "v", ListenAddress = address })).ErrorId);
+    }
+
+    [Fact]
+    public void Two_formats_for_three_disks_is_a_mismatch()
+    {
+        var draft = new VmDraft { Name = "v", DiskPaths = new[] { "/a.qcow2", "/b.qcow2", "/c.qcow2" }, DiskFormats = new[] { "qcow2", "raw" } };
+        Assert.Equal("DiskFormatCountMismatch", Assert.Throws<HeadlessVmException>(() => VmDraftValidator.ToSpec(draft)).ErrorId);
+    }
+
+    [Theory]
+    [InlineData(15, 1, "InvalidMemorySize")]
+    [InlineData(16 * 1024 * 1024 + 1, 1, "InvalidMemorySize")]
+    [InlineData(64, 0, "InvalidProcessorCount")]
+    [InlineData(64, 1025, "InvalidProcessorCount")]
+    public void Memory_and_processors_are_checked_against_both_bounds(int memoryMB, int processors, string id)
+    {
+        var ex = Assert.Throws<HeadlessVmException>(() => VmDraftValidator.Validate(new VmSpec { Name = "v", MemoryMB = memoryMB, ProcessorCount = processors }));
+        Assert.Equal(id, ex.ErrorId);
+        Assert.Equal("v", ex.Target);
+    }
+
+    [Fact]
+    public void A_valid_definition_comes_back_with_full_paths_and_a_normalised_MAC()
+    {
+        var spec = VmDraftValidator.Validate(new VmSpec
+        {
+            Name = "v",
+            MemoryMB = 16,
+            ProcessorCount = 1024,
+            IsoPath = "/isos/../isos/x.iso",
+            MacAddress = "52-54-00-AB-CD-EF",
+        });
+        Assert.Equal("/isos/x.iso", spec.IsoPath);
+        Assert.Equal("52:54:00:ab:cd:ef", spec.MacAddress);
+        Assert.Equal("InvalidMacAddress", Assert.Throws<HeadlessVmException>(() => VmDraftValidator.Validate(spec with { MacAddress = "01:00:00:00:00:00" })).ErrorId);
+    }
+}
