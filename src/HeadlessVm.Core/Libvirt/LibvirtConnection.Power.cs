@@ -23,14 +23,16 @@ public sealed partial class LibvirtConnection
     }
 
     /// <summary>
-    /// Presses the ACPI power button (virDomainShutdownFlags with VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN) and returns
-    /// at once; the guest decides whether and when to power off (watch for a Stopped lifecycle event).
-    /// Throws <c>DomainStateInvalid</c> when the domain is not running.
+    /// Asks the guest to power off and returns at once; the guest decides whether and when (watch for a Stopped
+    /// lifecycle event). With <paramref name="acpiPowerButton"/> (the default) libvirt presses the ACPI power
+    /// button (virDomainShutdownFlags with VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN); false lets the driver choose its
+    /// method (flags 0; the test driver accepts only this). Throws <c>DomainStateInvalid</c> when the domain is
+    /// not running.
     /// </summary>
-    public void Shutdown(string name)
+    public void Shutdown(string name, bool acpiPowerButton = true)
     {
         using var domain = Lookup(name);
-        Check(DomainApi.virDomainShutdownFlags(domain, ShutdownAcpiPowerButton), name);
+        Check(DomainApi.virDomainShutdownFlags(domain, acpiPowerButton ? ShutdownAcpiPowerButton : 0), name);
     }
 
     /// <summary>

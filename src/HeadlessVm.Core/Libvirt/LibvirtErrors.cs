@@ -106,8 +106,15 @@ public static class LibvirtErrors
     internal static LibvirtException Map(LibvirtError error, string? target, LibvirtCall call)
     {
         var (id, kind, remedy) = Classify(error, call);
-        var message = remedy is null ? error.Message : $"{error.Message} {remedy}";
-        return new LibvirtException(id, kind, target, message, error);
+        var message = error.Message;
+
+        // Some drivers say only "Domain not found" (the test driver); the name makes the message stand alone.
+        if (id == LibvirtDomainNotFound && target is not null && !message.Contains(target, StringComparison.Ordinal))
+        {
+            message = $"{message}: no domain named '{target}'.";
+        }
+
+        return new LibvirtException(id, kind, target, remedy is null ? message : $"{message} {remedy}", error);
     }
 
     private static (string Id, FailureKind Kind, string? Remedy) Classify(LibvirtError error, LibvirtCall call)
