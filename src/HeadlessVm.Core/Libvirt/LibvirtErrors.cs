@@ -78,7 +78,19 @@ public static class LibvirtErrors
     /// <summary>VIR_ERR_OPERATION_ABORTED (78) (OperationStopped).</summary>
     public const string LibvirtOperationAborted = "LibvirtOperationAborted";
 
-    /// <summary>A system call failed in the hypervisor driver, e.g. an image it cannot open (ResourceUnavailable).</summary>
+    /// <summary>
+    /// A file the domain uses does not exist on the libvirt host (a system error saying "No such file or
+    /// directory": "unable to stat", "Cannot access storage file") (ObjectNotFound).
+    /// </summary>
+    public const string DomainFileNotFound = "DomainFileNotFound";
+
+    /// <summary>
+    /// A file the domain uses cannot be read by the user qemu runs as (libvirt-qemu on qemu:///system): a system
+    /// or internal error saying "Permission denied" outside the transport (PermissionDenied).
+    /// </summary>
+    public const string DomainFileAccessDenied = "DomainFileAccessDenied";
+
+    /// <summary>Any other system call failure in the hypervisor driver (ResourceUnavailable).</summary>
     public const string LibvirtSystemError = "LibvirtSystemError";
 
     /// <summary>Any other code: VIR_ERR_INTERNAL_ERROR (1), VIR_ERR_OPERATION_FAILED (9), ... (InvalidOperation).</summary>
@@ -124,6 +136,20 @@ public static class LibvirtErrors
             return open;
         }
 
+        if (error.Code is LibvirtErrorCode.SystemError or LibvirtErrorCode.InternalError && error.Domain != FromRpc)
+        {
+            if (Mentions(error, "Permission denied"))
+            {
+                return (DomainFileAccessDenied, FailureKind.PermissionDenied,
+                    "On qemu:///system the VM runs as the libvirt-qemu user; keep its files where that user can read them, such as /var/lib/libvirt/images.");
+            }
+
+            if (error.Code == LibvirtErrorCode.SystemError && Mentions(error, "No such file or directory"))
+            {
+                return (DomainFileNotFound, FailureKind.ObjectNotFound, "Paths are read on the libvirt host, not where this command runs.");
+            }
+        }
+
         return error.Code switch
         {
             LibvirtErrorCode.NoDomain => (LibvirtDomainNotFound, FailureKind.ObjectNotFound, null),
@@ -148,7 +174,7 @@ public static class LibvirtErrors
             LibvirtErrorCode.OperationAborted => (LibvirtOperationAborted, FailureKind.OperationStopped, null),
             LibvirtErrorCode.InvalidConnection or LibvirtErrorCode.Rpc => (HostConnectionLost, FailureKind.ConnectionError, null),
             LibvirtErrorCode.SystemError when error.Domain == FromRpc => (HostConnectionLost, FailureKind.ConnectionError, null),
-            LibvirtErrorCode.SystemError => (LibvirtSystemError, FailureKind.ResourceUnavailable, SystemErrorRemedy(error)),
+            LibvirtErrorCode.SystemError => (LibvirtSystemError, FailureKind.ResourceUnavailable, null),
             _ => (LibvirtOperationFailed, FailureKind.InvalidOperation, null),
         };
     }
@@ -184,11 +210,6 @@ public static class LibvirtErrors
             _ => null,
         };
     }
-
-    private static string? SystemErrorRemedy(LibvirtError error) =>
-        Mentions(error, "Permission denied")
-            ? "On qemu:///system the VM runs as the libvirt-qemu user; keep its files where that user can read them, such as /var/lib/libvirt/images."
-            : null;
 
     private static bool Mentions(LibvirtError error, string phrase) =>
         error.Message.Contains(phrase, StringComparison.Ordinal);

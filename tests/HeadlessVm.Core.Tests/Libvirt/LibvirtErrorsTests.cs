@@ -10,6 +10,8 @@ public sealed class LibvirtErrorsTests
 {
     private const int FromRpc = 7;
     private const int FromQemu = 10;
+    private const int FromStorage = 18;
+    private const int FromSecurity = 24;
 
     [Theory]
     [InlineData(LibvirtErrorCode.NoDomain, LibvirtErrors.LibvirtDomainNotFound, FailureKind.ObjectNotFound)]
@@ -55,10 +57,24 @@ public sealed class LibvirtErrorsTests
         Assert.Equal(LibvirtErrors.HostConnectionLost, LibvirtErrors.Map(broken, "qemu+ssh://h/system", LibvirtCall.Other).ErrorId);
         Assert.Equal(LibvirtErrors.HostUnreachable, LibvirtErrors.Map(broken, "qemu+ssh://h/system", LibvirtCall.Open).ErrorId);
 
-        var storage = new LibvirtError(LibvirtErrorCode.SystemError, FromQemu, 2, "Cannot access storage file '/root/a.qcow2' (as uid:64055, gid:64055): Permission denied");
-        var denied = LibvirtErrors.Map(storage, "vm1", LibvirtCall.Other);
-        Assert.Equal(LibvirtErrors.LibvirtSystemError, denied.ErrorId);
-        Assert.Contains("/var/lib/libvirt/images", denied.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(LibvirtErrorCode.SystemError, FromStorage, "Cannot access storage file '/tmp/p/d.qcow2' (as uid:64055, gid:64055): Permission denied", LibvirtErrors.DomainFileAccessDenied)]
+    [InlineData(LibvirtErrorCode.InternalError, FromQemu, "internal error: qemu unexpectedly closed the monitor: qemu: could not open kernel file '/tmp/p/vmlinuz': Permission denied", LibvirtErrors.DomainFileAccessDenied)]
+    [InlineData(LibvirtErrorCode.SystemError, FromSecurity, "unable to stat: /nonexistent/vmlinuz: No such file or directory", LibvirtErrors.DomainFileNotFound)]
+    [InlineData(LibvirtErrorCode.SystemError, FromStorage, "Cannot access storage file '/nonexistent/d.qcow2' (as uid:64055, gid:64055): No such file or directory", LibvirtErrors.DomainFileNotFound)]
+    [InlineData(LibvirtErrorCode.SystemError, FromQemu, "Unable to create cgroup: Read-only file system", LibvirtErrors.LibvirtSystemError)]
+    public void Start_failures_over_files_say_which_file_problem_it_is(int code, int domain, string message, string id)
+    {
+        // The messages are what libvirt 9.0's QEMU driver said on this machine when a domain could not start.
+        var mapped = LibvirtErrors.Map(new LibvirtError(code, domain, 2, message), "vm1", LibvirtCall.Other);
+        Assert.Equal(id, mapped.ErrorId);
+        Assert.StartsWith(message, mapped.Message, StringComparison.Ordinal);
+        if (id == LibvirtErrors.DomainFileAccessDenied)
+        {
+            Assert.Contains("/var/lib/libvirt/images", mapped.Message, StringComparison.Ordinal);
+        }
     }
 
     [Theory]
