@@ -42,7 +42,8 @@ public sealed partial class LibvirtConnection
 
     /// <summary>
     /// Takes a screenshot of screen <paramref name="screen"/> (virDomainScreenshot) and reads the whole stream into
-    /// memory. QEMU's driver hands PPM (image/x-portable-pixmap); the test driver PNG. Throws
+    /// memory, with the MIME type libvirt chose: image/png from libvirt 9.0 with QEMU 7.2 (seen on Debian 12) and
+    /// from the test driver; image/x-portable-pixmap (PPM) where QEMU cannot write PNG. Throws
     /// <c>DomainStateInvalid</c> when the domain is not running.
     /// </summary>
     public unsafe LibvirtScreenshot Screenshot(string name, uint screen = 0)

@@ -38,5 +38,5 @@ public sealed record LibvirtDomainInfo(
     uint? VirtualCpus,
     ulong? CpuTimeNanoseconds);
 
-/// <summary>A screenshot as libvirt returned it: the MIME type its driver chose ("image/png" or "image/x-portable-pixmap") and the bytes.</summary>
+/// <summary>A screenshot as libvirt returned it: the MIME type its driver chose ("image/png" or "image/x-portable-pixmap" for PPM) and the bytes.</summary>
 public sealed record LibvirtScreenshot(string MimeType, byte[] Data);

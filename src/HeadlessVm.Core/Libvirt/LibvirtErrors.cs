@@ -45,7 +45,10 @@ public static class LibvirtErrors
     /// <summary>ssh does not know or does not trust the host's key; nothing was asked (PermissionDenied).</summary>
     public const string HostKeyNotTrusted = "HostKeyNotTrusted";
 
-    /// <summary>An open connection broke: VIR_ERR_INVALID_CONN (6), VIR_ERR_RPC (39), an RPC-layer system error (ConnectionError).</summary>
+    /// <summary>
+    /// An open connection broke: VIR_ERR_INVALID_CONN (6), VIR_ERR_RPC (39), or a system or internal error from the
+    /// RPC layer, such as "connection closed due to keepalive timeout" (ConnectionError).
+    /// </summary>
     public const string HostConnectionLost = "HostConnectionLost";
 
     /// <summary>VIR_ERR_OPERATION_INVALID (55): not possible in the domain's current state (InvalidOperation).</summary>
@@ -173,7 +176,8 @@ public static class LibvirtErrors
             LibvirtErrorCode.ResourceBusy => (LibvirtResourceBusy, FailureKind.ResourceBusy, null),
             LibvirtErrorCode.OperationAborted => (LibvirtOperationAborted, FailureKind.OperationStopped, null),
             LibvirtErrorCode.InvalidConnection or LibvirtErrorCode.Rpc => (HostConnectionLost, FailureKind.ConnectionError, null),
-            LibvirtErrorCode.SystemError when error.Domain == FromRpc => (HostConnectionLost, FailureKind.ConnectionError, null),
+            LibvirtErrorCode.SystemError or LibvirtErrorCode.InternalError when error.Domain == FromRpc =>
+                (HostConnectionLost, FailureKind.ConnectionError, null),
             LibvirtErrorCode.SystemError => (LibvirtSystemError, FailureKind.ResourceUnavailable, null),
             _ => (LibvirtOperationFailed, FailureKind.InvalidOperation, null),
         };

@@ -57,6 +57,10 @@ public sealed class LibvirtErrorsTests
         Assert.Equal(LibvirtErrors.HostConnectionLost, LibvirtErrors.Map(broken, "qemu+ssh://h/system", LibvirtCall.Other).ErrorId);
         Assert.Equal(LibvirtErrors.HostUnreachable, LibvirtErrors.Map(broken, "qemu+ssh://h/system", LibvirtCall.Open).ErrorId);
 
+        // What a listing on a connection whose far end froze returned after 20 s (keepalive 5 s x 3).
+        var silent = new LibvirtError(LibvirtErrorCode.InternalError, FromRpc, 2, "internal error: connection closed due to keepalive timeout");
+        Assert.Equal(LibvirtErrors.HostConnectionLost, LibvirtErrors.Map(silent, "qemu+ssh://h/system", LibvirtCall.Other).ErrorId);
+
     }
 
     [Theory]
