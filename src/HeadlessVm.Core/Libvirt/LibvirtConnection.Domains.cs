@@ -80,6 +80,20 @@ public sealed partial class LibvirtConnection
         return new LibvirtDomainId(found, uuid);
     }
 
+    /// <summary>The name and UUID of the domain with <paramref name="uuid"/>, or null when there is none (names can change; UUIDs cannot).</summary>
+    public LibvirtDomainId? FindByUuid(Guid uuid)
+    {
+        using var domain = DomainApi.virDomainLookupByUUIDString(_handle, uuid.ToString("D"));
+        if (domain.IsInvalid)
+        {
+            var error = LibvirtErrors.FromLastError(uuid.ToString("D"), LibvirtCall.Other);
+            return error.ErrorId == LibvirtErrors.LibvirtDomainNotFound ? null : throw error;
+        }
+
+        var (name, found) = DomainIdentity.Read(domain.DangerousGetHandle());
+        return new LibvirtDomainId(name, found);
+    }
+
     /// <summary>
     /// Defines a new persistent domain from <paramref name="xml"/>, validated against libvirt's schema
     /// (virDomainDefineXMLFlags with VIR_DOMAIN_DEFINE_VALIDATE). Refuses a name that is already defined with

@@ -46,12 +46,22 @@ public sealed partial class LibvirtConnection : IDisposable
     /// first (it must exist before the first open) and sets keepalive on remote URIs
     /// (virConnectSetKeepAlive(5, 3)). Throws <see cref="LibvirtException"/>: <c>LibvirtNotInstalled</c>,
     /// <c>HostUnreachable</c>, <c>HostUnknown</c>, <c>HostAuthenticationFailed</c>, <c>HostKeyNotTrusted</c>,
-    /// or another id from <see cref="LibvirtErrors"/>, with the URI as target.
+    /// or another id from <see cref="LibvirtErrors"/>, with the URI as target. It blocks until libvirt returns:
+    /// over ssh an unreachable host takes as long as ssh's connect timeout (ConnectTimeout, else TCP's, about two
+    /// minutes), so callers that must answer sooner run it on a task and stop waiting.
     /// </summary>
     public static unsafe LibvirtConnection Open(string uri, bool readOnly = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(uri);
-        LibvirtEventLoop.EnsureStarted();
+        try
+        {
+            LibvirtEventLoop.EnsureStarted();
+        }
+        catch (LibvirtException e) when (e.ErrorId == LibvirtErrors.LibvirtNotInstalled)
+        {
+            // The host is what the caller asked for; the message still names the library and its package.
+            throw new LibvirtException(e.ErrorId, e.Kind, uri, e.Message, e.Error, e);
+        }
 
         // The credential types listed are the ones libvirt could ask for; the callback refuses them all.
         var types = stackalloc int[]

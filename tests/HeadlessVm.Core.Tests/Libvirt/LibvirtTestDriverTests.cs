@@ -168,6 +168,8 @@ public sealed class LibvirtTestDriverTests : IDisposable
         Assert.StartsWith(error.Error.Message, error.Message, StringComparison.Ordinal);
         Assert.Contains("'no-such-domain'", error.Message, StringComparison.Ordinal);
         Assert.Null(_connection.Find("no-such-domain"));
+        Assert.Null(_connection.FindByUuid(Guid.NewGuid()));
+        Assert.Equal("test", _connection.FindByUuid(Guid.Parse("6695eb01-f6a4-8304-79aa-97f2502e193f"))!.Name);
     }
 
     [Fact]

@@ -73,9 +73,6 @@ internal static unsafe partial class ConnectApi
         ConnectHandle conn, string? emulatorbin, string? arch, string? machine, string? virttype, uint flags);
 
     [LibraryImport(LibvirtLibrary.Name)]
-    internal static partial int virConnectListAllDomains(ConnectHandle conn, out IntPtr* domains, uint flags);
-
-    [LibraryImport(LibvirtLibrary.Name)]
     internal static partial int virConnectGetAllDomainStats(ConnectHandle conn, uint stats, out VirDomainStatsRecord** records, uint flags);
 
     [LibraryImport(LibvirtLibrary.Name)]

@@ -73,9 +73,6 @@ internal static unsafe partial class DomainApi
     internal static partial int virDomainGetInfo(DomainHandle domain, out VirDomainInfo info);
 
     [LibraryImport(LibvirtLibrary.Name)]
-    internal static partial int virDomainIsPersistent(DomainHandle domain);
-
-    [LibraryImport(LibvirtLibrary.Name)]
     internal static partial int virDomainSendKey(DomainHandle domain, uint codeset, uint holdtime, uint* keycodes, int count, uint flags);
 
     [LibraryImport(LibvirtLibrary.Name)]
