@@ -15,7 +15,7 @@ public sealed class DomainLifecycleSubscription : IDisposable
 {
     private readonly LibvirtConnection _connection;
     private readonly Channel<DomainLifecycleEvent> _channel =
-        Channel.CreateUnbounded<DomainLifecycleEvent>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = true });
+        Channel.CreateUnbounded<DomainLifecycleEvent>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
 
     private int _callbackId = -1;
 

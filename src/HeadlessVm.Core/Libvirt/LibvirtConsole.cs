@@ -16,7 +16,7 @@ public sealed class LibvirtConsole : IDisposable
 
     private readonly StreamHandle _stream;
     private readonly Channel<byte[]> _chunks =
-        Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
 
     private LibvirtException? _failure;
     private int _ended;
@@ -34,6 +34,7 @@ public sealed class LibvirtConsole : IDisposable
 
     /// <summary>
     /// The next chunk of console output, waiting for one; null when the console ended (the domain stopped).
+    /// One reader at a time.
     /// Throws <see cref="LibvirtException"/> when the stream failed and <see cref="OperationCanceledException"/>
     /// when <paramref name="cancellationToken"/> fires.
     /// </summary>
