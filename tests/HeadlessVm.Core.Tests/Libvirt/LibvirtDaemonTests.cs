@@ -10,6 +10,8 @@ namespace HeadlessVm.Core.Tests.Libvirt;
 /// HEADLESSVM_TEST_LIBVIRT_IMAGES a folder the libvirt-qemu user can read (default /var/lib/libvirt/images),
 /// where each test copies the guest's kernel and initrd and deletes them after. These tests fail, never skip,
 /// when the daemon is not there: leave them out with <c>--filter "Needs!=libvirtd"</c> on machines without one.
+/// <c>libvirtd-private.sh start DIR</c> (beside this file) runs both daemons in a private mount namespace and prints
+/// the URI to use; <c>libvirtd-private.sh stop DIR</c> stops them by PID.
 /// </summary>
 [Trait("Needs", "libvirtd")]
 public sealed class LibvirtDaemonTests : IDisposable
