@@ -1,0 +1,33 @@
+using System.Globalization;
+using HeadlessVm.Core.Model;
+
+namespace HeadlessVm.Core.Libvirt;
+
+/// <summary>
+/// Port forwards for a running domain through QEMU's human monitor. Debian 12's libvirt 9.0 rejects
+/// <c>&lt;portForward&gt;</c> on user-mode interfaces (it needs the passt backend), so forwards live in
+/// HeadlessVm's metadata and are added after each start with <c>hostfwd_add</c> through
+/// <see cref="LibvirtConnection.QemuMonitorCommand"/> (HMP), which marks the domain tainted. The netdev is the one
+/// libvirt names for the first interface: "hostnet0" (alias net0).
+/// </summary>
+public static class HostForwardCommands
+{
+    /// <summary>The netdev id libvirt gives the domain's first interface.</summary>
+    public const string NetdevId = "hostnet0";
+
+    /// <summary>HMP's <c>hostfwd_add [netdev_id] tcp:[hostaddr]:hostport-[guestaddr]:guestport</c> for one forward.</summary>
+    public static string Add(PortForward forward)
+    {
+        ArgumentNullException.ThrowIfNull(forward);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"hostfwd_add {NetdevId} tcp:{forward.HostAddress}:{forward.HostPort}-:{forward.GuestPort}");
+    }
+
+    /// <summary>HMP's <c>hostfwd_remove [netdev_id] tcp:[hostaddr]:hostport</c> for one forward.</summary>
+    public static string Remove(PortForward forward)
+    {
+        ArgumentNullException.ThrowIfNull(forward);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"hostfwd_remove {NetdevId} tcp:{forward.HostAddress}:{forward.HostPort}");
+    }
+}
