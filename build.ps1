@@ -92,8 +92,11 @@ function Invoke-Package {
         Remove-Item -LiteralPath $package -Force
     }
 
-    # PSResourceGet (1.1+, shipped with pwsh 7.6) writes the .nuspec from the manifest and packs the
-    # folder, as Publish-PSResource would for a gallery.
+    # PSResourceGet writes the .nuspec from the manifest and packs the folder, as Publish-PSResource
+    # does for a gallery, without registering a repository in the user's settings.
+    if (-not (Get-Command Compress-PSResource -ErrorAction SilentlyContinue)) {
+        throw 'Packaging needs Compress-PSResource, from Microsoft.PowerShell.PSResourceGet 1.1 or later (pwsh 7.5 and later ship it; or Install-PSResource Microsoft.PowerShell.PSResourceGet).'
+    }
     Compress-PSResource -Path $moduleFolder -DestinationPath $OutputPath
     Write-Host "Package: $package"
     Get-Item -LiteralPath $package
