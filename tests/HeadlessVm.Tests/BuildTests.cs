@@ -34,22 +34,27 @@ public sealed class BuildTests : IDisposable
 
     private string Package()
     {
-        var r = Pwsh.Run(["-File", Path.Combine(RepoPaths.Root, "build.ps1"), "-Task", "Package", "-NoBuild", "-OutputPath", _out]);
+        // PSResourceGet writes its default settings under HOME on first use: a temporary one.
+        var r = Pwsh.Run(
+            ["-File", Path.Combine(RepoPaths.Root, "build.ps1"), "-Task", "Package", "-NoBuild", "-OutputPath", _out],
+            environment: FreshHome(out _));
         Assert.True(r.ExitCode == 0, $"build.ps1 exited with {r.ExitCode}\n{r.Stdout}\n{r.Stderr}");
         Assert.Equal(string.Empty, r.Stderr);
         return Path.Combine(_out, "HeadlessVm", Version);
     }
 
-    /// <summary>A child pwsh whose HOME is a new folder under the test's output, and whose module path is only its own.</summary>
+    /// <summary>HOME set to a new folder under the test's output, and the XDG folders that would override it unset.</summary>
+    private (string Name, string? Value)[] FreshHome(out string home)
+    {
+        home = Directory.CreateDirectory(Path.Combine(_out, "home-" + Guid.NewGuid().ToString("n")[..8])).FullName;
+        return [("HOME", home), ("XDG_DATA_HOME", null), ("XDG_CONFIG_HOME", null), ("XDG_CACHE_HOME", null)];
+    }
+
+    /// <summary>A child pwsh in a fresh HOME, whose module path is only its own.</summary>
     private (Pwsh.Result Result, string Home) RunInFreshHome(string script, string stateRoot, params (string Name, string? Value)[] env)
     {
-        var home = Directory.CreateDirectory(Path.Combine(_out, "home-" + Guid.NewGuid().ToString("n")[..8])).FullName;
-        var environment = new List<(string Name, string? Value)>
+        var environment = new List<(string Name, string? Value)>(FreshHome(out var home))
         {
-            ("HOME", home),
-            ("XDG_DATA_HOME", null),
-            ("XDG_CONFIG_HOME", null),
-            ("XDG_CACHE_HOME", null),
             ("PSModulePath", null),
             ("HEADLESSVM_HOME", stateRoot),
         };
@@ -73,6 +78,7 @@ public sealed class BuildTests : IDisposable
     [Fact]
     public void Build_lays_out_a_module_folder_that_a_new_pwsh_imports_by_name_with_every_cmdlet_its_help_and_views()
     {
+        var userFilesBefore = UserPowerShellFiles();
         var folder = Package();
         var files = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
             .Select(f => Path.GetRelativePath(folder, f)).Order(StringComparer.Ordinal).ToList();
@@ -125,6 +131,7 @@ public sealed class BuildTests : IDisposable
         Assert.All(views, v => Assert.Equal(
             new[] { "ListControl", "TableControl" },
             v.GetProperty("Views").EnumerateArray().Select(e => e.GetString()!).Order(StringComparer.Ordinal)));
+        Assert.Equal(userFilesBefore, UserPowerShellFiles());
     }
 
     [Fact]
