@@ -2,13 +2,6 @@ using HeadlessVm.Core.Model;
 
 namespace HeadlessVm.Core.Libvirt;
 
-/// <summary>Who created a domain: HeadlessVm (its metadata element is present) or anything else.</summary>
-public enum ManagedBy
-{
-    HeadlessVm,
-    External,
-}
-
 /// <summary>
 /// A graphics device. <see cref="Type"/> is libvirt's (vnc, spice, sdl, rdp, dbus, egl-headless, ...);
 /// <see cref="ListenAddress"/> the address it listens on, <see cref="ListenSocket"/> a unix socket instead;

@@ -1,3 +1,4 @@
+using HeadlessVm.Core.Errors;
 using System.Globalization;
 using System.Xml;
 using System.Xml.Linq;
@@ -154,7 +155,5 @@ public static partial class DomainXml
         return bytes / 1024;
     }
 
-    private static LibvirtException Invalid(string? target, string why) => new(
-        LibvirtErrors.InvalidDomainXml, FailureKind.InvalidArgument, target,
-        $"The domain XML cannot be read: {why}.");
+    private static LibvirtException Invalid(string? target, string why) => HeadlessVmErrors.InvalidDomainXml(target ?? "domain", why);
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Xml.Linq;
 using HeadlessVm.Core.Model;
+using HeadlessVm.Core.Qemu;
 
 namespace HeadlessVm.Core.Libvirt;
 
@@ -92,7 +93,7 @@ public static partial class DomainXml
         var os = new XElement("os", new XElement(
             "type",
             new XAttribute("arch", spec.Architecture),
-            DefaultMachine(spec.Architecture) is { } machine ? new XAttribute("machine", machine) : null,
+            MachineDefaults.Machine(spec.Architecture) is { } machine ? new XAttribute("machine", machine) : null,
             "hvm"));
         if (spec.KernelPath is not null)
         {
@@ -119,7 +120,7 @@ public static partial class DomainXml
     /// <summary>qemu's boot letters as libvirt boot devices (formatdomain.rst, BIOS bootloader: fd, hd, cdrom, network).</summary>
     private static IEnumerable<string> BootDevices(LibvirtDomainSpec spec)
     {
-        var order = spec.BootOrder ?? DefaultBootOrder(spec) ?? string.Empty;
+        var order = spec.BootOrder ?? MachineDefaults.BootOrder(spec.KernelPath is not null, spec.IsoPath is not null, spec.Disks.Count) ?? string.Empty;
         return order.Select(letter => letter switch
         {
             'a' or 'b' => "fd",
@@ -129,28 +130,6 @@ public static partial class DomainXml
             _ => throw new ArgumentException($"'{letter}' in boot order '{order}' is not a boot device (a, b, c, d, n).", nameof(spec)),
         }).Distinct();
     }
-
-    /// <summary>The same default as the folder backend's qemu command line: none for a kernel boot, the ISO first, then the first disk.</summary>
-    private static string? DefaultBootOrder(LibvirtDomainSpec spec)
-    {
-        if (spec.KernelPath is not null)
-        {
-            return null;
-        }
-
-        if (spec.IsoPath is not null)
-        {
-            return spec.Disks.Count == 0 ? "d" : "dc";
-        }
-
-        return spec.Disks.Count > 0 ? "c" : null;
-    }
-
-    private static string? DefaultMachine(string architecture) => architecture switch
-    {
-        "aarch64" or "arm" or "riscv64" or "riscv32" => "virt",
-        _ => null,
-    };
 
     private static XElement Cpu(LibvirtDomainSpec spec) => spec.CpuModel switch
     {

@@ -26,3 +26,14 @@ public enum NetworkMode
     User,
     None,
 }
+
+/// <summary>
+/// Who made a VM: HeadlessVm (every VM of the folder store, and libvirt domains carrying HeadlessVm's
+/// metadata element) or something else (virt-install, virt-manager, virsh define): such a VM is listed and
+/// its console, screen, keys and power work, but Remove-HeadlessVm needs -Force and never deletes its disks.
+/// </summary>
+public enum ManagedBy
+{
+    HeadlessVm,
+    External,
+}
