@@ -89,6 +89,7 @@ public abstract class HeadlessVmCmdlet : PSCmdlet, IVmHost
         FailureKind.NotInstalled => ErrorCategory.NotInstalled,
         FailureKind.ConnectionError => ErrorCategory.ConnectionError,
         FailureKind.OperationStopped => ErrorCategory.OperationStopped,
+        FailureKind.NotImplemented => ErrorCategory.NotImplemented,
         _ => ErrorCategory.InvalidOperation,
     };
 

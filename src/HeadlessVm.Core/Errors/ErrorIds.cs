@@ -117,4 +117,22 @@ public static class ErrorIds
     public const string DomainFileAccessDenied = nameof(DomainFileAccessDenied);
     public const string LibvirtSystemError = nameof(LibvirtSystemError);
     public const string LibvirtOperationFailed = nameof(LibvirtOperationFailed);
+
+    // Hosts: where VMs live (-ComputerName, -ConnectionUri, Connect-HeadlessVmHost) and what differs between backends.
+    public const string InvalidHostName = nameof(InvalidHostName);
+    public const string InvalidConnectionUri = nameof(InvalidConnectionUri);
+    public const string HostNotFound = nameof(HostNotFound);
+    public const string HostExists = nameof(HostExists);
+    public const string HostNameUriMismatch = nameof(HostNameUriMismatch);
+    public const string HostTimeout = nameof(HostTimeout);
+    public const string SingleHostRequired = nameof(SingleHostRequired);
+    public const string AmbiguousVmName = nameof(AmbiguousVmName);
+    public const string VmIsExternal = nameof(VmIsExternal);
+    public const string PathNotAbsolute = nameof(PathNotAbsolute);
+    public const string InvalidNetworkMode = nameof(InvalidNetworkMode);
+    public const string ConsoleNeedsTunnel = nameof(ConsoleNeedsTunnel);
+    public const string NoVncDisplay = nameof(NoVncDisplay);
+    public const string NoSerialLog = nameof(NoSerialLog);
+    public const string SerialLogNotReachable = nameof(SerialLogNotReachable);
+    public const string PortForwardFailed = nameof(PortForwardFailed);
 }

@@ -23,8 +23,17 @@ public enum AcceleratorKind
 
 public enum NetworkMode
 {
+    /// <summary>qemu's user-mode network (slirp): outbound connections, and port forwards on the host.</summary>
     User,
+
+    /// <summary>No network adapter.</summary>
     None,
+
+    /// <summary>
+    /// Another kind of network that HeadlessVm lists but does not create: a libvirt network or bridge of a
+    /// domain defined elsewhere (New-HeadlessVm refuses it).
+    /// </summary>
+    Other,
 }
 
 /// <summary>
