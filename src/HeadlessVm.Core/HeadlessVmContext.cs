@@ -53,6 +53,8 @@ public sealed class HeadlessVmContext
         Disks = new DiskImages(Host);
         Hosts = new HostRegistry(paths);
         Targets = new TargetResolver(Hosts);
+        HostService = new HostService(Hosts, Targets, Connections, Host);
+        HostChecks = new HostChecks(HostService);
         FanOut = new HostFanOut((target, reporter, token) => reporter == Host ? BackendFor(target, token) : WithHost(reporter).BackendFor(target, token), Host);
     }
 
@@ -80,6 +82,12 @@ public sealed class HeadlessVmContext
 
     /// <summary>-ComputerName and -ConnectionUri as places to ask.</summary>
     public TargetResolver Targets { get; }
+
+    /// <summary>Registering, listing and closing hosts (Connect-, Get-, Disconnect-HeadlessVmHost).</summary>
+    public HostService HostService { get; }
+
+    /// <summary>Test-HeadlessVmHost's preflight.</summary>
+    public HostChecks HostChecks { get; }
 
     /// <summary>Asks several hosts at once.</summary>
     public HostFanOut FanOut { get; }

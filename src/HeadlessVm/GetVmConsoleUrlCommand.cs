@@ -20,6 +20,17 @@ public sealed class GetVmConsoleUrlCommand : VncBridgeCmdlet
 
     protected override void ProcessRecord()
     {
+        if (HostsNamed)
+        {
+            // The VMs of the hosts named: one console each, so a name on two hosts is AmbiguousVmName.
+            foreach (var vm in ResolveVmsOnHosts(Name, unique: true))
+            {
+                Try(vm.Name, vm.Host, () => WriteUrl(Bridges.GetUrl(vm.Host, vm.Name, CancellationToken)));
+            }
+
+            return;
+        }
+
         // A name is a VM's or a -Target bridge's: a wildcard matches both kinds, and a plain name that is
         // neither is the core's BridgeNotFound.
         var known = new Lazy<IReadOnlyList<string>>(() => Vms.Names().Union(Bridges.Names()).ToArray());
@@ -27,13 +38,15 @@ public sealed class GetVmConsoleUrlCommand : VncBridgeCmdlet
                      ? known.Value.Where(WildcardPattern.Get(n, WildcardOptions.IgnoreCase).IsMatch)
                      : new[] { n }).Distinct())
         {
-            Try(name, () =>
-            {
-                // Still a [uri] to every consumer; the extra type name gives it a one-line view at the prompt.
-                var url = new PSObject(Bridges.GetUrl(name));
-                url.TypeNames.Insert(0, ConsoleUrlTypeName);
-                WriteObject(url);
-            });
+            Try(name, () => WriteUrl(Bridges.GetUrl(name)));
         }
+    }
+
+    private void WriteUrl(Uri uri)
+    {
+        // Still a [uri] to every consumer; the extra type name gives it a one-line view at the prompt.
+        var url = new PSObject(uri);
+        url.TypeNames.Insert(0, ConsoleUrlTypeName);
+        WriteObject(url);
     }
 }

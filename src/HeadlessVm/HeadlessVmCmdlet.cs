@@ -2,6 +2,7 @@ using System.Management.Automation;
 using HeadlessVm.Core;
 using HeadlessVm.Core.Backends;
 using HeadlessVm.Core.Errors;
+using HeadlessVm.Core.Hosts;
 using HeadlessVm.Core.State;
 
 namespace HeadlessVm.Commands;
@@ -63,6 +64,49 @@ public abstract class HeadlessVmCmdlet : PSCmdlet, IVmHost
             WriteError(record);
             return false;
         }
+    }
+
+    /// <summary>
+    /// As <see cref="Try(string?, Action)"/> for a VM on <paramref name="host"/>: a failure of a VM that is not in the
+    /// folder store says which host it is on.
+    /// </summary>
+    protected bool Try(string target, HostTarget host, Action action)
+    {
+        try
+        {
+            action();
+            return true;
+        }
+        catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+        catch (Exception ex) when (ToErrorRecord(ex, target) is { } record)
+        {
+            WriteError(OnHost(record, host));
+            return false;
+        }
+    }
+
+    /// <summary>A host that could not be asked: one non-terminating error with the host's name as target.</summary>
+    protected void WriteHostError(HostTarget host, Exception ex)
+    {
+        if (ToErrorRecord(ex, host.ComputerName) is { } record)
+        {
+            WriteError(new ErrorRecord(record.Exception, record.FullyQualifiedErrorId, record.CategoryInfo.Category, host.ComputerName));
+        }
+    }
+
+    /// <summary>The record, its message saying which host the VM is on (unless it is the folder store's, or says so already).</summary>
+    protected static ErrorRecord OnHost(ErrorRecord record, HostTarget host)
+    {
+        var message = record.Exception.Message;
+        if (!host.IsLocalStore && !message.Contains(host.ComputerName, StringComparison.Ordinal))
+        {
+            record.ErrorDetails = new ErrorDetails($"{message} (host: {host.ComputerName})");
+        }
+
+        return record;
     }
 
     /// <summary>Maps core exceptions to ErrorRecords with a specific id, a real category and a target; null for bugs.</summary>
