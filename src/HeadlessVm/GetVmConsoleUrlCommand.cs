@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using HeadlessVm.Core.Console;
 
 namespace HeadlessVm.Commands;
 
@@ -20,10 +21,17 @@ public sealed class GetVmConsoleUrlCommand : VncBridgeCmdlet
 
     protected override void ProcessRecord()
     {
+        // A libvirt VM's bridge, by its HOST~VM name (a VncBridge piped in carries it).
+        foreach (var bridge in Name.Where(BridgeNames.IsHostBridge))
+        {
+            Try(bridge, () => WriteUrl(Bridges.GetUrl(bridge)));
+        }
+
+        var names = Name.Where(n => !BridgeNames.IsHostBridge(n)).ToArray();
         if (HostsNamed)
         {
             // The VMs of the hosts named: one console each, so a name on two hosts is AmbiguousVmName.
-            foreach (var vm in ResolveVmsOnHosts(Name, unique: true))
+            foreach (var vm in ResolveVmsOnHosts(names, unique: true))
             {
                 Try(vm.Name, vm.Host, () => WriteUrl(Bridges.GetUrl(vm.Host, vm.Name, CancellationToken)));
             }
@@ -34,7 +42,7 @@ public sealed class GetVmConsoleUrlCommand : VncBridgeCmdlet
         // A name is a VM's or a -Target bridge's: a wildcard matches both kinds, and a plain name that is
         // neither is the core's BridgeNotFound.
         var known = new Lazy<IReadOnlyList<string>>(() => Vms.Names().Union(Bridges.Names()).ToArray());
-        foreach (var name in Name.SelectMany(n => WildcardPattern.ContainsWildcardCharacters(n)
+        foreach (var name in names.SelectMany(n => WildcardPattern.ContainsWildcardCharacters(n)
                      ? known.Value.Where(WildcardPattern.Get(n, WildcardOptions.IgnoreCase).IsMatch)
                      : new[] { n }).Distinct())
         {

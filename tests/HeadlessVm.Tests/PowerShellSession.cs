@@ -194,6 +194,6 @@ public static class TestProcesses
 }
 
 [CollectionDefinition("PowerShell", DisableParallelization = true)]
-public sealed class PowerShellCollection
+public sealed class PowerShellCollection : ICollectionFixture<LibvirtDaemons>
 {
 }

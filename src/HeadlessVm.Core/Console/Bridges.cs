@@ -167,7 +167,7 @@ public sealed class Bridges
     public Uri GetUrl(string name)
     {
         var bridge = Find(name);
-        if (bridge is null && !_vms.Exists(name))
+        if (bridge is null && (BridgeNames.IsHostBridge(name) || !_vms.Exists(name)))
         {
             throw HeadlessVmErrors.BridgeNotFound(name);
         }
