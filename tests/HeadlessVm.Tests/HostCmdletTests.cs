@@ -219,4 +219,19 @@ public sealed class HostCmdletTests : IDisposable
         var hosts = _ps.Ok("(TabExpansion2 -inputScript 'Get-HeadlessVm -ComputerName h' -cursorColumn 30).CompletionMatches.CompletionText");
         Assert.Equal("h-a", Assert.Single(hosts).ToString());
     }
+
+    [Fact]
+    public void Without_libvirt_installed_the_folder_store_still_works_and_a_libvirt_host_is_LibvirtNotInstalled_naming_the_package()
+    {
+        // A second process whose mount namespace has /dev/null over libvirt.so.0 and libvirt-qemu.so.0.
+        var r = SecondProcess.Finish(SecondProcess.Start(new[] { "bash", Path.Combine(RepoPaths.Root, "tests", "hosts", "without-libvirt.sh") }, _ps.StateRoot,
+            "New-HeadlessVm s1 -MemoryMB 64 -NoStart | Out-Null; (Get-HeadlessVm s1).Name; " +
+            "Get-HeadlessVm -ConnectionUri test:///default -ErrorVariable e -ErrorAction SilentlyContinue; " +
+            "'{0} {1} {2}' -f $e[0].FullyQualifiedErrorId.Split(',')[0], $e[0].CategoryInfo.Category, $e[0].TargetObject; $e[0].Exception.Message"));
+        var lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.True(lines.Length == 3, r.Stdout + r.Stderr);
+        Assert.Equal("s1", lines[0]);
+        Assert.Equal("LibvirtNotInstalled NotInstalled localhost", lines[1]);
+        Assert.Contains("apt-get install libvirt0", lines[2], StringComparison.Ordinal);
+    }
 }

@@ -10,15 +10,24 @@ public static class SecondProcess
     public static Result Run(string stateRoot, string script, params (string Name, string Value)[] env) =>
         Finish(Start(stateRoot, script, env));
 
-    public static Process Start(string stateRoot, string script, params (string Name, string Value)[] env)
+    public static Process Start(string stateRoot, string script, params (string Name, string Value)[] env) =>
+        Start(Array.Empty<string>(), stateRoot, script, env);
+
+    /// <summary>Starts the host through <paramref name="wrapper"/> (a program and its arguments that runs the rest, such as tests/hosts/without-libvirt.sh).</summary>
+    public static Process Start(IReadOnlyList<string> wrapper, string stateRoot, string script, params (string Name, string Value)[] env)
     {
         var host = Path.Combine(RepoPaths.Root, "tests", "HeadlessVm.TestHost", "bin",
             new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name, "net10.0", "HeadlessVm.TestHost.dll");
-        var psi = new ProcessStartInfo("dotnet")
+        var psi = new ProcessStartInfo(wrapper.Count > 0 ? wrapper[0] : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        foreach (var argument in wrapper.Skip(1).Concat(wrapper.Count > 0 ? new[] { "dotnet" } : Array.Empty<string>()))
+        {
+            psi.ArgumentList.Add(argument);
+        }
+
         psi.ArgumentList.Add(host);
         psi.ArgumentList.Add(RepoPaths.Manifest);
         psi.ArgumentList.Add(script);
