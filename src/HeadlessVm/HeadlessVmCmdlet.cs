@@ -48,29 +48,13 @@ public abstract class HeadlessVmCmdlet : PSCmdlet, IVmHost
     }
 
     /// <summary>Runs one unit of work; a core failure becomes a non-terminating error for that item only.</summary>
-    protected bool Try(string? target, Action action)
-    {
-        try
-        {
-            action();
-            return true;
-        }
-        catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
-        {
-            throw new PipelineStoppedException();
-        }
-        catch (Exception ex) when (ToErrorRecord(ex, target) is { } record)
-        {
-            WriteError(record);
-            return false;
-        }
-    }
+    protected bool Try(string? target, Action action) => Try(target, HostTarget.Local, action);
 
     /// <summary>
     /// As <see cref="Try(string?, Action)"/> for a VM on <paramref name="host"/>: a failure of a VM that is not in the
     /// folder store says which host it is on.
     /// </summary>
-    protected bool Try(string target, HostTarget host, Action action)
+    protected bool Try(string? target, HostTarget host, Action action)
     {
         try
         {

@@ -129,6 +129,9 @@ public sealed class HostBed : IDisposable
         return new HostBed(environment, facts);
     }
 
+    /// <summary>The bed's folder (its ssh_config, key and known_hosts are there).</summary>
+    public string Root => _facts["root"];
+
     /// <summary>The ssh URI of a host: a real sshd in the host, reached with the bed's key and known_hosts (command=).</summary>
     public string Uri(string host) => _facts[$"{host}.uri_ssh"];
 

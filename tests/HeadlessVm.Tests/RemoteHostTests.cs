@@ -143,6 +143,15 @@ public sealed class RemoteHostTests : IDisposable
             _bed.Run("allow-key", "h1");
         }
 
+        // An ssh that does not know h1's key (an empty known_hosts, strict checking as the bed's): nothing is asked.
+        var strangers = Path.Combine(_ps.WorkFolder, "ssh-no-known-hosts");
+        File.WriteAllText(strangers, $"#!/bin/sh\nexec /usr/bin/ssh -F {_bed.Root}/ssh_config -o UserKnownHostsFile=/dev/null \"$@\"\n");
+        File.SetUnixFileMode(strangers, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var unknownKeyUri = System.Text.RegularExpressions.Regex.Replace(_bed.Uri("h1"), "command=[^&]+", "command=" + strangers);
+        var untrusted = Assert.Single(_ps.Run($"Get-HeadlessVm -ConnectionUri '{unknownKeyUri}'").Errors);
+        Assert.Equal(("HostKeyNotTrusted", ErrorCategory.PermissionDenied), (Id(untrusted), untrusted.CategoryInfo.Category));
+        Assert.Contains("known_hosts", untrusted.Exception.Message, StringComparison.Ordinal);
+
         var relative = Name("h1");
         var notAbsolute = Assert.Single(_ps.Run($"New-HeadlessVm {relative} -ComputerName h1 -MemoryMB 32 -KernelPath vmlinuz -NoStart").Errors);
         Assert.Equal(("PathNotAbsolute", (object)relative), (Id(notAbsolute), notAbsolute.TargetObject));
