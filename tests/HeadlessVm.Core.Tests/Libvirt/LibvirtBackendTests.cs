@@ -154,6 +154,14 @@ public sealed class LibvirtBackendTests : IDisposable
         Assert.Contains("no display", error.Message, StringComparison.Ordinal);
         Assert.Contains("<graphics type='vnc'", error.Message, StringComparison.Ordinal);
         Assert.Null(Vms.FindConsoleEndpoint("nosuch-domain"));
+
+        var spice = Name();
+        _connection.DefineNew($"<domain type='test'><name>{spice}</name><memory unit='MiB'>64</memory><os><type>hvm</type></os>" +
+            "<devices><graphics type='spice' autoport='yes'/></devices></domain>");
+        _connection.Start(spice);
+        var onlySpice = Assert.Throws<HeadlessVmException>(() => Vms.FindConsoleEndpoint(spice));
+        Assert.Equal(ErrorIds.NoVncDisplay, onlySpice.ErrorId);
+        Assert.Contains("only a SPICE display", onlySpice.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -15,6 +15,7 @@ namespace HeadlessVm.Core.Tests.Libvirt;
 /// the URI to use; <c>libvirtd-private.sh stop DIR</c> stops them by PID.
 /// </summary>
 [Trait("Needs", "libvirtd")]
+[Collection(VncPortsCollection.Name)] // libvirt's autoport takes VNC ports from 5900 up, as the store's display allocator does.
 public sealed class LibvirtDaemonTests : IDisposable
 {
     private static readonly TimeSpan Boot = TimeSpan.FromSeconds(120);
