@@ -23,6 +23,7 @@ public sealed class HeadlessVmContext
     private readonly int? _firstWebPort;
     private readonly SerialRecorders _recorders;
     private readonly BridgeRecords _bridgeRecords;
+    private readonly IRemoteConsoles _remoteConsoles;
 
     /// <param name="paths">The state store.</param>
     /// <param name="host">Where warnings, verbose and debug text and progress go; nowhere when null.</param>
@@ -30,8 +31,9 @@ public sealed class HeadlessVmContext
     /// <param name="firstWebPort">Where the search for a free console port starts; <see cref="ConsoleServers.DefaultWebPort"/> when null.</param>
     /// <param name="connections">The libvirt connections; the process's when null.</param>
     /// <param name="recorders">The serial recorders of libvirt boots; the process's when null.</param>
+    /// <param name="remoteConsoles">How consoles of VMs on other hosts are reached; not at all (ConsoleNeedsTunnel) when null.</param>
     public HeadlessVmContext(StatePaths paths, IVmHost? host = null, Func<bool>? kvmProbe = null, int? firstWebPort = null,
-        LibvirtConnectionPool? connections = null, SerialRecorders? recorders = null)
+        LibvirtConnectionPool? connections = null, SerialRecorders? recorders = null, IRemoteConsoles? remoteConsoles = null)
     {
         Paths = paths;
         Host = host ?? NullVmHost.Instance;
@@ -39,6 +41,7 @@ public sealed class HeadlessVmContext
         _firstWebPort = firstWebPort;
         Connections = connections ?? LibvirtConnectionPool.Shared;
         _recorders = recorders ?? SerialRecorders.Shared;
+        _remoteConsoles = remoteConsoles ?? NoRemoteConsoles.Instance;
         var store = new VmStore(paths);
         ConsoleServers = new ConsoleServers(paths, Host, firstWebPort ?? ConsoleServers.DefaultWebPort);
         _bridgeRecords = new BridgeRecords(paths, ConsoleServers, Host);
@@ -117,9 +120,9 @@ public sealed class HeadlessVmContext
             throw Errors.HeadlessVmErrors.LibvirtFailure(l.ErrorId, l.Kind, target.ComputerName, l.Message, l.Error);
         }
 
-        return new LibvirtBackend(target, connection, _bridgeRecords, _recorders, Host);
+        return new LibvirtBackend(target, connection, _bridgeRecords, _recorders, Host, _remoteConsoles);
     }
 
     /// <summary>The same wiring reporting to another <see cref="IVmHost"/> (work on another thread reports to a buffer).</summary>
-    public HeadlessVmContext WithHost(IVmHost host) => new(Paths, host, _kvmProbe, _firstWebPort, Connections, _recorders);
+    public HeadlessVmContext WithHost(IVmHost host) => new(Paths, host, _kvmProbe, _firstWebPort, Connections, _recorders, _remoteConsoles);
 }

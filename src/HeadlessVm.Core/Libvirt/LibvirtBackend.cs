@@ -35,16 +35,19 @@ public sealed partial class LibvirtBackend : IVmBackend
     private readonly SerialRecorders _recorders;
     private readonly IVmHost _host;
     private readonly Func<string, bool, string> _xmlOf;
+    private readonly IRemoteConsoles _remoteConsoles;
 
-    public LibvirtBackend(HostTarget location, LibvirtConnection connection, BridgeRecords bridges, SerialRecorders recorders, IVmHost host)
-        : this(location, connection, bridges, recorders, host, null)
+    /// <param name="remoteConsoles">How a VM's VNC on another host is reached; none (ConsoleNeedsTunnel) when null.</param>
+    public LibvirtBackend(HostTarget location, LibvirtConnection connection, BridgeRecords bridges, SerialRecorders recorders, IVmHost host,
+        IRemoteConsoles? remoteConsoles = null)
+        : this(location, connection, bridges, recorders, host, null, remoteConsoles)
     {
     }
 
     /// <param name="xmlOf">Reads a domain's XML (name, secure); the connection's when null. A test hands corrupt XML through it,
     /// which no real libvirt daemon produces on cue.</param>
     internal LibvirtBackend(HostTarget location, LibvirtConnection connection, BridgeRecords bridges, SerialRecorders recorders, IVmHost host,
-        Func<string, bool, string>? xmlOf)
+        Func<string, bool, string>? xmlOf, IRemoteConsoles? remoteConsoles = null)
     {
         if (location.ConnectionUri is null)
         {
@@ -57,6 +60,7 @@ public sealed partial class LibvirtBackend : IVmBackend
         _recorders = recorders;
         _host = host;
         _xmlOf = xmlOf ?? ((name, secure) => _connection.GetXml(name, secure));
+        _remoteConsoles = remoteConsoles ?? NoRemoteConsoles.Instance;
     }
 
     public HostTarget Location { get; }
@@ -120,8 +124,9 @@ public sealed partial class LibvirtBackend : IVmBackend
     /// <summary>
     /// The running domain's VNC server as this machine reaches it: its TCP port on the address it listens on (a wildcard
     /// address on loopback) or its unix socket, with the password from the domain's secure XML (null when it has none).
-    /// Null when the domain is not running or does not exist. NoVncDisplay for a domain with SPICE only or no display;
-    /// ConsoleNeedsTunnel for a domain on another host (its VNC listens on that host's loopback).
+    /// Null when the domain is not running or does not exist. NoVncDisplay for a domain with SPICE only or no display.
+    /// A domain on another host (its VNC listens on that host's loopback) is reached through <see cref="IRemoteConsoles"/>:
+    /// ConsoleNeedsTunnel until ssh tunnels exist.
     /// </summary>
     public ConsoleEndpoint? FindConsoleEndpoint(string name)
     {
@@ -130,7 +135,7 @@ public sealed partial class LibvirtBackend : IVmBackend
             return null;
         }
 
-        var domain = Parse(name, secure: Location.IsThisMachine);
+        var domain = Parse(name, secure: true);
         if (domain.Vnc is not { } vnc)
         {
             throw HeadlessVmErrors.NoVncDisplay(name, domain.Graphics.Count == 0
@@ -140,7 +145,7 @@ public sealed partial class LibvirtBackend : IVmBackend
 
         if (!Location.IsThisMachine)
         {
-            throw HeadlessVmErrors.ConsoleNeedsTunnel(name, HostName);
+            return vnc.Port is { } remotePort ? _remoteConsoles.Reach(Location, name, ConnectableHost(vnc.ListenAddress), remotePort, vnc.Password) : null;
         }
 
         if (vnc.ListenSocket is { } socket && vnc.Port is null)
