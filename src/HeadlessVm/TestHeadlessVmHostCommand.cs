@@ -40,6 +40,11 @@ public sealed class TestHeadlessVmHostCommand : HeadlessVmCmdlet
             WriteVerbose($"'{local.ComputerName}' is the folder store: it needs no libvirt, so there is nothing to check.");
         }
 
+        if (!named && targets.All(t => t.IsLocalStore))
+        {
+            WriteWarning("No host is registered. Name one with -ComputerName or -ConnectionUri, or register one with Connect-HeadlessVmHost.");
+        }
+
         var checks = targets.Where(t => !t.IsLocalStore)
             .Select(t => Task.Run(() => Context.HostChecks.Run(t, CancellationToken)))
             .ToArray();
