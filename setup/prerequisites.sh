@@ -17,7 +17,7 @@ die() { printf 'prerequisites: ERROR: %s\n' "$*" >&2; exit 1; }
 packages=(qemu-system-x86 qemu-utils websockify novnc
           busybox-static linux-image-cloud-amd64 grub-pc-bin grub-common xorriso mtools cpio)
 if [[ "${1:-}" == "--tests" ]]; then
-    packages+=(chromium libvirt-daemon-system libvirt0 libvirt-clients openssh-server)
+    packages+=(chromium libvirt-daemon-system libvirt0 libvirt-clients openssh-server openssh-client iproute2)
 elif [[ $# -gt 0 ]]; then
     die "unknown argument '$1' (usage: bash setup/prerequisites.sh [--tests])"
 fi

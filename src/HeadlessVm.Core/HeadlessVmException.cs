@@ -14,6 +14,9 @@ public enum FailureKind
     NotInstalled,
     ConnectionError,
     OperationStopped,
+
+    /// <summary>Something HeadlessVm does not do yet (a console across hosts before its ssh tunnels exist).</summary>
+    NotImplemented,
 }
 
 /// <summary>Every failure the core reports: a stable id, a kind, and the name of what it concerns.</summary>

@@ -6,12 +6,14 @@ using HeadlessVm.Core.Model;
 namespace HeadlessVm.Commands;
 
 /// <summary>
-/// Creates a VM's record and starts it (unless -NoStart). Every parameter binds by property name. The
-/// values are checked by the core (VmDraftValidator), the same for every backend, not by attributes here.
+/// Creates a VM's record and starts it (unless -NoStart), in the folder store or, with -ComputerName or
+/// -ConnectionUri, as a libvirt domain on that one host. Every parameter binds by property name. The values are
+/// checked by the core (VmDraftValidator), the same for every backend, not by attributes here. Paths are resolved
+/// against the current location only for a host on this machine; another host's paths are its own.
 /// </summary>
 [Cmdlet(VerbsCommon.New, "HeadlessVm", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(VmInfo))]
-public sealed class NewHeadlessVmCommand : HeadlessVmCmdlet
+public sealed class NewHeadlessVmCommand : VmCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
@@ -92,37 +94,48 @@ public sealed class NewHeadlessVmCommand : HeadlessVmCmdlet
                 throw HeadlessVmErrors.NoStartWithPaused(Name);
             }
 
-            var draft = VmDraftValidator.ToSpec(Draft());
+            var targets = Context.Targets.Resolve(ComputerName, ConnectionUri);
+            if (targets.Count != 1)
+            {
+                throw HeadlessVmErrors.SingleHostRequired(Name, string.Join(", ", targets.Select(t => t.ComputerName)));
+            }
+
+            var host = targets[0];
+            var draft = VmDraftValidator.ToSpec(Draft(host.IsThisMachine));
             var action = NoStart ? "Create VM record" : $"Create and start VM{(Paused ? " paused" : string.Empty)} ({draft.MemoryMB} MB, {draft.ProcessorCount} CPU, {draft.Architecture})";
-            if (!ShouldProcess(Name, action))
+            if (!ShouldProcess(Describe(new VmOnHost(host, Name)), action))
             {
                 return;
             }
 
-            WriteObject(Vms.Create(draft, VncDisplay, start: !NoStart, Paused, CancellationToken));
+            WriteObject(Backend(host).Create(draft, VncDisplay, start: !NoStart, Paused, CancellationToken));
         });
     }
 
-    /// <summary>The parameters as given, with paths resolved against the current location.</summary>
-    private VmDraft Draft() => new()
+    /// <summary>The parameters as given, with paths resolved against the current location when the host is this machine.</summary>
+    private VmDraft Draft(bool resolvePaths)
     {
-        Name = Name,
-        MemoryMB = MemoryMB,
-        ProcessorCount = ProcessorCount,
-        Cpu = Cpu,
-        Architecture = Architecture,
-        Accelerator = Accelerator,
-        IsoPath = ResolvePath(IsoPath),
-        DiskPaths = (DiskPath ?? Array.Empty<string>()).Select(ResolvePath).OfType<string>().ToArray(),
-        DiskFormats = DiskFormat ?? Array.Empty<string>(),
-        KernelPath = ResolvePath(KernelPath),
-        InitrdPath = ResolvePath(InitrdPath),
-        KernelArgument = KernelArgument,
-        BootOrder = BootOrder,
-        ListenAddress = ListenAddress,
-        Network = Network,
-        PortForwards = PortForward ?? Array.Empty<string>(),
-        MacAddress = MacAddress,
-        ExtraArguments = ExtraArgument ?? Array.Empty<string>(),
-    };
+        string? Resolve(string? path) => resolvePaths ? ResolvePath(path) : string.IsNullOrWhiteSpace(path) ? null : path;
+        return new()
+        {
+            Name = Name,
+            MemoryMB = MemoryMB,
+            ProcessorCount = ProcessorCount,
+            Cpu = Cpu,
+            Architecture = Architecture,
+            Accelerator = Accelerator,
+            IsoPath = Resolve(IsoPath),
+            DiskPaths = (DiskPath ?? Array.Empty<string>()).Select(Resolve).OfType<string>().ToArray(),
+            DiskFormats = DiskFormat ?? Array.Empty<string>(),
+            KernelPath = Resolve(KernelPath),
+            InitrdPath = Resolve(InitrdPath),
+            KernelArgument = KernelArgument,
+            BootOrder = BootOrder,
+            ListenAddress = ListenAddress,
+            Network = Network,
+            PortForwards = PortForward ?? Array.Empty<string>(),
+            MacAddress = MacAddress,
+            ExtraArguments = ExtraArgument ?? Array.Empty<string>(),
+        };
+    }
 }

@@ -48,6 +48,7 @@ public sealed class ErrorIdsTests
         _ when type == typeof(Model.VmState) => Model.VmState.Running,
         _ when type == typeof(Model.PortForward) => new Model.PortForward("127.0.0.1", 1, 2),
         _ when type == typeof(IEnumerable<string>) => new[] { "a" },
+        _ when type == typeof(Core.Libvirt.LibvirtError) => new Core.Libvirt.LibvirtError(1, 10, 2, "internal error"),
         _ => throw new InvalidOperationException($"no sample for {type}"),
     };
 }

@@ -86,7 +86,7 @@ public sealed class BuildTests : IDisposable
         Assert.Equal(new[]
         {
             "CliWrap.dll", "HeadlessVm.Core.dll", "HeadlessVm.dll", "HeadlessVm.Format.ps1xml", "HeadlessVm.psd1",
-            "en-US/HeadlessVm.dll-Help.xml", "en-US/about_HeadlessVm.help.txt",
+            "en-US/HeadlessVm.dll-Help.xml", "en-US/about_HeadlessVm.help.txt", "en-US/about_HeadlessVm_Hosts.help.txt",
         }.Order(StringComparer.Ordinal), files);
 
         var store = Directory.CreateDirectory(Path.Combine(_out, "store")).FullName;

@@ -28,16 +28,26 @@ public static class Pwsh
 
     /// <summary>
     /// Starts <c>pwsh -NoProfile -NonInteractive</c> with <paramref name="arguments"/>. <paramref name="environment"/>
-    /// sets variables for the child, and a null value removes one.
+    /// sets variables for the child, and a null value removes one. <paramref name="wrapper"/> (a program and
+    /// its arguments, such as tests/hosts/without-libvirt.sh) runs pwsh when given.
     /// </summary>
-    public static Process Start(IEnumerable<string> arguments, string? workingDirectory = null, IEnumerable<(string Name, string? Value)>? environment = null)
+    public static Process Start(IEnumerable<string> arguments, string? workingDirectory = null, IEnumerable<(string Name, string? Value)>? environment = null,
+        IReadOnlyList<string>? wrapper = null)
     {
-        var psi = new ProcessStartInfo(Path)
+        var psi = new ProcessStartInfo(wrapper is { Count: > 0 } ? wrapper[0] : Path)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             WorkingDirectory = workingDirectory ?? RepoPaths.Root,
         };
+        if (wrapper is { Count: > 0 })
+        {
+            foreach (var argument in wrapper.Skip(1).Append(Path))
+            {
+                psi.ArgumentList.Add(argument);
+            }
+        }
+
         psi.ArgumentList.Add("-NoProfile");
         psi.ArgumentList.Add("-NonInteractive");
         foreach (var argument in arguments)

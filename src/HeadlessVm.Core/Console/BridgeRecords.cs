@@ -26,10 +26,18 @@ public sealed class BridgeRecords
     /// <summary>Holds the bridge lock until disposed: bridges and console servers change under it.</summary>
     public IDisposable Lock(CancellationToken cancellationToken = default) => FileLock.Acquire(_paths.BridgeLockFile, cancellationToken);
 
-    /// <summary>Where the bridge named <paramref name="name"/> is recorded: its VM's folder when a VM of that name exists, else under bridges/.</summary>
+    /// <summary>
+    /// Where the bridge named <paramref name="name"/> is recorded: its VM's folder when a store VM of that name exists,
+    /// else under bridges/ (a -Target bridge, or a libvirt VM's HOST~VM bridge).
+    /// </summary>
     public StatePaths.BridgeFiles FilesOf(string name)
     {
-        VmStore.ValidateName(name);
+        BridgeNames.Validate(name);
+        if (BridgeNames.IsHostBridge(name))
+        {
+            return _paths.ForTargetBridge(name);
+        }
+
         var vm = _paths.ForVm(name);
         return File.Exists(vm.SpecFile) ? vm.Bridge : _paths.ForTargetBridge(name);
     }
@@ -37,7 +45,7 @@ public sealed class BridgeRecords
     /// <summary>The bridge of that name on record, or null.</summary>
     public (VncBridgeRecord Record, StatePaths.BridgeFiles Files)? Find(string name)
     {
-        if (!VmStore.IsValidName(name))
+        if (!BridgeNames.IsValid(name))
         {
             return null;
         }
@@ -50,7 +58,7 @@ public sealed class BridgeRecords
     public IReadOnlyList<(VncBridgeRecord Record, StatePaths.BridgeFiles Files)> List()
     {
         var vmBridges = _paths.VmFolderNames().Where(VmStore.IsValidName).Select(n => _paths.ForVm(n).Bridge);
-        var targetBridges = _paths.TargetBridgeFolderNames().Where(VmStore.IsValidName).Select(_paths.ForTargetBridge);
+        var targetBridges = _paths.TargetBridgeFolderNames().Where(BridgeNames.IsValid).Select(_paths.ForTargetBridge);
         return vmBridges.Concat(targetBridges)
             .Select(files => (Record: VncBridgeRecord.Read(files), Files: files))
             .Where(b => b.Record is not null)
@@ -89,6 +97,28 @@ public sealed class BridgeRecords
             : null;
     }
 
+    /// <summary>The console URL of a libvirt VM's HOST~VM bridge while it serves, for the VM's own listing; null without one.</summary>
+    public Uri? ConsoleUrlOfBridge(string bridgeName, bool vmRunning, Func<string?> vncPassword)
+    {
+        var files = _paths.ForTargetBridge(bridgeName);
+        return File.Exists(files.RecordFile) && VncBridgeRecord.Read(files) is { } record
+            ? Inspect(record, files, vmRunning, vncPassword).Url
+            : null;
+    }
+
+    /// <summary>True when a bridge of that name is on record (a file check; nothing is asked).</summary>
+    public bool Exists(string name) => BridgeNames.IsValid(name) && File.Exists(FilesOf(name).RecordFile);
+
+    /// <summary>Stops the bridge of that name if there is one (a libvirt VM that stops or goes).</summary>
+    public void StopIfAny(string name)
+    {
+        if (Exists(name))
+        {
+            _host.Verbose($"Stopping the console bridge '{name}'.");
+            Stop(name);
+        }
+    }
+
     /// <summary>
     /// Revokes the bridge's token, ends the connections it serves and forgets it; its console server
     /// stops when this was its last bridge. BridgeNotFound when there is no such bridge.
@@ -119,7 +149,7 @@ public sealed class BridgeRecords
         var server = _servers.FilesOf(record.ListenAddress, record.WebPort);
         PrivateFiles.TryDelete(server.TokenFile(record.Name));
         PrivateFiles.TryDelete(files.RecordFile);
-        if (record.VmName is null)
+        if (record.VmName is null || BridgeNames.IsHostBridge(record.Name))
         {
             try
             {

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using HeadlessVm.Core.Backends;
 using HeadlessVm.Core.Errors;
 using HeadlessVm.Core.Guest;
+using HeadlessVm.Core.Hosts;
 using HeadlessVm.Core.Model;
 using HeadlessVm.Core.Qemu;
 using HeadlessVm.Core.State;
@@ -37,6 +38,8 @@ public sealed class FolderBackend : IVmBackend
         _screenshots = screenshots;
         _host = host;
     }
+
+    public HostTarget Location => HostTarget.Local;
 
     public IReadOnlyList<string> Names() => _store.Names();
 

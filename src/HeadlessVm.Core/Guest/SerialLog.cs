@@ -12,9 +12,12 @@ public static class SerialLog
     public const int LinesInMessages = 10;
 
     /// <summary>The end of the serial log, as a sentence to append to an error message.</summary>
-    public static string LastLinesForMessage(string file)
+    public static string LastLinesForMessage(string file) => LastLinesForMessage(ReadLines(file, LinesInMessages));
+
+    /// <summary>The last of <paramref name="lines"/>, as a sentence to append to an error message.</summary>
+    public static string LastLinesForMessage(IReadOnlyList<string> lines)
     {
-        var lines = ReadLines(file, LinesInMessages);
+        lines = lines.Count > LinesInMessages ? lines.Skip(lines.Count - LinesInMessages).ToArray() : lines;
         return lines.Count == 0
             ? " The serial console printed nothing."
             : $" Last serial lines:{Environment.NewLine}{string.Join(Environment.NewLine, lines)}";
