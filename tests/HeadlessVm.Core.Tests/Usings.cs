@@ -1,1 +1,2 @@
+global using HeadlessVm.Testing;
 global using Xunit;

@@ -71,14 +71,22 @@ public static class Pwsh
             if (!process.WaitForExit(limit))
             {
                 process.Kill(entireProcessTree: true);
-                process.WaitForExit();
-                throw new TimeoutException($"pwsh did not finish in {limit.TotalSeconds} s.\n{stdout.Result}\n{stderr.Result}");
+                process.WaitForExit(TimeSpan.FromSeconds(10));
+                Task.WaitAll([stdout, stderr], TimeSpan.FromSeconds(10));
+                throw new TimeoutException($"pwsh did not finish in {limit.TotalSeconds} s.\n{Text(stdout)}\n{Text(stderr)}");
             }
 
-            process.WaitForExit();
+            // The streams end when every process holding them has closed them: a daemon that kept them would hang here.
+            if (!Task.WaitAll([stdout, stderr], TimeSpan.FromSeconds(30)))
+            {
+                throw new TimeoutException("pwsh exited, but something it started still holds its output open (a daemon that did not close its standard streams).");
+            }
+
             return new Result(process.ExitCode, stdout.Result, stderr.Result);
         }
     }
+
+    private static string Text(Task<string> stream) => stream.IsCompletedSuccessfully ? stream.Result : "(output still open)";
 
     public static Result Run(IEnumerable<string> arguments, string? workingDirectory = null, IEnumerable<(string Name, string? Value)>? environment = null, TimeSpan? timeout = null) =>
         Finish(Start(arguments, workingDirectory, environment), timeout);

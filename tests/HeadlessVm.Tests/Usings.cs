@@ -1,2 +1,3 @@
+global using HeadlessVm.Testing;
 global using Xunit;
 [assembly: CollectionBehavior(DisableTestParallelization = true)]

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace HeadlessVm.Core.Tests.Libvirt;
 
 /// <summary>
@@ -29,14 +27,10 @@ internal static class LibvirtTestGuest
         }
 
         var script = Path.Combine(dir?.FullName ?? throw new InvalidOperationException("Cannot find the repository root."), "tests", "guest", "build-guest.sh");
-        var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(script);
-        using var process = Process.Start(psi)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return process.ExitCode == 0
-            ? stdout.Trim().Split('\n').Last().Trim()
-            : throw new InvalidOperationException($"build-guest.sh failed ({process.ExitCode}): {stderr.Result}");
+        // Cached after the first build (milliseconds); the first build takes a minute or two.
+        var result = BoundedProcess.Run("bash", [script], TimeSpan.FromMinutes(15));
+        return result.ExitCode == 0
+            ? result.Stdout.Trim().Split('\n').Last().Trim()
+            : throw new InvalidOperationException($"build-guest.sh failed ({result.ExitCode}): {result.Stderr}");
     }
 }
