@@ -28,16 +28,28 @@ public static class Pwsh
 
     /// <summary>
     /// Starts <c>pwsh -NoProfile -NonInteractive</c> with <paramref name="arguments"/>. <paramref name="environment"/>
-    /// sets variables for the child, and a null value removes one.
+    /// sets variables for the child, and a null value removes one. <paramref name="launcher"/> is an argv
+    /// that runs pwsh (such as setpriv with its options and "--"): pwsh's path and arguments follow it.
     /// </summary>
-    public static Process Start(IEnumerable<string> arguments, string? workingDirectory = null, IEnumerable<(string Name, string? Value)>? environment = null)
+    public static Process Start(IEnumerable<string> arguments, string? workingDirectory = null, IEnumerable<(string Name, string? Value)>? environment = null,
+        IReadOnlyList<string>? launcher = null)
     {
-        var psi = new ProcessStartInfo(Path)
+        var psi = new ProcessStartInfo(launcher is { Count: > 0 } ? launcher[0] : Path)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             WorkingDirectory = workingDirectory ?? RepoPaths.Root,
         };
+        if (launcher is { Count: > 0 })
+        {
+            foreach (var argument in launcher.Skip(1))
+            {
+                psi.ArgumentList.Add(argument);
+            }
+
+            psi.ArgumentList.Add(Path);
+        }
+
         psi.ArgumentList.Add("-NoProfile");
         psi.ArgumentList.Add("-NonInteractive");
         foreach (var argument in arguments)
@@ -88,6 +100,7 @@ public static class Pwsh
 
     private static string Text(Task<string> stream) => stream.IsCompletedSuccessfully ? stream.Result : "(output still open)";
 
-    public static Result Run(IEnumerable<string> arguments, string? workingDirectory = null, IEnumerable<(string Name, string? Value)>? environment = null, TimeSpan? timeout = null) =>
-        Finish(Start(arguments, workingDirectory, environment), timeout);
+    public static Result Run(IEnumerable<string> arguments, string? workingDirectory = null, IEnumerable<(string Name, string? Value)>? environment = null, TimeSpan? timeout = null,
+        IReadOnlyList<string>? launcher = null) =>
+        Finish(Start(arguments, workingDirectory, environment, launcher), timeout);
 }
