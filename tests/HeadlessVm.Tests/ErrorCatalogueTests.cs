@@ -144,9 +144,10 @@ public static class ErrorRows
             Run(lab, $"New-HeadlessVm e-taken -NoStart -VncDisplay (Get-HeadlessVm {lab.Stopped}).VncDisplay")),
         [ErrorIds.VncPortInUse] = Row(ErrorCategory.ResourceUnavailable, _ => "e-vncport", lab =>
         {
+            // Display :97 (no VM of the lab has it: they are picked from :1) on an address of its own, its port held.
             var address = FreePorts.PrivateLoopbackAddress();
-            using var holder = Listen(address, 5901);
-            return Run(lab, $"New-HeadlessVm e-vncport -NoStart -ListenAddress {address} -VncDisplay 1");
+            using var holder = Listen(address, 5997);
+            return Run(lab, $"New-HeadlessVm e-vncport -NoStart -ListenAddress {address} -VncDisplay 97");
         }),
         [ErrorIds.PortForwardInUse] = Row(ErrorCategory.ResourceUnavailable, _ => "e-fwd", lab =>
         {
@@ -195,7 +196,15 @@ public static class ErrorRows
                 {{ErrorLab.RealQemu}} "$@" || exit $?
                 prev=
                 for a in "$@"; do [ "$prev" = -pidfile ] && pidfile=$a; prev=$a; done
-                kill -9 "$(cat "$pidfile")"
+                pid=$(cat "$pidfile")
+                kill -9 "$pid"
+                # Gone, or a zombie with no other thread left, before the module looks (as ProcessInfo.IsAlive judges): at most 10 s.
+                i=0
+                while [ -e "/proc/$pid" ] && [ "$i" -lt 200 ]; do
+                  state=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -c1)
+                  [ "$state" = Z ] && [ "$(ls "/proc/$pid/task" 2>/dev/null | wc -l)" -le 1 ] && break
+                  sleep 0.05; i=$((i + 1))
+                done
                 """);
             return Errors(lab.WithPath(lab.FakesFirst, "New-HeadlessVm e-early -MemoryMB 64 -Accelerator Tcg -Network None"));
         }),

@@ -195,7 +195,8 @@ public sealed class LifecycleTests : IDisposable
     [Fact]
     public void A_VM_whose_qemu_was_killed_shows_as_stopped_and_starts_again()
     {
-        var pid = (int)Prop(_ps.Ok("New-HeadlessVm victim -MemoryMB 64 -Accelerator Tcg").Single(), "ProcessId")!;
+        // On an address of its own: while it is down, no other program can take its display.
+        var pid = (int)Prop(_ps.Ok($"New-HeadlessVm victim -MemoryMB 64 -Accelerator Tcg -ListenAddress {FreePorts.PrivateLoopbackAddress()}").Single(), "ProcessId")!;
         ProcessInfo.Signal(pid, ProcessInfo.SIGKILL);
         Assert.True(ProcessInfo.WaitForExit(pid, TimeSpan.FromSeconds(15)), $"qemu (PID {pid}) still runs 15 s after SIGKILL");
 

@@ -156,13 +156,18 @@ public sealed class PowerShellSession : IDisposable
             terminating);
     }
 
-    /// <summary>Runs a script that must not fail, and returns its output.</summary>
+    /// <summary>
+    /// Runs a script that must not fail nor warn, and returns its output. A warning fails it too: it is how
+    /// the module says it did something else than asked (fell back to TCG, powered off after a timeout),
+    /// so a test that expects one uses <see cref="Run"/> and asserts it.
+    /// </summary>
     public List<PSObject> Ok(string script)
     {
         var r = Run(script);
-        if (r.Terminating is not null || r.Errors.Count > 0)
+        if (r.Terminating is not null || r.Errors.Count > 0 || r.Warnings.Count > 0)
         {
-            throw new Xunit.Sdk.XunitException($"Script failed: {script}\n{r.Terminating?.Message}\n{string.Join("\n", r.Errors.Select(e => $"{e.FullyQualifiedErrorId}: {e}"))}");
+            throw new Xunit.Sdk.XunitException($"Script failed: {script}\n{r.Terminating?.Message}\n" +
+                string.Join("\n", r.Errors.Select(e => $"{e.FullyQualifiedErrorId}: {e}").Concat(r.Warnings.Select(w => "WARNING: " + w))));
         }
 
         return r.Output;
