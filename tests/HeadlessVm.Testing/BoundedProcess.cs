@@ -13,15 +13,9 @@ public static class BoundedProcess
         public string Output => Stdout + Stderr;
     }
 
-    /// <summary>Runs <paramref name="program"/> with <paramref name="arguments"/> (an argv list, no shell) for at most <paramref name="timeout"/>.</summary>
-    public static Result Run(string program, IEnumerable<string> arguments, TimeSpan timeout, IEnumerable<(string Name, string? Value)>? environment = null)
+    /// <summary>Sets variables for the program to start; a null value removes one.</summary>
+    public static void SetEnvironment(ProcessStartInfo psi, IEnumerable<(string Name, string? Value)>? environment)
     {
-        var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments)
-        {
-            psi.ArgumentList.Add(argument);
-        }
-
         foreach (var (name, value) in environment ?? [])
         {
             if (value is null)
@@ -33,7 +27,18 @@ public static class BoundedProcess
                 psi.Environment[name] = value;
             }
         }
+    }
 
+    /// <summary>Runs <paramref name="program"/> with <paramref name="arguments"/> (an argv list, no shell) for at most <paramref name="timeout"/>.</summary>
+    public static Result Run(string program, IEnumerable<string> arguments, TimeSpan timeout, IEnumerable<(string Name, string? Value)>? environment = null)
+    {
+        var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments)
+        {
+            psi.ArgumentList.Add(argument);
+        }
+
+        SetEnvironment(psi, environment);
         using var process = Process.Start(psi)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

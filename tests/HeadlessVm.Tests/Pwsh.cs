@@ -57,17 +57,7 @@ public static class Pwsh
             psi.ArgumentList.Add(argument);
         }
 
-        foreach (var (name, value) in environment ?? [])
-        {
-            if (value is null)
-            {
-                psi.Environment.Remove(name);
-            }
-            else
-            {
-                psi.Environment[name] = value;
-            }
-        }
+        BoundedProcess.SetEnvironment(psi, environment);
 
         return Process.Start(psi)!;
     }
