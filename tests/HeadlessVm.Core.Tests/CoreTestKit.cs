@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using HeadlessVm.Core.Processes;
 
 namespace HeadlessVm.Core.Tests;
@@ -96,4 +97,14 @@ public sealed class RecordingHost : IVmHost
 public sealed class VncPortsCollection
 {
     public const string Name = "VNC ports";
+}
+
+/// <summary>
+/// The core tests name their stores explicitly; should one fall back to the environment, HEADLESSVM_HOME
+/// names no usable store (see <see cref="NoStore"/>), never the user's.
+/// </summary>
+internal static class NoStoreAtLoad
+{
+    [ModuleInitializer]
+    internal static void Apply() => NoStore.Apply();
 }
