@@ -155,8 +155,9 @@ public sealed class QemuArgumentBuilderTests
     [InlineData("a.vpc", "vpc")]
     [InlineData("a.vhdx", "vhdx")]
     [InlineData("a.vmdk", "vmdk")]
-    [InlineData("a.img", "raw")]
     [InlineData("a.raw", "raw")]
+    // No ".img" row: an .img file is as often qcow2 (cloud images) as raw, so its format must come from its
+    // content, not its name (issue 15 changes that; its test follows the real format with qemu-img).
     public void Disk_formats_are_inferred_from_the_extension(string path, string format)
     {
         Assert.Equal(format, DiskFormats.Resolve(path, null));

@@ -104,7 +104,9 @@ public sealed class StateTests : IDisposable
             Assert.ThrowsAny<OperationCanceledException>(() => store.Lock(cts.Token));
         }
 
-        using (store.Lock())
+        // Released: taken again at once (bounded, so that a lock that stays held fails the test instead of hanging it).
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using (store.Lock(bound.Token))
         {
         }
     }
