@@ -39,7 +39,7 @@ public sealed class StopHeadlessVmCommand : VmActionCmdlet
         {
             var stopped = new Dictionary<string, VmInfo>();
             Vms.Stop(_names, TimeSpan.FromSeconds(TimeoutSec), Force, vm => stopped[vm.Name] = vm,
-                (name, ex) => WriteError(ToErrorRecord(ex, name)), CancellationToken);
+                (name, ex) => WriteError(ex, name), CancellationToken);
             if (PassThru)
             {
                 // In the order the VMs came down the pipeline.

@@ -17,9 +17,11 @@ public sealed class VmNameCompleter : IArgumentCompleter
         IReadOnlyList<string> names;
         try
         {
-            names = new HeadlessVmContext(StatePaths.FromEnvironment()).Vms.Names();
+            // A relative HEADLESSVM_HOME is resolved against the current location, as the cmdlets do.
+            var location = System.Management.Automation.Runspaces.Runspace.DefaultRunspace?.SessionStateProxy.Path.CurrentFileSystemLocation.ProviderPath;
+            names = new HeadlessVmContext(StatePaths.FromEnvironment(resolve: p => location is null ? p : Path.GetFullPath(p, location))).Vms.Names();
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or HeadlessVmException)
         {
             yield break;
         }

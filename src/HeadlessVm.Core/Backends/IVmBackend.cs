@@ -22,9 +22,10 @@ public interface IVmBackend
 
     /// <summary>
     /// These VMs with their live state, asked concurrently, in the order given; a name that went away
-    /// since <see cref="Names"/> is left out.
+    /// since <see cref="Names"/> is left out, and one that cannot be read (a damaged record) goes to
+    /// <paramref name="failed"/> while the others are still returned.
     /// </summary>
-    IReadOnlyList<VmInfo> Inspect(IReadOnlyList<string> names);
+    IReadOnlyList<VmInfo> Inspect(IReadOnlyList<string> names, Action<string, Exception> failed);
 
     /// <summary>One VM with its live state.</summary>
     VmInfo Get(string name);
@@ -59,9 +60,11 @@ public interface IVmBackend
 
     /// <summary>
     /// Deletes the VM and what the module made for it (never the user's ISO or disk images) and
-    /// returns it as it was. A running VM is VmIsRunning unless <paramref name="force"/>, which powers it off first.
+    /// returns it as it was. A running VM is VmIsRunning unless <paramref name="force"/>, which powers it
+    /// off first. A VM whose record is damaged goes only with <paramref name="force"/>, and returns null
+    /// (there is nothing to describe it with).
     /// </summary>
-    VmInfo Remove(string name, bool force, CancellationToken cancellationToken);
+    VmInfo? Remove(string name, bool force, CancellationToken cancellationToken);
 
     /// <summary>Writes the VM's screen to <paramref name="path"/> (absolute, in an existing folder) as a PNG.</summary>
     FileInfo SaveScreenshot(string name, string path, CancellationToken cancellationToken);

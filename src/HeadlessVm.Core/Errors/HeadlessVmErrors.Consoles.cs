@@ -6,11 +6,25 @@ public static partial class HeadlessVmErrors
     public static HeadlessVmException BridgeNotFound(string name) => new(ErrorIds.BridgeNotFound, FailureKind.ObjectNotFound, name,
         $"There is no console bridge named '{name}'. Get-VncBridge lists the bridges there are; Start-VncBridge starts one.");
 
+    /// <summary>A bridge's record (or its token line) is there but damaged; <paramref name="why"/> says how.</summary>
+    public static HeadlessVmException BridgeRecordDamaged(string name, string file, string why) => new(ErrorIds.BridgeRecordDamaged, FailureKind.InvalidData, name,
+        $"The console bridge '{name}' cannot be read back from '{file}': {why}. Stop-VncBridge {name} removes it; Start-VncBridge then makes a new one.");
+
+    /// <summary>A console server's server.json is damaged, so whether a bridge can share it is unknown.</summary>
+    public static HeadlessVmException ConsoleServerRecordDamaged(string name, string file, string why) => new(ErrorIds.ConsoleServerRecordDamaged, FailureKind.InvalidData, name,
+        $"The console server on that port cannot be shared: its record '{file}' is damaged ({why}). " +
+        "Choose another -WebPort, or stop the bridges it serves (Get-VncBridge | Stop-VncBridge) so that it is replaced.");
+
     public static HeadlessVmException BridgeNotRunning(string name) => new(ErrorIds.BridgeNotRunning, FailureKind.ResourceUnavailable, name,
         $"No console bridge is running for '{name}'. Run Start-VncBridge -Name {name} first.");
 
     public static HeadlessVmException BridgeExists(string name, string target) => new(ErrorIds.BridgeExists, FailureKind.ResourceExists, name,
         $"A bridge named '{name}' already runs, to {target}. Stop it with Stop-VncBridge, or choose another -BridgeName.");
+
+    /// <summary>Start-VncBridge asked a running bridge for other settings; <paramref name="differences"/> are "Setting: running -> asked".</summary>
+    public static HeadlessVmException BridgeSettingsDiffer(string name, IEnumerable<string> differences) => new(ErrorIds.BridgeSettingsDiffer, FailureKind.ResourceExists, name,
+        $"The console bridge '{name}' already runs with other settings ({string.Join("; ", differences)}). " +
+        $"Use -Force to replace it (its console URL changes and open consoles close), or Stop-VncBridge {name} first.");
 
     public static HeadlessVmException BridgeNameInUse(string name, string target) => new(ErrorIds.BridgeNameInUse, FailureKind.ResourceExists, name,
         $"'{name}' is the name of a VM. Give the bridge to {target} another -BridgeName.");

@@ -14,7 +14,7 @@ public sealed class VmInfo
         Accelerator = accelerator;
         Cpu = cpu;
         Uptime = uptime;
-        Path = path;
+        StatePath = path;
         ConsoleUrl = consoleUrl;
     }
 
@@ -48,8 +48,11 @@ public sealed class VmInfo
     /// <summary>The browser console's URL (with its token and VNC password) while a bridge serves this VM; null otherwise.</summary>
     public Uri? ConsoleUrl { get; }
 
-    /// <summary>The VM's folder in the state store.</summary>
-    public string Path { get; }
+    /// <summary>
+    /// The VM's folder in the state store. Not "Path": piped to a cmdlet, a property binds to the parameter
+    /// of its name, and Save-VmScreenshot's -Path (which takes per-VM values) would get the VM's folder.
+    /// </summary>
+    public string StatePath { get; }
 
     public override string ToString() => Name;
 }

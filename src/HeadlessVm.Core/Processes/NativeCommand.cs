@@ -30,7 +30,19 @@ public sealed record NativeResult(int ExitCode, string StandardOutput, string St
 /// <summary>Runs native programs through CliWrap with an argument list; no shell is involved.</summary>
 public static class NativeRunner
 {
-    public static NativeResult Run(NativeCommand command, CancellationToken cancellationToken = default, string? workingDirectory = null)
+    /// <summary>
+    /// How long a program may run before it is killed (ProgramTimedOut): the module runs only programs
+    /// that answer or detach quickly (qemu -daemonize, websockify -D, qemu-img info and create without
+    /// preallocation), so a minute means it hangs (a disk image on a dead NFS mount, a wrapper gone wrong).
+    /// </summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Runs the program to its exit and returns its exit code and output. Cancelling kills it (and its
+    /// process tree) and throws OperationCanceledException; running past <paramref name="timeout"/>
+    /// (<see cref="DefaultTimeout"/> when null) kills it and throws ProgramTimedOut.
+    /// </summary>
+    public static NativeResult Run(NativeCommand command, CancellationToken cancellationToken = default, string? workingDirectory = null, TimeSpan? timeout = null)
     {
         var cli = Cli.Wrap(command.Program)
             .WithArguments(command.Arguments)
@@ -44,10 +56,17 @@ public static class NativeRunner
             cli = cli.WithWorkingDirectory(workingDirectory);
         }
 
+        var wait = timeout ?? DefaultTimeout;
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(wait);
         try
         {
-            var result = cli.ExecuteBufferedAsync(Encoding.UTF8, cancellationToken).GetAwaiter().GetResult();
+            var result = cli.ExecuteBufferedAsync(Encoding.UTF8, limit.Token).GetAwaiter().GetResult();
             return new NativeResult(result.ExitCode, result.StandardOutput, result.StandardError);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw HeadlessVmErrors.ProgramTimedOut(command.Program, wait, command.Display);
         }
         catch (System.ComponentModel.Win32Exception ex)
         {

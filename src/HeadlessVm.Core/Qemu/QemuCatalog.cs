@@ -59,8 +59,7 @@ public static class QemuCatalog
         IReadOnlyList<string> models;
         try
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            var result = NativeRunner.Run(new NativeCommand(program, new[] { "-cpu", "help" }), timeout.Token);
+            var result = NativeRunner.Run(new NativeCommand(program, new[] { "-cpu", "help" }), timeout: TimeSpan.FromSeconds(10));
             models = result.ExitCode == 0 ? ParseCpuHelp(result.StandardOutput) : Array.Empty<string>();
         }
         catch (Exception ex) when (ex is HeadlessVmException or OperationCanceledException or IOException)
