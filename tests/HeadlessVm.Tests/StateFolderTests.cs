@@ -111,4 +111,19 @@ public sealed class StateFolderTests : IDisposable
             _ps.Ok($"Set-Location '{lab}'; Remove-HeadlessVm rel1; {RestoreHome}; Set-Location '{_ps.WorkFolder}'");
         }
     }
+
+    [Fact]
+    public void The_socket_path_limit_counts_UTF8_bytes_so_a_non_ASCII_folder_is_refused_before_qemu_runs()
+    {
+        // 50 two-byte letters: the socket path is short in characters (under 107) and long in bytes (over 107).
+        var home = Path.Combine(_ps.StateRoot, new string('\u00e9', 50));
+        var socket = Path.Combine(home, "vms", "u1", "qmp.sock");
+        Assert.True(socket.Length <= 107 && System.Text.Encoding.UTF8.GetByteCount(socket) > 107);
+        var r = RunBounded($"$env:HEADLESSVM_HOME = '{home}'; New-HeadlessVm u1 -MemoryMB 32 -Network None");
+        _ps.Ok(RestoreHome);
+        var error = Assert.Single(r.Errors);
+        Assert.Equal("StatePathTooLong", error.FullyQualifiedErrorId.Split(',')[0]);
+        Assert.Contains($"{System.Text.Encoding.UTF8.GetByteCount(socket)} bytes", error.Exception.Message);
+        Assert.False(Directory.Exists(Path.Combine(home, "vms", "u1")));
+    }
 }
