@@ -36,6 +36,7 @@ public sealed class StartVncBridgeCommand : VncBridgeCmdlet, IDisposable
 
     /// <summary>The web (and WebSocket) port; 6080, or the next free port when 6080 is taken. Checked by the core.</summary>
     [Parameter]
+    [InvariantNumber(EmptyIsNotGiven = false)]
     public int WebPort { get; set; }
 
     /// <summary>Checked by the core (InvalidListenAddress), as a VM's is.</summary>

@@ -31,15 +31,37 @@ public sealed class VmInfo
     /// <summary>The accelerator in use while running; the requested one otherwise.</summary>
     public AcceleratorKind Accelerator { get; }
 
+    /// <summary>The address qemu's VNC server listens on (New-HeadlessVm -ListenAddress, which takes this name as an alias).</summary>
     public string VncAddress => Spec.ListenAddress;
     public int VncDisplay => Spec.VncDisplay;
     public int VncPort => Spec.VncPort;
     public string? IsoPath => Spec.IsoPath;
-    public string[] DiskPath => Spec.Disks.Select(d => d.Path).ToArray();
+
+    // The list properties are ValueLists, which print as 'a;b': New-HeadlessVm's parameters of the same
+    // names take them back, from objects, JSON and CSV alike, so that a VM exported recreates the same VM.
+
+    /// <summary>The disk images, in the order the guest sees them.</summary>
+    public ValueList DiskPath => new(Spec.Disks.Select(d => d.Path));
+
+    /// <summary>Each disk's format, as qemu is told it (qcow2, raw, vpc...), in the order of <see cref="DiskPath"/>.</summary>
+    public ValueList DiskFormat => new(Spec.Disks.Select(d => d.Format));
+
     public string? KernelPath => Spec.KernelPath;
+    public string? InitrdPath => Spec.InitrdPath;
+    public string? KernelArgument => Spec.KernelArgument;
+
+    /// <summary>qemu's boot order letters; null when the module chooses.</summary>
+    public string? BootOrder => Spec.BootOrder;
+
     public NetworkMode Network => Spec.Network;
-    public string[] PortForward => Spec.PortForwards.Select(p => p.ToString()).ToArray();
+
+    /// <summary>Each forward as ADDRESS:HOSTPORT->GUESTPORT (e.g. 127.0.0.1:2222->22), a form -PortForward accepts.</summary>
+    public ValueList PortForward => new(Spec.PortForwards.Select(p => p.ToString()));
+
     public string? MacAddress => Spec.MacAddress;
+
+    /// <summary>Arguments passed to qemu as they are.</summary>
+    public ValueList ExtraArgument => new(Spec.ExtraArguments);
     public DateTimeOffset Created => Spec.Created;
 
     /// <summary>How long qemu has run, in whole seconds; null when it is not running.</summary>
