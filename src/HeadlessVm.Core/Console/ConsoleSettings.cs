@@ -83,12 +83,16 @@ public static class ConsoleSettings
         return differences;
     }
 
+    /// <summary>The web root, checked for every file the noVNC page loads (<see cref="NoVncClient.MissingFiles"/>), not just vnc.html.</summary>
     private static string FindWebRoot(string name, string? requested)
     {
         var root = Path.GetFullPath(requested ?? DefaultWebRoot);
-        if (!File.Exists(Path.Combine(root, "vnc.html")))
+        var missing = NoVncClient.MissingFiles(root);
+        if (missing.Count > 0)
         {
-            throw requested is null ? HeadlessVmErrors.NoVncNotInstalled(name, DefaultWebRoot) : HeadlessVmErrors.InvalidWebRoot(name, root);
+            throw requested is null && missing[0] == NoVncClient.Page
+                ? HeadlessVmErrors.NoVncNotInstalled(name, DefaultWebRoot)
+                : HeadlessVmErrors.InvalidWebRoot(name, root, missing);
         }
 
         return root;

@@ -54,8 +54,12 @@ public static partial class HeadlessVmErrors
     public static HeadlessVmException NoVncNotInstalled(string name, string defaultRoot) => new(ErrorIds.NoVncNotInstalled, FailureKind.NotInstalled, name,
         $"The noVNC web client is not in {defaultRoot}. On Debian: apt-get install novnc, or pass -WebRoot.");
 
-    public static HeadlessVmException InvalidWebRoot(string name, string root) => new(ErrorIds.InvalidWebRoot, FailureKind.ObjectNotFound, name,
-        $"'{root}' has no vnc.html, so it is not a noVNC web client folder.");
+    /// <summary><paramref name="missing"/> are the files the page loads that the folder lacks, relative to it (vnc.html first when that is missing).</summary>
+    public static HeadlessVmException InvalidWebRoot(string name, string root, IReadOnlyList<string> missing) => new(ErrorIds.InvalidWebRoot, FailureKind.ObjectNotFound, name,
+        missing.Count > 0 && missing[0] == Console.NoVncClient.Page
+            ? $"'{root}' has no vnc.html, so it is not a noVNC web client folder."
+            : $"'{root}' is not a complete noVNC web client: vnc.html loads {string.Join(", ", missing.Take(5))}{(missing.Count > 5 ? $" and {missing.Count - 5} more" : string.Empty)}, which it lacks. " +
+              "Point -WebRoot at the whole noVNC folder (with app/, core/ and vendor/).");
 
     public static HeadlessVmException KeyWithoutCertificate(string name) => new(ErrorIds.KeyWithoutCertificate, FailureKind.InvalidArgument, name,
         "-KeyPath needs -CertificatePath.");
