@@ -17,9 +17,7 @@ public sealed class VmNameCompleter : IArgumentCompleter
         IReadOnlyList<string> names;
         try
         {
-            // A relative HEADLESSVM_HOME is resolved against the current location, as the cmdlets do.
-            var location = System.Management.Automation.Runspaces.Runspace.DefaultRunspace?.SessionStateProxy.Path.CurrentFileSystemLocation.ProviderPath;
-            names = new HeadlessVmContext(StatePaths.FromEnvironment(resolve: p => location is null ? p : Path.GetFullPath(p, location))).Vms.Names();
+            names = new HeadlessVmContext(StatePaths.FromEnvironment(resolve: ResolveAgainstLocation)).Vms.Names();
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or HeadlessVmException)
         {
@@ -30,5 +28,16 @@ public sealed class VmNameCompleter : IArgumentCompleter
         {
             yield return new CompletionResult(name, name, CompletionResultType.ParameterValue, name);
         }
+    }
+
+    /// <summary>
+    /// A relative HEADLESSVM_HOME against PowerShell's current location, as the cmdlets resolve it. A
+    /// completer has no session state of its own, so it asks the runspace it runs in (only when needed).
+    /// </summary>
+    private static string ResolveAgainstLocation(string path)
+    {
+        using var ps = PowerShell.Create(RunspaceMode.CurrentRunspace);
+        ps.AddScript("$ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($args[0])").AddArgument(path);
+        return ps.Invoke().FirstOrDefault()?.BaseObject as string ?? path;
     }
 }
