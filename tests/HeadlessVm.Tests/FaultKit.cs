@@ -29,7 +29,8 @@ public sealed class TmpfsMount : IDisposable
     /// <summary>Fills the file system up to its last byte with one file (which <see cref="Free"/> deletes).</summary>
     public void Fill()
     {
-        using var stream = new FileStream(Path.Combine(Folder, "filler"), FileMode.Create, FileAccess.Write);
+        // Unbuffered, so that closing it has nothing left to write to the full disk.
+        using var stream = new FileStream(Path.Combine(Folder, "filler"), FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0);
         var chunk = new byte[64 * 1024];
         try
         {
@@ -94,8 +95,9 @@ public sealed class TmpfsMount : IDisposable
 /// <summary>
 /// A qemu-system-x86_64 first on PATH that runs the real qemu, and around it does what a test asks on
 /// cue: touch a file when qemu has daemonized, then sleep until killed (the window between qemu's start
-/// and the module's password and run record), or sleep before qemu runs at all. Its own PID is written to
-/// the cue file, so the test can stop it. PATH is restored when disposed.
+/// and the module's password and run record), or sleep before qemu runs at all. Its own PID and its
+/// parent's (the pwsh that runs the module) are written to the cue file, so the test can stop it, or kill
+/// that pwsh. PATH is restored when disposed.
 /// </summary>
 public sealed class QemuWrapper : IDisposable
 {
@@ -110,8 +112,8 @@ public sealed class QemuWrapper : IDisposable
         Cue = Path.Combine(folder, "wrapper.cue");
         var script = Path.Combine(Bin, "qemu-system-x86_64");
         File.WriteAllText(script, sleepBefore
-            ? $"#!/bin/sh\necho $$ > '{Cue}'\nexec sleep 600\n"
-            : $"#!/bin/sh\n/usr/bin/qemu-system-x86_64 \"$@\" || exit $?\necho $$ > '{Cue}'\nexec sleep 600\n");
+            ? $"#!/bin/sh\necho $$ $PPID > '{Cue}'\nexec sleep 600\n"
+            : $"#!/bin/sh\n/usr/bin/qemu-system-x86_64 \"$@\" || exit $?\necho $$ $PPID > '{Cue}'\nexec sleep 600\n");
         File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         Environment.SetEnvironmentVariable("PATH", Bin + ":" + _path);
     }
@@ -120,15 +122,15 @@ public sealed class QemuWrapper : IDisposable
 
     public string Cue { get; }
 
-    /// <summary>Waits (bounded) until the wrapper reaches its cue; returns the wrapper's PID.</summary>
-    public int WaitForCue(TimeSpan timeout)
+    /// <summary>Waits (bounded) until the wrapper reaches its cue; returns the wrapper's PID and its parent's (the module's process).</summary>
+    public (int Wrapper, int Parent) WaitForCue(TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < deadline)
         {
-            if (File.Exists(Cue) && int.TryParse(File.ReadAllText(Cue).Trim(), out var pid))
+            if (ReadCue() is { } cue)
             {
-                return pid;
+                return cue;
             }
 
             Thread.Sleep(20);
@@ -140,14 +142,20 @@ public sealed class QemuWrapper : IDisposable
     /// <summary>Stops the wrapper's sleep (by the PID it wrote), if it still runs.</summary>
     public void StopSleeper()
     {
-        if (File.Exists(Cue) && int.TryParse(File.ReadAllText(Cue).Trim(), out var pid) && ProcessInfo.CommandLine(pid) is { } argv
+        if (ReadCue() is { } cue && ProcessInfo.CommandLine(cue.Wrapper) is { } argv
             && argv.Any(a => a.Contains("sleep", StringComparison.Ordinal) || a.Contains(Bin, StringComparison.Ordinal)))
         {
-            ProcessInfo.Signal(pid, ProcessInfo.SIGKILL);
-            ProcessInfo.WaitForExit(pid, TimeSpan.FromSeconds(5));
+            ProcessInfo.Signal(cue.Wrapper, ProcessInfo.SIGKILL);
+            ProcessInfo.WaitForExit(cue.Wrapper, TimeSpan.FromSeconds(5));
         }
 
         File.Delete(Cue);
+    }
+
+    private (int Wrapper, int Parent)? ReadCue()
+    {
+        var fields = File.Exists(Cue) ? File.ReadAllText(Cue).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries) : Array.Empty<string>();
+        return fields.Length == 2 && int.TryParse(fields[0], out var wrapper) && int.TryParse(fields[1], out var parent) ? (wrapper, parent) : null;
     }
 
     public void Dispose()
