@@ -72,6 +72,10 @@ public static class ConsoleTestKit
             .Where(pid => ProcessInfo.IsAlive(pid) && ProcessInfo.CommandLine(pid) is { } argv && argv.Any(a => a.Contains(text, StringComparison.Ordinal)))
             .ToArray();
 
+    /// <summary>Live qemu processes whose command line names <paramref name="qmpSocket"/> (a VM's own QMP socket).</summary>
+    public static IReadOnlyList<int> QemusWithSocket(string qmpSocket) =>
+        ProcessesMentioning($"path={qmpSocket},").Where(p => ProcessInfo.CommandLine(p) is [var program, ..] && program.Contains("qemu", StringComparison.Ordinal)).ToArray();
+
     public static Uri WebSocketUri(Uri consoleUrl, string? token)
     {
         var scheme = consoleUrl.Scheme == "https" ? "wss" : "ws";

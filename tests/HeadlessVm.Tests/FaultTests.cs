@@ -43,8 +43,7 @@ public sealed class FaultTests : IDisposable
         return Process.Start(psi)!;
     }
 
-    private IReadOnlyList<int> QemusOf(string vm) =>
-        ConsoleTestKit.ProcessesMentioning($"path={_ps.Paths.ForVm(vm).QmpSocket},").Where(p => ProcessInfo.CommandLine(p)![0].Contains("qemu", StringComparison.Ordinal)).ToArray();
+    private IReadOnlyList<int> QemusOf(string vm) => ConsoleTestKit.QemusWithSocket(_ps.Paths.ForVm(vm).QmpSocket);
 
     private static int OpenDescriptors() => Directory.GetFileSystemEntries("/proc/self/fd").Length;
 
@@ -205,8 +204,7 @@ public sealed class FaultTests : IDisposable
         }
     }
 
-    private static IReadOnlyList<int> QemusOfHome(string home, string vm) =>
-        ConsoleTestKit.ProcessesMentioning($"path={new StatePaths(home).ForVm(vm).QmpSocket},");
+    private static IReadOnlyList<int> QemusOfHome(string home, string vm) => ConsoleTestKit.QemusWithSocket(new StatePaths(home).ForVm(vm).QmpSocket);
 
     [Fact]
     public void Two_hundred_create_start_bridge_stop_remove_cycles_leave_no_process_token_socket_lock_folder_or_descriptor_behind()

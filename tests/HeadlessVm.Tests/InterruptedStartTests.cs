@@ -15,11 +15,7 @@ public sealed class InterruptedStartTests : IDisposable
 
     public void Dispose() => _ps.Dispose();
 
-    private string Socket(string vm) => _ps.Paths.ForVm(vm).QmpSocket;
-
-    /// <summary>Live qemu processes whose command line names this VM's QMP socket.</summary>
-    private IReadOnlyList<int> QemusOf(string vm) =>
-        ConsoleTestKit.ProcessesMentioning($"path={Socket(vm)},").Where(p => ProcessInfo.CommandLine(p)![0].Contains("qemu", StringComparison.Ordinal)).ToArray();
+    private IReadOnlyList<int> QemusOf(string vm) => ConsoleTestKit.QemusWithSocket(_ps.Paths.ForVm(vm).QmpSocket);
 
     /// <summary>Starts a script, waits for <paramref name="when"/>, presses Ctrl+C, and waits (bounded) for it to stop.</summary>
     private PSInvocationState Interrupt(string script, Action when)
