@@ -2,6 +2,7 @@ using System.Management.Automation;
 using HeadlessVm.Core;
 using HeadlessVm.Core.Backends;
 using HeadlessVm.Core.Errors;
+using HeadlessVm.Core.Qemu;
 using HeadlessVm.Core.State;
 
 namespace HeadlessVm.Commands;
@@ -31,7 +32,8 @@ public abstract class HeadlessVmCmdlet : PSCmdlet, IVmHost
             {
                 try
                 {
-                    _context = new HeadlessVmContext(StatePaths.FromEnvironment(resolve: p => ResolvePath(p)!), this);
+                    _context = new HeadlessVmContext(StatePaths.FromEnvironment(resolve: p => ResolvePath(p)!), this,
+                        kvmProbe: () => QemuLauncher.ProbeKvm(p => ResolvePath(p)!));
                 }
                 catch (HeadlessVmException ex)
                 {

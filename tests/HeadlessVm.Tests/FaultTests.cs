@@ -170,7 +170,9 @@ public sealed class FaultTests : IDisposable
     {
         using var mount = new TmpfsMount(Path.Combine(_ps.StateRoot, "full"), "2m");
         var home = Path.Combine(mount.Folder, "state");
-        _ps.Ok($"$env:HEADLESSVM_HOME = '{home}'; New-HeadlessVm f1 -NoStart -MemoryMB 32 -Network None | Out-Null");
+        // A display far from the ones other VMs on this machine pick first, so that it is still free when f1 starts at the end.
+        var display = Enumerable.Range(60, 39).First(d => Ports.IsFree("127.0.0.1", 5900 + d));
+        _ps.Ok($"$env:HEADLESSVM_HOME = '{home}'; New-HeadlessVm f1 -NoStart -MemoryMB 32 -Network None -VncDisplay {display} | Out-Null");
         var spec = File.ReadAllText(new StatePaths(home).ForVm("f1").SpecFile);
         try
         {

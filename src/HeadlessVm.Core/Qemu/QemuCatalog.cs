@@ -14,9 +14,8 @@ public static class QemuCatalog
     /// <summary>The architectures with a qemu-system-&lt;arch&gt; executable on PATH, sorted, each once.</summary>
     public static IReadOnlyList<string> Architectures()
     {
-        var path = Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin";
         var found = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var dir in path.Split(':', StringSplitOptions.RemoveEmptyEntries))
+        foreach (var dir in NativeRunner.SearchPath())
         {
             IEnumerable<string> files;
             try

@@ -45,8 +45,27 @@ public sealed class QemuLauncher
     }
 
     /// <summary>True when the KVM device ($HEADLESSVM_KVM_DEVICE, else /dev/kvm) opens for reading and writing.</summary>
-    public static bool ProbeKvm() => Accelerators.IsKvmUsable(
-        Environment.GetEnvironmentVariable("HEADLESSVM_KVM_DEVICE") is { Length: > 0 } device ? device : Accelerators.KvmDevice);
+    public static bool ProbeKvm() => ProbeKvm(null);
+
+    /// <summary>
+    /// As <see cref="ProbeKvm()"/>; a relative HEADLESSVM_KVM_DEVICE is resolved by <paramref name="resolve"/>
+    /// (the cmdlets: against PowerShell's current location), and is not usable without one.
+    /// </summary>
+    public static bool ProbeKvm(Func<string, string>? resolve)
+    {
+        var device = Environment.GetEnvironmentVariable("HEADLESSVM_KVM_DEVICE") is { Length: > 0 } set ? set : Accelerators.KvmDevice;
+        if (!Path.IsPathRooted(device))
+        {
+            if (resolve is null)
+            {
+                return false;
+            }
+
+            device = resolve(device);
+        }
+
+        return Accelerators.IsKvmUsable(device);
+    }
 
     /// <summary>
     /// The first start of a new VM. When the user did not choose its display and another program takes

@@ -104,7 +104,14 @@ public sealed partial class VmStore
         var folder = Paths.ForVm(name).Folder;
         if (Directory.Exists(folder))
         {
-            Directory.Delete(folder, recursive: true);
+            try
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new StateWriteException(folder, ex);
+            }
         }
     }
 }
