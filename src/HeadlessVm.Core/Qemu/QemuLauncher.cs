@@ -69,8 +69,8 @@ public sealed class QemuLauncher
 
     /// <summary>
     /// The first start of a new VM. When the user did not choose its display and another program takes
-    /// the one picked between the check and qemu's bind, another is picked (and saved) and qemu runs
-    /// again. Returns the spec as it started.
+    /// the one picked before qemu binds it (found by the check before qemu runs, or by qemu itself),
+    /// another is picked (and saved) and qemu runs again. Returns the spec as it started.
     /// </summary>
     public VmSpec StartNew(VmSpec spec, bool displayChosen, IReadOnlyList<VmSpec> others, bool paused, CancellationToken cancellationToken)
     {
@@ -82,7 +82,7 @@ public sealed class QemuLauncher
                 Start(spec, paused, cancellationToken);
                 return spec;
             }
-            catch (NativeCommandException ex) when (!displayChosen && QemuFailures.IsVncPortTaken(ex) && tried.Add(spec.VncDisplay) && tried.Count < DisplayAttempts)
+            catch (HeadlessVmException ex) when (!displayChosen && IsDisplayTaken(ex) && tried.Add(spec.VncDisplay) && tried.Count < DisplayAttempts)
             {
                 var next = _displays.Pick(spec.Name, spec.ListenAddress, others.Select(o => o.VncDisplay).Concat(tried));
                 _host.Verbose($"VNC display :{spec.VncDisplay} was taken before qemu could bind it; VM '{spec.Name}' uses :{next} instead.");
@@ -91,6 +91,10 @@ public sealed class QemuLauncher
             }
         }
     }
+
+    /// <summary>The display's port was taken by another program: by the time of the check (VncPortInUse) or of qemu's bind.</summary>
+    private static bool IsDisplayTaken(HeadlessVmException ex) =>
+        ex.ErrorId == ErrorIds.VncPortInUse || (ex is NativeCommandException native && QemuFailures.IsVncPortTaken(native));
 
     /// <summary>Starts the VM's qemu; <paramref name="paused"/> keeps its CPUs stopped (qemu -S).</summary>
     public void Start(VmSpec spec, bool paused, CancellationToken cancellationToken)
