@@ -13,8 +13,11 @@
     PowerShellVersion    = '7.4'
     FormatsToProcess     = @('artifacts/module/HeadlessVm.Format.ps1xml')
     CmdletsToExport      = @(
+        'Connect-HeadlessVmHost'
+        'Disconnect-HeadlessVmHost'
         'Get-HeadlessVm'
         'Get-HeadlessVmDisk'
+        'Get-HeadlessVmHost'
         'Get-HeadlessVmSerialLog'
         'Get-VmConsoleUrl'
         'Get-VncBridge'
@@ -30,6 +33,7 @@
         'Stop-HeadlessVm'
         'Stop-VncBridge'
         'Suspend-HeadlessVm'
+        'Test-HeadlessVmHost'
         'Wait-HeadlessVm'
     )
     FunctionsToExport    = @()
@@ -37,7 +41,7 @@
     AliasesToExport      = @()
     PrivateData          = @{
         PSData = @{
-            Tags         = @('Linux', 'PSEdition_Core', 'QEMU', 'KVM', 'noVNC', 'VirtualMachine', 'VNC')
+            Tags         = @('Linux', 'PSEdition_Core', 'QEMU', 'KVM', 'libvirt', 'noVNC', 'VirtualMachine', 'VNC')
             ProjectUri   = 'https://github.com/headlessvm/HeadlessVm'
             LicenseUri   = 'https://github.com/headlessvm/HeadlessVm/blob/main/LICENSE'
             ReleaseNotes = 'First release: the VM lifecycle on QEMU (New/Get/Start/Stop/Suspend/Resume/Restart/Remove-HeadlessVm); the browser console (Start/Get/Stop-VncBridge, Get-VmConsoleUrl, Save-VmScreenshot); guest tools (Wait-HeadlessVm, Get-HeadlessVmSerialLog, Send-HeadlessVmKey); disks (New/Get-HeadlessVmDisk); table and list views, tab completion, progress and full help for every cmdlet.'

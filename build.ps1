@@ -7,14 +7,18 @@ Builds, tests and packages the HeadlessVm module.
 Build    dotnet build, then lays out out/HeadlessVm/<version>/: the packaged manifest (flat paths), the
          assemblies (HeadlessVm.dll, HeadlessVm.Core.dll, CliWrap.dll), the format file and en-US help.
          That folder can be copied into any folder on $env:PSModulePath.
-Package  Build, then out/HeadlessVm.<version>.nupkg, which Install-PSResource and Install-Module
-         install from a local folder repository (Register-PSResourceRepository -Uri <folder>).
-Test     Build, then dotnet test, then the Pester tests in tests/pester in a separate 'pwsh -NoProfile'
-         when pwsh and Pester 5 are installed.
+Package  Build, then out/HeadlessVm.<version>.nupkg made by PSResourceGet's Compress-PSResource, which
+         Install-PSResource installs from a local folder repository (Register-PSResourceRepository -Uri <folder>).
+Test     Build, then both suites: dotnet test (xunit), and tests/pester with Invoke-Pester in a new
+         'pwsh -NoProfile' (Pester 5 is downloaded into out/test-modules the first time). Prints each
+         suite's totals and fails when any test fails. Needs pwsh on PATH.
 Clean    Removes out/, artifacts/ and the generated en-US/ help, and runs dotnet clean.
 
 .EXAMPLE
 ./build.ps1
+
+.EXAMPLE
+./build.ps1 -Task Test
 
 .EXAMPLE
 ./build.ps1 -Task Package -Configuration Release
@@ -82,107 +86,121 @@ function Invoke-Build {
     Write-Host "Module folder: $moduleFolder"
 }
 
-function New-NuSpec {
-    $data = Import-PowerShellDataFile -LiteralPath (Join-Path $moduleFolder 'HeadlessVm.psd1')
-    $psData = $data.PrivateData.PSData
-    # PSResourceGet and PowerShellGet read what a package holds from these tags.
-    $tags = @($psData.Tags) + 'PSModule' + 'PSIncludes_Cmdlet' +
-        ($data.CmdletsToExport | ForEach-Object { "PSCmdlet_$_"; "PSCommand_$_" })
-    $escape = { param($s) [System.Security.SecurityElement]::Escape([string]$s) }
-    @"
-<?xml version="1.0" encoding="utf-8"?>
-<package xmlns="http://schemas.microsoft.com/packaging/2011/08/nuspec.xsd">
-  <metadata>
-    <id>HeadlessVm</id>
-    <version>$($data.ModuleVersion)</version>
-    <authors>$(& $escape $data.Author)</authors>
-    <owners>$(& $escape $data.CompanyName)</owners>
-    <requireLicenseAcceptance>false</requireLicenseAcceptance>
-    <licenseUrl>$(& $escape $psData.LicenseUri)</licenseUrl>
-    <projectUrl>$(& $escape $psData.ProjectUri)</projectUrl>
-    <description>$(& $escape $data.Description)</description>
-    <releaseNotes>$(& $escape $psData.ReleaseNotes)</releaseNotes>
-    <copyright>$(& $escape $data.Copyright)</copyright>
-    <tags>$(& $escape ($tags -join ' '))</tags>
-  </metadata>
-</package>
-"@
-}
-
 function Invoke-Package {
     $package = Join-Path $OutputPath "HeadlessVm.$version.nupkg"
     if (Test-Path -LiteralPath $package) {
         Remove-Item -LiteralPath $package -Force
     }
 
-    # A .nupkg is an OPC zip: the .nuspec and the module's files at the root, plus the content types
-    # and the relationship that names the .nuspec. Built with System.IO.Compression rather than
-    # Compress-Archive, which reads '[Content_Types].xml' as a wildcard.
-    $contentTypes = @'
-<?xml version="1.0" encoding="utf-8"?>
-<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">
-  <Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml" />
-  <Default Extension="nuspec" ContentType="application/octet" />
-  <Default Extension="psd1" ContentType="application/octet" />
-  <Default Extension="dll" ContentType="application/octet" />
-  <Default Extension="ps1xml" ContentType="application/octet" />
-  <Default Extension="xml" ContentType="application/octet" />
-  <Default Extension="txt" ContentType="application/octet" />
-</Types>
-'@
-    $rels = @'
-<?xml version="1.0" encoding="utf-8"?>
-<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">
-  <Relationship Type="http://schemas.microsoft.com/packaging/2010/07/manifest" Target="/HeadlessVm.nuspec" Id="R0" />
-</Relationships>
-'@
-    $zip = [System.IO.Compression.ZipFile]::Open($package, [System.IO.Compression.ZipArchiveMode]::Create)
-    try {
-        $addText = {
-            param($name, $content)
-            $entry = $zip.CreateEntry($name)
-            $writer = [System.IO.StreamWriter]::new($entry.Open(), [System.Text.UTF8Encoding]::new($false))
-            try { $writer.Write($content) } finally { $writer.Dispose() }
-        }
-        & $addText '[Content_Types].xml' $contentTypes
-        & $addText '_rels/.rels' $rels
-        & $addText 'HeadlessVm.nuspec' (New-NuSpec)
-        foreach ($file in Get-ChildItem -LiteralPath $moduleFolder -Recurse -File) {
-            $name = [System.IO.Path]::GetRelativePath($moduleFolder, $file.FullName).Replace('\', '/')
-            $null = [System.IO.Compression.ZipFileExtensions]::CreateEntryFromFile($zip, $file.FullName, $name)
-        }
+    # PSResourceGet writes the .nuspec from the manifest and packs the folder, as Publish-PSResource
+    # does for a gallery, without registering a repository in the user's settings.
+    if (-not (Get-Command Compress-PSResource -ErrorAction SilentlyContinue)) {
+        throw 'Packaging needs Compress-PSResource, from Microsoft.PowerShell.PSResourceGet 1.1 or later (pwsh 7.5 and later ship it; or Install-PSResource Microsoft.PowerShell.PSResourceGet).'
     }
-    finally {
-        $zip.Dispose()
-    }
-
+    Compress-PSResource -Path $moduleFolder -DestinationPath $OutputPath
     Write-Host "Package: $package"
     Get-Item -LiteralPath $package
 }
 
-function Invoke-Test {
-    Invoke-Native dotnet @('test', (Join-Path $root 'HeadlessVm.sln'), '--configuration', $Configuration, '--nologo')
+# The Pester that the tests run with: pinned, and kept under out/ so that the user's own module folders
+# are never touched. The NuGet package carries the module under tools/; a throwaway restore outside the
+# repository (whose Directory.*.props would apply) downloads it.
+$pesterVersion = '5.9.1'
+$testModules = Join-Path $OutputPath 'test-modules'
 
-    $pwsh = Get-Command pwsh -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
-    if (-not $pwsh) {
-        Write-Warning 'pwsh is not on PATH: the Pester tests in tests/pester did not run.'
+function Install-TestPester {
+    $target = Join-Path $testModules "Pester/$pesterVersion"
+    if (Test-Path -LiteralPath (Join-Path $target 'Pester.psd1')) {
         return
     }
 
-    $hasPester = & $pwsh.Source -NoProfile -NonInteractive -Command '[bool](Get-Module Pester -ListAvailable | Where-Object Version -ge ([version]"5.0"))'
-    if ("$hasPester".Trim() -ne 'True') {
-        Write-Warning 'Pester 5 is not installed (Install-PSResource Pester): the Pester tests in tests/pester did not run.'
-        return
-    }
-
-    # A separate process, so that the tests import the built module fresh, as a user would.
-    $env:HEADLESSVM_TEST_MODULE = Join-Path $moduleFolder 'HeadlessVm.psd1'
+    $work = (New-Item -ItemType Directory -Path (Join-Path ([System.IO.Path]::GetTempPath()) "hvm-pester-$([guid]::NewGuid().ToString('n'))")).FullName
     try {
-        $script = "`$c = New-PesterConfiguration; `$c.Run.Path = '$(Join-Path $root 'tests/pester')'; `$c.Run.Exit = `$true; `$c.Output.Verbosity = 'Detailed'; Invoke-Pester -Configuration `$c"
-        Invoke-Native $pwsh.Source @('-NoProfile', '-NonInteractive', '-Command', $script)
+        Set-Content -LiteralPath (Join-Path $work 'download.csproj') -Encoding utf8NoBOM -Value @"
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup><TargetFramework>net10.0</TargetFramework></PropertyGroup>
+  <ItemGroup><PackageDownload Include="Pester" Version="[$pesterVersion]" /></ItemGroup>
+</Project>
+"@
+        $packages = Join-Path $work 'packages'
+        Invoke-Native dotnet @('restore', (Join-Path $work 'download.csproj'), '--packages', $packages, '--nologo', '--verbosity', 'quiet')
+        $null = New-Item -ItemType Directory -Path (Split-Path $target) -Force
+        Copy-Item -LiteralPath (Join-Path $packages "pester/$pesterVersion/tools") -Destination $target -Recurse
+        Write-Host "Pester ${pesterVersion}: $target"
     }
     finally {
-        Remove-Item Env:HEADLESSVM_TEST_MODULE -ErrorAction SilentlyContinue
+        Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue
+    }
+}
+
+# dotnet test's TRX files: one per test project, each with a <Counters> summary.
+function Get-XunitTotal([string] $Folder) {
+    $totals = [ordered]@{ Passed = 0; Failed = 0; Skipped = 0; Files = 0 }
+    foreach ($file in Get-ChildItem -LiteralPath $Folder -Filter '*.trx' -ErrorAction SilentlyContinue) {
+        $counters = ([xml](Get-Content -LiteralPath $file.FullName -Raw)).TestRun.ResultSummary.Counters
+        $totals.Passed += [int]$counters.passed
+        $totals.Failed += [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+        $totals.Skipped += [int]$counters.notExecuted
+        $totals.Files++
+    }
+    [pscustomobject]$totals
+}
+
+function Invoke-Test {
+    # The tests start pwsh themselves (build.ps1, the examples, a second shell, PSResourceGet): the
+    # pwsh on PATH, which is also the one that runs the Pester suite.
+    $pwsh = Get-Command pwsh -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
+    if (-not $pwsh) {
+        throw 'pwsh is not on PATH, and the tests run it (setup/prerequisites.sh installs it as a dotnet tool into ~/.dotnet/tools; add that folder to PATH).'
+    }
+    Install-TestPester
+
+    $results = Join-Path $OutputPath 'TestResults'
+    if (Test-Path -LiteralPath $results) {
+        Remove-Item -LiteralPath $results -Recurse -Force
+    }
+    $testProjects = @(Get-ChildItem -Path (Join-Path $root 'tests/*/*.Tests.csproj'))
+
+    # xunit: the core, and the cmdlets hosted in-process. Its failure does not stop the Pester run: a
+    # reader gets both suites' totals.
+    & dotnet test (Join-Path $root 'HeadlessVm.sln') --configuration $Configuration --no-build --nologo `
+        --logger trx --results-directory (Join-Path $results 'xunit')
+    $xunitExit = $LASTEXITCODE
+    $xunit = Get-XunitTotal (Join-Path $results 'xunit')
+
+    # Pester, in a new pwsh so that the tests import the built module fresh, as a user's shell would.
+    $pesterResult = Join-Path $results 'pester.json'
+    $savedModulePath = $env:PSModulePath
+    $env:PSModulePath = $testModules + [System.IO.Path]::PathSeparator + $env:PSModulePath
+    try {
+        & $pwsh.Source -NoProfile -NonInteractive -File (Join-Path $root 'tests/pester/Invoke-PesterSuite.ps1') `
+            -ModuleManifest (Join-Path $moduleFolder 'HeadlessVm.psd1') -PesterVersion $pesterVersion -ResultPath $pesterResult
+        $pesterExit = $LASTEXITCODE
+    }
+    finally {
+        $env:PSModulePath = $savedModulePath
+    }
+    $pester = if (Test-Path -LiteralPath $pesterResult) { Get-Content -LiteralPath $pesterResult -Raw | ConvertFrom-Json }
+
+    Write-Host ''
+    $failed = $false
+    if ($xunit.Files -ne $testProjects.Count) {
+        Write-Host "xunit: $($xunit.Files) of $($testProjects.Count) test projects reported results (dotnet test exit code $xunitExit)."
+        $failed = $true
+    }
+    Write-Host "xunit: $($xunit.Passed) passed, $($xunit.Failed) failed, $($xunit.Skipped) skipped"
+    if ($pester) {
+        Write-Host "Pester: $($pester.Passed) passed, $($pester.Failed) failed, $($pester.Skipped) skipped"
+    }
+    else {
+        Write-Host "Pester: no results (exit code $pesterExit)."
+    }
+    $passed = $xunit.Passed + $(if ($pester) { $pester.Passed } else { 0 })
+    $failedCount = $xunit.Failed + $(if ($pester) { $pester.Failed } else { 0 })
+    $skipped = $xunit.Skipped + $(if ($pester) { $pester.Skipped } else { 0 })
+    Write-Host "total: $passed passed, $failedCount failed, $skipped skipped"
+    if ($failed -or $xunitExit -ne 0 -or $pesterExit -ne 0) {
+        throw "Tests failed (dotnet test exit code $xunitExit, Pester exit code $pesterExit)."
     }
 }
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using HeadlessVm.Bench;
 
-// dotnet run -c Release --project bench/HeadlessVm.Bench [-- --quick] [--out FILE] [--only console,listing,...]
+// dotnet run -c Release --project bench/HeadlessVm.Bench [-- --quick] [--out FILE] [--only console,listing,libvirt,...]
 // A child of the import scenario: the first Import-Module of a process, timed in a process of its own.
 if (args is ["--cold-import", var manifest])
 {
@@ -27,7 +27,7 @@ for (var i = 0; i < args.Length; i++)
             only = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.OrdinalIgnoreCase);
             break;
         default:
-            Console.Error.WriteLine("usage: HeadlessVm.Bench [--quick] [--out FILE] [--only import,console,listing,bridge,footprint]");
+            Console.Error.WriteLine("usage: HeadlessVm.Bench [--quick] [--out FILE] [--only import,console,listing,bridge,footprint,libvirt]");
             return 2;
     }
 }
@@ -75,6 +75,7 @@ var context = new BenchContext(quick, report, cancellation.Token);
 IScenario[] scenarios =
 {
     new ImportScenario(), new TimeToConsoleScenario(), new ListingScenario(), new BridgeScenario(), new FootprintScenario(),
+    new LibvirtListingScenario(),
 };
 var sections = new Dictionary<IScenario, Section>();
 foreach (var scenario in scenarios.OrderBy(s => s.Title, StringComparer.Ordinal))

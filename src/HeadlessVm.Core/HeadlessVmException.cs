@@ -15,6 +15,9 @@ public enum FailureKind
     ConnectionError,
     OperationStopped,
 
+    /// <summary>Something HeadlessVm does not do yet (a console across hosts before its ssh tunnels exist).</summary>
+    NotImplemented,
+
     /// <summary>A file holds something that is not what it should (a damaged record).</summary>
     InvalidData,
 

@@ -5,7 +5,7 @@ namespace HeadlessVm.Commands;
 /// <summary>The lines a VM's serial console printed during its current (or last) boot.</summary>
 [Cmdlet(VerbsCommon.Get, "HeadlessVmSerialLog")]
 [OutputType(typeof(string))]
-public sealed class GetHeadlessVmSerialLogCommand : HeadlessVmCmdlet
+public sealed class GetHeadlessVmSerialLogCommand : VmCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
@@ -22,9 +22,9 @@ public sealed class GetHeadlessVmSerialLogCommand : HeadlessVmCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach (var name in ResolveVms(Name))
+        foreach (var (host, name) in ResolveVmsOnHosts(Name))
         {
-            Try(name, () => WriteObject(Vms.ReadSerial(name, Tail), enumerateCollection: true));
+            Try(name, host, () => WriteObject(Backend(host).ReadSerial(name, Tail), enumerateCollection: true));
         }
     }
 }

@@ -2,6 +2,7 @@ using System.Management.Automation;
 using HeadlessVm.Core;
 using HeadlessVm.Core.Backends;
 using HeadlessVm.Core.Errors;
+using HeadlessVm.Core.Hosts;
 using HeadlessVm.Core.Qemu;
 using HeadlessVm.Core.State;
 
@@ -70,7 +71,13 @@ public abstract class HeadlessVmCmdlet : PSCmdlet, IVmHost
     }
 
     /// <summary>Runs one unit of work; a core failure becomes a non-terminating error for that item only.</summary>
-    protected bool Try(string? target, Action action)
+    protected bool Try(string? target, Action action) => Try(target, HostTarget.Local, action);
+
+    /// <summary>
+    /// As <see cref="Try(string?, Action)"/> for a VM on <paramref name="host"/>: a failure of a VM that is not in the
+    /// folder store says which host it is on.
+    /// </summary>
+    protected bool Try(string? target, HostTarget host, Action action)
     {
         try
         {
@@ -83,9 +90,30 @@ public abstract class HeadlessVmCmdlet : PSCmdlet, IVmHost
         }
         catch (Exception ex) when (ToErrorRecord(ex, target) is { } record)
         {
-            WriteError(record);
+            WriteError(OnHost(record, host));
             return false;
         }
+    }
+
+    /// <summary>A host that could not be asked: one non-terminating error with the host's name as target.</summary>
+    protected void WriteHostError(HostTarget host, Exception ex)
+    {
+        if (ToErrorRecord(ex, host.ComputerName) is { } record)
+        {
+            WriteError(new ErrorRecord(record.Exception, record.FullyQualifiedErrorId, record.CategoryInfo.Category, host.ComputerName));
+        }
+    }
+
+    /// <summary>The record, its message saying which host the VM is on (unless it is the folder store's, or says so already).</summary>
+    protected static ErrorRecord OnHost(ErrorRecord record, HostTarget host)
+    {
+        var message = record.Exception.Message;
+        if (!host.IsLocalStore && !message.Contains(host.ComputerName, StringComparison.Ordinal))
+        {
+            record.ErrorDetails = new ErrorDetails($"{message} (host: {host.ComputerName})");
+        }
+
+        return record;
     }
 
     /// <summary>
@@ -122,6 +150,7 @@ public abstract class HeadlessVmCmdlet : PSCmdlet, IVmHost
         FailureKind.NotInstalled => ErrorCategory.NotInstalled,
         FailureKind.ConnectionError => ErrorCategory.ConnectionError,
         FailureKind.OperationStopped => ErrorCategory.OperationStopped,
+        FailureKind.NotImplemented => ErrorCategory.NotImplemented,
         FailureKind.InvalidData => ErrorCategory.InvalidData,
         FailureKind.WriteError => ErrorCategory.WriteError,
         _ => ErrorCategory.InvalidOperation,

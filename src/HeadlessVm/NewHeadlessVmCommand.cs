@@ -6,16 +6,18 @@ using HeadlessVm.Core.Model;
 namespace HeadlessVm.Commands;
 
 /// <summary>
-/// Creates a VM's record and starts it (unless -NoStart). Every parameter binds by property name, and
-/// takes values the way a CSV cell or a JSON property holds them: an empty cell is "not given", numbers
-/// are read invariantly (<see cref="InvariantNumberAttribute"/>), switches from yes/no text
-/// (<see cref="YesNoAttribute"/>), lists from ';'-joined text (<see cref="TextValueAttribute"/>), and every
-/// property Get-HeadlessVm prints is accepted back by the parameter of its name. The values are checked
-/// by the core (VmDraftValidator), the same for every backend, not by attributes here.
+/// Creates a VM's record and starts it (unless -NoStart), in the folder store or, with -ComputerName or
+/// -ConnectionUri, as a libvirt domain on that one host. Every parameter binds by property name, and takes
+/// values the way a CSV cell or a JSON property holds them: an empty cell is "not given", numbers are read
+/// invariantly (<see cref="InvariantNumberAttribute"/>), switches from yes/no text (<see cref="YesNoAttribute"/>),
+/// lists from ';'-joined text (<see cref="TextValueAttribute"/>), and every property Get-HeadlessVm prints is
+/// accepted back by the parameter of its name. The values are checked by the core (VmDraftValidator), the same
+/// for every backend, not by attributes here. Paths are resolved against the current location only for a host
+/// on this machine; another host's paths are its own.
 /// </summary>
 [Cmdlet(VerbsCommon.New, "HeadlessVm", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(VmInfo))]
-public sealed class NewHeadlessVmCommand : HeadlessVmCmdlet
+public sealed class NewHeadlessVmCommand : VmCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
@@ -126,37 +128,52 @@ public sealed class NewHeadlessVmCommand : HeadlessVmCmdlet
                 throw HeadlessVmErrors.NoStartWithPaused(Name);
             }
 
-            var draft = VmDraftValidator.ToSpec(Draft(), path => Context.Disks.FormatOf(path, CancellationToken), this);
+            var targets = Context.Targets.Resolve(ComputerName, ConnectionUri);
+            if (targets.Count != 1)
+            {
+                throw HeadlessVmErrors.SingleHostRequired(Name, string.Join(", ", targets.Select(t => t.ComputerName)));
+            }
+
+            var host = targets[0];
+            // A disk's format is read from the image here; another machine's images cannot be read, so their names say it.
+            Func<string, string> contentFormat = host.IsThisMachine
+                ? path => Context.Disks.FormatOf(path, CancellationToken)
+                : path => Core.Qemu.DiskFormats.FromExtension(path) ?? "raw";
+            var draft = VmDraftValidator.ToSpec(Draft(host.IsThisMachine), contentFormat, this);
             var action = NoStart ? "Create VM record" : $"Create and start VM{(Paused ? " paused" : string.Empty)} ({draft.MemoryMB} MB, {draft.ProcessorCount} CPU, {draft.Architecture})";
-            if (!ShouldProcess(Name, action))
+            if (!ShouldProcess(Describe(new VmOnHost(host, Name)), action))
             {
                 return;
             }
 
-            WriteObject(Vms.Create(draft, VncDisplay, start: !NoStart, Paused, CancellationToken));
+            WriteObject(Backend(host).Create(draft, VncDisplay, start: !NoStart, Paused, CancellationToken));
         });
     }
 
-    /// <summary>The parameters as given, with paths resolved against the current location.</summary>
-    private VmDraft Draft() => new()
+    /// <summary>The parameters as given, with paths resolved against the current location when the host is this machine.</summary>
+    private VmDraft Draft(bool resolvePaths)
     {
-        Name = Name,
-        MemoryMB = MemoryMB,
-        ProcessorCount = ProcessorCount,
-        Cpu = Cpu,
-        Architecture = Architecture,
-        Accelerator = Accelerator,
-        IsoPath = ResolvePath(IsoPath),
-        DiskPaths = (DiskPath ?? Array.Empty<string>()).Select(ResolvePath).OfType<string>().ToArray(),
-        DiskFormats = DiskFormat ?? Array.Empty<string>(),
-        KernelPath = ResolvePath(KernelPath),
-        InitrdPath = ResolvePath(InitrdPath),
-        KernelArgument = KernelArgument,
-        BootOrder = BootOrder,
-        ListenAddress = ListenAddress,
-        Network = Network,
-        PortForwards = PortForward ?? Array.Empty<string>(),
-        MacAddress = MacAddress,
-        ExtraArguments = ExtraArgument ?? Array.Empty<string>(),
-    };
+        string? Resolve(string? path) => resolvePaths ? ResolvePath(path) : string.IsNullOrWhiteSpace(path) ? null : path;
+        return new()
+        {
+            Name = Name,
+            MemoryMB = MemoryMB,
+            ProcessorCount = ProcessorCount,
+            Cpu = Cpu,
+            Architecture = Architecture,
+            Accelerator = Accelerator,
+            IsoPath = Resolve(IsoPath),
+            DiskPaths = (DiskPath ?? Array.Empty<string>()).Select(Resolve).OfType<string>().ToArray(),
+            DiskFormats = DiskFormat ?? Array.Empty<string>(),
+            KernelPath = Resolve(KernelPath),
+            InitrdPath = Resolve(InitrdPath),
+            KernelArgument = KernelArgument,
+            BootOrder = BootOrder,
+            ListenAddress = ListenAddress,
+            Network = Network,
+            PortForwards = PortForward ?? Array.Empty<string>(),
+            MacAddress = MacAddress,
+            ExtraArguments = ExtraArgument ?? Array.Empty<string>(),
+        };
+    }
 }

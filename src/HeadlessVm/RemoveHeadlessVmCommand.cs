@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using HeadlessVm.Core.Backends;
 using HeadlessVm.Core.Model;
 
 namespace HeadlessVm.Commands;
@@ -17,5 +18,5 @@ public sealed class RemoveHeadlessVmCommand : VmActionCmdlet
     protected override string Action => Force ? "Power off if running, then remove VM record" : "Remove VM record";
 
     /// <summary>The VM as it was before it went.</summary>
-    protected override VmInfo? Act(string name) => Vms.Remove(name, Force, CancellationToken);
+    protected override VmInfo? Act(IVmBackend vms, string name) => vms.Remove(name, Force, CancellationToken);
 }

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using HeadlessVm.Core.Backends;
 using HeadlessVm.Core.Model;
 
 namespace HeadlessVm.Commands;
@@ -9,5 +10,5 @@ public sealed class RestartHeadlessVmCommand : VmActionCmdlet
 {
     protected override string Action => "Restart VM (hard reset)";
 
-    protected override VmInfo? Act(string name) => Vms.Restart(name, CancellationToken);
+    protected override VmInfo? Act(IVmBackend vms, string name) => vms.Restart(name, CancellationToken);
 }

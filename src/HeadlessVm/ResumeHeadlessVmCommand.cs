@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using HeadlessVm.Core.Backends;
 using HeadlessVm.Core.Model;
 
 namespace HeadlessVm.Commands;
@@ -9,5 +10,5 @@ public sealed class ResumeHeadlessVmCommand : VmActionCmdlet
 {
     protected override string Action => "Resume VM (QMP cont)";
 
-    protected override VmInfo? Act(string name) => Vms.Resume(name, CancellationToken);
+    protected override VmInfo? Act(IVmBackend vms, string name) => vms.Resume(name, CancellationToken);
 }

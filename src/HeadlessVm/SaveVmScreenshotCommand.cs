@@ -7,7 +7,7 @@ namespace HeadlessVm.Commands;
 /// <summary>Saves a running VM's screen as a PNG (QMP screendump) and emits the file.</summary>
 [Cmdlet(VerbsData.Save, "VmScreenshot", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(FileInfo))]
-public sealed class SaveVmScreenshotCommand : HeadlessVmCmdlet
+public sealed class SaveVmScreenshotCommand : VmCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
@@ -29,29 +29,31 @@ public sealed class SaveVmScreenshotCommand : HeadlessVmCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach (var name in ResolveVms(Name))
+        foreach (var vm in ResolveVmsOnHosts(Name))
         {
-            var file = Target(name);
-            if (!ShouldProcess(file, $"Save the screen of VM '{name}' as PNG"))
+            var (host, name) = vm;
+            var file = Target(vm);
+            if (!ShouldProcess(file, $"Save the screen of VM '{Describe(vm)}' as PNG"))
             {
                 continue;
             }
 
-            Try(name, () =>
+            Try(name, host, () =>
             {
                 if (File.Exists(file) && !Force)
                 {
                     throw HeadlessVmErrors.ScreenshotFileExists(name, file);
                 }
 
-                WriteObject(Vms.SaveScreenshot(name, file, CancellationToken));
+                WriteObject(Backend(host).SaveScreenshot(name, file, CancellationToken));
             });
         }
     }
 
-    private string Target(string vm)
+    /// <summary>The file: -Path, or VM-TIMESTAMP.png (HOST~VM-TIMESTAMP.png for a VM on a host) in -Path's folder or the current location.</summary>
+    private string Target(VmOnHost vm)
     {
-        var fileName = $"{vm}-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}.png";
+        var fileName = $"{Core.Console.BridgeNames.Of(vm.Host, vm.Name)}-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}.png";
         var path = ResolvePath(Path);
         if (path is null)
         {

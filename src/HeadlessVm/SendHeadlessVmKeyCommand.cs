@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using HeadlessVm.Core.Backends;
 using HeadlessVm.Core.Guest;
 using HeadlessVm.Core.Model;
 
@@ -50,9 +51,9 @@ public sealed class SendHeadlessVmKeyCommand : VmActionCmdlet
         }
     }
 
-    protected override VmInfo? Act(string name)
+    protected override VmInfo? Act(IVmBackend vms, string name)
     {
-        Vms.SendKeys(name, _keys, HoldTimeMs, CancellationToken);
-        return PassThru ? Vms.Get(name) : null;
+        vms.SendKeys(name, _keys, HoldTimeMs, CancellationToken);
+        return PassThru ? vms.Get(name) : null;
     }
 }

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using HeadlessVm.Core.Backends;
 using HeadlessVm.Core.Model;
 
 namespace HeadlessVm.Commands;
@@ -13,5 +14,5 @@ public sealed class StartHeadlessVmCommand : VmActionCmdlet
 
     protected override string Action => Paused ? "Start VM paused (run qemu -S)" : "Start VM (run qemu)";
 
-    protected override VmInfo? Act(string name) => Vms.Start(name, Paused, CancellationToken);
+    protected override VmInfo? Act(IVmBackend vms, string name) => vms.Start(name, Paused, CancellationToken);
 }

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using HeadlessVm.Core;
 using HeadlessVm.Core.Console;
+using HeadlessVm.Core.Hosts;
 using HeadlessVm.Core.Model;
 
 namespace HeadlessVm.Commands;
@@ -121,13 +122,13 @@ public sealed class StartVncBridgeCommand : VncBridgeCmdlet, IDisposable
             return;
         }
 
-        foreach (var name in ResolveVms(Name))
+        foreach (var vm in ResolveVmsOnHosts(Name, unique: true))
         {
-            Start(name, name);
+            Start(vm, Describe(vm));
         }
     }
 
-    private void Start(string? vmName, string target)
+    private void Start(VmOnHost? vm, string target)
     {
         var port = MyInvocation.BoundParameters.ContainsKey(nameof(WebPort)) ? WebPort : (int?)null;
         var where = $"{ListenAddress}:{(port?.ToString() ?? $"{ConsoleServers.DefaultWebPort} or the next free port")}";
@@ -136,9 +137,9 @@ public sealed class StartVncBridgeCommand : VncBridgeCmdlet, IDisposable
             return;
         }
 
-        Try(target, () =>
+        Try(vm?.Name ?? target, vm?.Host ?? HostTarget.Local, () =>
         {
-            WriteObject(Bridges.Start(Request(vmName), CancellationToken));
+            WriteObject(Bridges.Start(Request(vm?.Name) with { Host = vm?.Host }, CancellationToken));
         });
     }
 

@@ -23,14 +23,14 @@ public sealed class StopHeadlessVmCommand : VmActionCmdlet
         ? "Power off VM at once"
         : $"Shut down VM (ACPI power button, power off after {TimeoutSec} s)";
 
-    private readonly List<string> _names = new();
+    private readonly List<VmOnHost> _vms = new();
 
     /// <summary>Collects the confirmed VMs: they are stopped together at the end, so that their guests shut down side by side.</summary>
-    protected override void Process(string name)
+    protected override void Process(VmOnHost vm)
     {
-        if (!_names.Contains(name))
+        if (!_vms.Contains(vm))
         {
-            _names.Add(name);
+            _vms.Add(vm);
         }
     }
 
@@ -38,16 +38,30 @@ public sealed class StopHeadlessVmCommand : VmActionCmdlet
     {
         try
         {
-            var stopped = new Dictionary<string, VmInfo>();
-            Vms.Stop(_names, TimeSpan.FromSeconds(TimeoutSec), Force, vm => stopped[vm.Name] = vm,
-                (name, ex) => WriteError(ex, name), CancellationToken);
+            // Each host stops its VMs together, the hosts at the same time; what they report comes back here.
+            var hosts = _vms.Select(v => v.Host).Distinct().ToArray();
+            var stopped = new System.Collections.Concurrent.ConcurrentDictionary<VmOnHost, VmInfo>();
+            var failures = new System.Collections.Concurrent.ConcurrentQueue<(VmOnHost Vm, Exception Error)>();
+            AskHosts(hosts, vms =>
+            {
+                vms.Stop(_vms.Where(v => v.Host == vms.Location).Select(v => v.Name).ToArray(), TimeSpan.FromSeconds(TimeoutSec), Force,
+                    vm => stopped[new VmOnHost(vms.Location, vm.Name)] = vm,
+                    (name, ex) => failures.Enqueue((new VmOnHost(vms.Location, name), ex)), CancellationToken);
+                return true;
+            });
+            foreach (var (vm, ex) in failures)
+            {
+                if (ToErrorRecord(ex, vm.Name) is { } record)
+                {
+                    WriteError(OnHost(record, vm.Host));
+                }
+            }
+
             if (PassThru)
             {
                 // In the order the VMs came down the pipeline.
-                foreach (var name in _names.Where(stopped.ContainsKey))
-                {
-                    WriteObject(stopped[name]);
-                }
+                var output = _vms.Where(stopped.ContainsKey).Select(v => stopped[v]).ToArray();
+                WriteVms(output, SpanHosts(output));
             }
         }
         catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)

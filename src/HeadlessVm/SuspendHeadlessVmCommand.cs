@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using HeadlessVm.Core.Backends;
 using HeadlessVm.Core.Model;
 
 namespace HeadlessVm.Commands;
@@ -9,5 +10,5 @@ public sealed class SuspendHeadlessVmCommand : VmActionCmdlet
 {
     protected override string Action => "Pause VM (QMP stop)";
 
-    protected override VmInfo? Act(string name) => Vms.Suspend(name, CancellationToken);
+    protected override VmInfo? Act(IVmBackend vms, string name) => vms.Suspend(name, CancellationToken);
 }

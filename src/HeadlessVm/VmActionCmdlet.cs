@@ -1,13 +1,14 @@
 using System.Management.Automation;
+using HeadlessVm.Core.Backends;
 using HeadlessVm.Core.Model;
 
 namespace HeadlessVm.Commands;
 
 /// <summary>
-/// The shape every lifecycle cmdlet shares: -Name (wildcards, pipeline by value and property name),
-/// ShouldProcess with the VM as target, an error per VM, and -PassThru.
+/// The shape every lifecycle cmdlet shares: -Name (wildcards, pipeline by value and property name) on the hosts
+/// -ComputerName and -ConnectionUri name, ShouldProcess with the VM (and its host) as target, an error per VM, and -PassThru.
 /// </summary>
-public abstract class VmActionCmdlet : HeadlessVmCmdlet
+public abstract class VmActionCmdlet : VmCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
@@ -21,26 +22,26 @@ public abstract class VmActionCmdlet : HeadlessVmCmdlet
     /// <summary>What ShouldProcess shows as the action.</summary>
     protected abstract string Action { get; }
 
-    /// <summary>Does the action to one VM, now; returns the VM for -PassThru.</summary>
-    protected virtual VmInfo? Act(string name) => null;
+    /// <summary>Does the action to one VM, now, through its host's backend; returns the VM for -PassThru.</summary>
+    protected virtual VmInfo? Act(IVmBackend vms, string name) => null;
 
     /// <summary>Handles one confirmed VM; by default acts at once. Cmdlets that act on all VMs together override it.</summary>
-    protected virtual void Process(string name) => Try(name, () =>
+    protected virtual void Process(VmOnHost vm) => Try(vm.Name, vm.Host, () =>
     {
-        var vm = Act(name);
-        if (PassThru && vm is not null)
+        var info = Act(Backend(vm.Host), vm.Name);
+        if (PassThru && info is not null)
         {
-            WriteObject(vm);
+            WriteObject(info);
         }
     });
 
     protected override void ProcessRecord()
     {
-        foreach (var name in ResolveVms(Name))
+        foreach (var vm in ResolveVmsOnHosts(Name))
         {
-            if (ShouldProcess(name, Action))
+            if (ShouldProcess(Describe(vm), Action))
             {
-                Process(name);
+                Process(vm);
             }
         }
     }

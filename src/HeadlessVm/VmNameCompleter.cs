@@ -6,9 +6,15 @@ using HeadlessVm.Core.State;
 
 namespace HeadlessVm.Commands;
 
-/// <summary>Completes -Name / -VmName with the VMs in the store.</summary>
+/// <summary>
+/// Completes -Name / -VmName with the VMs in the store, or, when the command line already names hosts with
+/// -ComputerName or -ConnectionUri, with those hosts' VMs (asked at once, for at most <see cref="HostWait"/>).
+/// </summary>
 public sealed class VmNameCompleter : IArgumentCompleter
 {
+    /// <summary>How long completion waits for the hosts named: a tab press must not hang on a host that is down.</summary>
+    public static readonly TimeSpan HostWait = TimeSpan.FromSeconds(3);
+
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
         CommandAst commandAst, IDictionary fakeBoundParameters)
     {
@@ -17,7 +23,7 @@ public sealed class VmNameCompleter : IArgumentCompleter
         IReadOnlyList<string> names;
         try
         {
-            names = new HeadlessVmContext(StatePaths.FromEnvironment(resolve: ResolveAgainstLocation)).Vms.Names();
+            names = Names(new HeadlessVmContext(StatePaths.FromEnvironment(resolve: ResolveAgainstLocation)), fakeBoundParameters);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or HeadlessVmException)
         {
@@ -29,6 +35,37 @@ public sealed class VmNameCompleter : IArgumentCompleter
             yield return new CompletionResult(name, name, CompletionResultType.ParameterValue, name);
         }
     }
+
+    private static IReadOnlyList<string> Names(HeadlessVmContext context, IDictionary bound)
+    {
+        var hosts = Strings(bound, "ComputerName");
+        var uris = Strings(bound, "ConnectionUri");
+        if (hosts.Length == 0 && uris.Length == 0)
+        {
+            return context.Vms.Names();
+        }
+
+        var targets = context.Targets.Resolve(hosts, uris);
+        using var give = new CancellationTokenSource(HostWait);
+        var ask = Task.Run(() => context.FanOut.Run(targets, vms => vms.Names(), give.Token));
+        try
+        {
+            if (!ask.Wait(HostWait))
+            {
+                return Array.Empty<string>();
+            }
+        }
+        catch (AggregateException)
+        {
+            return Array.Empty<string>();
+        }
+
+        return ask.Result.Where(a => a.Failure is null).SelectMany(a => a.Value!).Distinct().Order(StringComparer.Ordinal).ToArray();
+    }
+
+    private static string[] Strings(IDictionary bound, string key) => bound.Contains(key)
+        ? LanguagePrimitives.ConvertTo<string[]>(bound[key]) ?? Array.Empty<string>()
+        : Array.Empty<string>();
 
     /// <summary>
     /// A relative HEADLESSVM_HOME against PowerShell's current location, as the cmdlets resolve it. A

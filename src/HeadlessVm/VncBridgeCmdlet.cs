@@ -2,14 +2,23 @@ using System.Management.Automation;
 using HeadlessVm.Core;
 using HeadlessVm.Core.Console;
 using HeadlessVm.Core.Errors;
+using HeadlessVm.Core.Hosts;
 using HeadlessVm.Core.Model;
 
 namespace HeadlessVm.Commands;
 
-/// <summary>The base of the console cmdlets: the core's bridges, and bridge names resolved like VM names.</summary>
-public abstract class VncBridgeCmdlet : HeadlessVmCmdlet
+/// <summary>
+/// The base of the console cmdlets: the core's bridges, and bridge names resolved like VM names. With -ComputerName or
+/// -ConnectionUri, a name is a VM's on those hosts and stands for its bridge (HOST~VM for a libvirt VM); a name that
+/// already is HOST~VM is taken as it is, so VncBridge objects (which carry their ComputerName) pipe in unchanged.
+/// </summary>
+public abstract class VncBridgeCmdlet : VmCmdlet
 {
     protected Bridges Bridges => Context.Bridges;
+
+    /// <summary>True when the current record names hosts.</summary>
+    protected bool HostsNamed =>
+        ComputerName?.Any(n => !string.IsNullOrWhiteSpace(n)) == true || ConnectionUri?.Any(u => !string.IsNullOrWhiteSpace(u)) == true;
 
     /// <summary>
     /// The names of the bridges that <paramref name="names"/> name (wildcards expanded), each once; every
@@ -19,23 +28,38 @@ public abstract class VncBridgeCmdlet : HeadlessVmCmdlet
         ResolveByName(names, Bridges.Names(), b => b, name => ToErrorRecord(HeadlessVmErrors.BridgeNotFound(name), name)!);
 
     /// <summary>
-    /// The bridges that <paramref name="names"/> name, with their live state; one whose record or token is
-    /// damaged is a non-terminating BridgeRecordDamaged error, and the others are still returned.
+    /// The bridges that <paramref name="names"/> name (wildcards expanded), each once, with their live state;
+    /// every bridge when null (of the hosts named, when hosts are named). A plain name with no bridge is a
+    /// non-terminating BridgeNotFound error; one whose record or token is damaged is a non-terminating
+    /// BridgeRecordDamaged error, and the others are still returned.
     /// </summary>
     protected IReadOnlyList<VncBridge> ResolveBridges(IEnumerable<string>? names)
     {
-        var bridges = new List<VncBridge>();
-        foreach (var name in ResolveBridgeNames(names))
+        if (!HostsNamed)
         {
-            Try(name, () =>
+            var bridges = new List<VncBridge>();
+            foreach (var name in ResolveBridgeNames(names))
             {
-                if (Bridges.Find(name) is { } bridge)
+                Try(name, () =>
                 {
-                    bridges.Add(bridge);
-                }
-            });
+                    if (Bridges.Find(name) is { } bridge)
+                    {
+                        bridges.Add(bridge);
+                    }
+                });
+            }
+
+            return bridges;
         }
 
-        return bridges;
+        var targets = ResolveTargets();
+        if (targets is null)
+        {
+            return Array.Empty<VncBridge>();
+        }
+
+        var ofHosts = Bridges.List((name, ex) => WriteError(ex, name)).Where(b => b.VmName is not null && targets.Any(t => t.ConnectionUri == b.ConnectionUri)).ToArray();
+        var bridgeNames = names?.SelectMany(n => BridgeNames.IsHostBridge(n) ? new[] { n } : targets.Select(t => BridgeNames.Of(t, n))).Distinct();
+        return ResolveByName(bridgeNames, ofHosts, b => b.Name, name => ToErrorRecord(HeadlessVmErrors.BridgeNotFound(name), name)!);
     }
 }

@@ -13,7 +13,7 @@ namespace HeadlessVm.Commands;
 [Cmdlet(VerbsLifecycle.Wait, "HeadlessVm", DefaultParameterSetName = TextSet)]
 [OutputType(typeof(string), ParameterSetName = new[] { TextSet })]
 [OutputType(typeof(VmInfo))]
-public sealed class WaitHeadlessVmCommand : HeadlessVmCmdlet
+public sealed class WaitHeadlessVmCommand : VmCmdlet
 {
     private const string TextSet = "Text";
     private const string StateSet = "State";
@@ -66,19 +66,20 @@ public sealed class WaitHeadlessVmCommand : HeadlessVmCmdlet
             }
         }
 
-        foreach (var name in ResolveVms(Name))
+        foreach (var (host, name) in ResolveVmsOnHosts(Name))
         {
-            Try(name, () =>
+            Try(name, host, () =>
             {
+                var vms = Backend(host);
                 if (pattern is not null)
                 {
-                    var match = Vms.WaitForText(name, pattern, _deadline, NewOutputOnly, CancellationToken);
+                    var match = vms.WaitForText(name, pattern, _deadline, NewOutputOnly, CancellationToken);
                     WriteVerbose($"VM '{name}' printed line {match.LineNumber}: {match.Line}");
-                    WriteObject(PassThru ? Vms.Get(name) : match.Line);
+                    WriteObject(PassThru ? vms.Get(name) : match.Line);
                 }
                 else
                 {
-                    var vm = Vms.WaitForState(name, For, _deadline, CancellationToken);
+                    var vm = vms.WaitForState(name, For, _deadline, CancellationToken);
                     if (PassThru)
                     {
                         WriteObject(vm);

@@ -1,1 +1,2 @@
+global using HeadlessVm.TestSupport;
 global using Xunit;

@@ -143,17 +143,7 @@ public sealed class BrowserConsoleTests : IDisposable
         Assert.StartsWith("Connected (encrypted)", (await page.InnerTextAsync("#noVNC_status")).Trim());
     }
 
-    private static async Task WaitConnected(IPage page)
-    {
-        try
-        {
-            await page.WaitForFunctionAsync(Connected, null, new() { Timeout = 30000 });
-        }
-        catch (TimeoutException)
-        {
-            throw new Xunit.Sdk.XunitException("noVNC did not connect; its status says: " + await page.InnerTextAsync("#noVNC_status"));
-        }
-    }
+    private static Task WaitConnected(IPage page) => HeadlessChromium.WaitConnectedAsync(page);
 }
 
 /// <summary>Debian's chromium through Playwright's bundled driver; no browser is downloaded.</summary>
@@ -192,6 +182,19 @@ public sealed class HeadlessChromium : IAsyncDisposable
         {
             playwright.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>Waits (30 s at most) until noVNC says it is connected; fails with noVNC's own status otherwise.</summary>
+    public static async Task WaitConnectedAsync(IPage page)
+    {
+        try
+        {
+            await page.WaitForFunctionAsync("() => document.documentElement.classList.contains('noVNC_connected')", null, new() { Timeout = 30000 });
+        }
+        catch (TimeoutException)
+        {
+            throw new Xunit.Sdk.XunitException("noVNC did not connect; its status says: " + await page.InnerTextAsync("#noVNC_status"));
         }
     }
 

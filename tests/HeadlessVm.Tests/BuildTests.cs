@@ -1,16 +1,17 @@
-using System.Diagnostics;
 using System.IO.Compression;
-using System.Management.Automation;
-using System.Management.Automation.Runspaces;
+using System.Text.Json;
+using System.Text.RegularExpressions;
 using System.Xml.Linq;
 
 namespace HeadlessVm.Tests;
 
 /// <summary>
-/// build.ps1, run in an in-process runspace as pwsh would run it: -Task Package lays out
-/// out/HeadlessVm/&lt;version&gt;/ and a .nupkg, and the folder imports as a module from $env:PSModulePath.
-/// The test passes -NoBuild because the test run has already built the module (and has the assembly
-/// loaded): the layout and packaging are what it proves, 'dotnet build' itself is the run's own build.
+/// build.ps1 run as a user runs it, <c>pwsh -NoProfile -File build.ps1</c> in its own process, and what it
+/// makes used from new pwsh processes: the module folder imported by name from $env:PSModulePath, the
+/// .nupkg installed with PSResourceGet from a local folder repository. Each test passes -NoBuild because
+/// the test run has already built the module: the layout and packaging are what it proves. Every child
+/// pwsh gets a temporary HOME, so that nothing lands in the user's module folders or PSResourceGet's
+/// repository list (both live under ~/.local/share).
 /// </summary>
 [Collection("PowerShell")]
 public sealed class BuildTests : IDisposable
@@ -28,87 +29,124 @@ public sealed class BuildTests : IDisposable
         }
     }
 
-    private static (List<PSObject> Output, List<ErrorRecord> Errors) RunScript(string script, string location)
-    {
-        using var runspace = RunspaceFactory.CreateRunspace(InitialSessionState.CreateDefault2());
-        runspace.Open();
-        runspace.SessionStateProxy.Path.SetLocation(location);
-        using var ps = PowerShell.Create();
-        ps.Runspace = runspace;
-        ps.AddScript(script);
-        var output = ps.Invoke().Where(o => o is not null).ToList();
-        return (output, ps.Streams.Error.ToList());
-    }
-
-    private static string Version => RunScript("(Import-PowerShellDataFile ./HeadlessVm.psd1).ModuleVersion", RepoPaths.Root).Output.Single().ToString();
-
-    private static List<string> ManifestCmdlets() =>
-        RunScript("(Import-PowerShellDataFile ./HeadlessVm.psd1).CmdletsToExport", RepoPaths.Root).Output.Select(o => o.ToString()).Order(StringComparer.Ordinal).ToList();
+    private static string Version { get; } =
+        Regex.Match(File.ReadAllText(RepoPaths.Manifest), @"(?m)^\s*ModuleVersion\s*=\s*'([^']+)'").Groups[1].Value;
 
     private string Package()
     {
-        var (_, errors) = RunScript($"& ./build.ps1 -Task Package -NoBuild -OutputPath '{_out}'", RepoPaths.Root);
-        Assert.True(errors.Count == 0, string.Join("\n", errors.Select(e => e.ToString())));
+        // PSResourceGet writes its default settings under HOME on first use: a temporary one.
+        var r = Pwsh.Run(
+            ["-File", Path.Combine(RepoPaths.Root, "build.ps1"), "-Task", "Package", "-NoBuild", "-OutputPath", _out],
+            environment: FreshHome(out _));
+        Assert.True(r.ExitCode == 0, $"build.ps1 exited with {r.ExitCode}\n{r.Stdout}\n{r.Stderr}");
+        Assert.Equal(string.Empty, r.Stderr);
         return Path.Combine(_out, "HeadlessVm", Version);
     }
 
-    [Fact]
-    public void Build_lays_out_a_module_folder_that_imports_from_PSModulePath_with_every_cmdlet_and_its_help()
+    /// <summary>HOME set to a new folder under the test's output, and the XDG folders that would override it unset.</summary>
+    private (string Name, string? Value)[] FreshHome(out string home)
     {
-        var folder = Package();
-        var files = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
-            .Select(f => Path.GetRelativePath(folder, f)).Order(StringComparer.Ordinal).ToList();
-        Assert.Equal(new[]
-        {
-            "CliWrap.dll", "HeadlessVm.Core.dll", "HeadlessVm.dll", "HeadlessVm.Format.ps1xml", "HeadlessVm.psd1",
-            "en-US/HeadlessVm.dll-Help.xml", "en-US/about_HeadlessVm.help.txt",
-        }.Order(StringComparer.Ordinal), files);
+        home = Directory.CreateDirectory(Path.Combine(_out, "home-" + Guid.NewGuid().ToString("n")[..8])).FullName;
+        return [("HOME", home), ("XDG_DATA_HOME", null), ("XDG_CONFIG_HOME", null), ("XDG_CACHE_HOME", null)];
+    }
 
-        var manifest = RunScript($"Import-PowerShellDataFile '{folder}/HeadlessVm.psd1'", RepoPaths.Root).Output.Single();
-        var table = (System.Collections.Hashtable)manifest.BaseObject;
-        Assert.Equal("HeadlessVm.dll", table["RootModule"]);
-        Assert.Equal(new object[] { "HeadlessVm.Format.ps1xml" }, (object[])table["FormatsToProcess"]!);
+    /// <summary>A child pwsh in a fresh HOME, whose module path is only its own.</summary>
+    private (Pwsh.Result Result, string Home) RunInFreshHome(string script, string stateRoot, params (string Name, string? Value)[] env)
+    {
+        var environment = new List<(string Name, string? Value)>(FreshHome(out var home))
+        {
+            ("PSModulePath", null),
+            ("HEADLESSVM_HOME", stateRoot),
+        };
+        environment.AddRange(env);
+        return (Pwsh.Run(["-Command", "$ErrorActionPreference = 'Stop'\n" + script], _out, environment), home);
+    }
 
-        var saved = Environment.GetEnvironmentVariable("PSModulePath");
-        Environment.SetEnvironmentVariable("PSModulePath", Path.Combine(_out));
-        try
-        {
-            var (output, errors) = RunScript("""
-                Import-Module HeadlessVm -ErrorAction Stop
-                $m = Get-Module HeadlessVm
-                [pscustomobject]@{
-                    Base     = $m.ModuleBase
-                    Cmdlets  = @(Get-Command -Module HeadlessVm | ForEach-Object Name | Sort-Object)
-                    Synopsis = (Get-Help New-HeadlessVm -Full).Synopsis
-                    About    = (Get-Help about_HeadlessVm | Out-String)
-                    Views    = @(Get-FormatData -TypeName HeadlessVm.Core.Model.VmInfo).Count
-                }
-                """, _out);
-            Assert.True(errors.Count == 0, string.Join("\n", errors.Select(e => e.ToString())));
-            var r = output.Single();
-            Assert.Equal(folder, r.Properties["Base"].Value.ToString());
-            Assert.Equal(ManifestCmdlets(), ((object[])PSObject.AsPSObject(r.Properties["Cmdlets"].Value).BaseObject).Select(o => o.ToString()!).Order(StringComparer.Ordinal).ToList());
-            Assert.Equal("Creates a QEMU virtual machine that runs headless, and starts it.", r.Properties["Synopsis"].Value.ToString());
-            Assert.Contains("HEADLESSVM_HOME", r.Properties["About"].Value.ToString());
-            Assert.Equal(1, (int)r.Properties["Views"].Value);
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable("PSModulePath", saved);
-        }
+    /// <summary>Every file under the user's module folder and PSResourceGet's settings, with its size and time.</summary>
+    private static List<string> UserPowerShellFiles()
+    {
+        var data = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData);
+        return new[] { Path.Combine(data, "powershell", "Modules"), Path.Combine(data, "PSResourceGet") }
+            .Where(Directory.Exists)
+            .SelectMany(d => Directory.EnumerateFiles(d, "*", SearchOption.AllDirectories))
+            .Select(f => new FileInfo(f))
+            .Select(f => $"{f.FullName} {f.Length} {f.LastWriteTimeUtc:O}")
+            .Order(StringComparer.Ordinal)
+            .ToList();
     }
 
     [Fact]
-    public void Package_makes_a_nupkg_that_NuGet_installs_from_a_local_folder_with_the_manifest_at_its_root()
+    public void Build_lays_out_a_module_folder_that_a_new_pwsh_imports_by_name_with_every_cmdlet_its_help_and_views()
     {
+        var userFilesBefore = UserPowerShellFiles();
+        var folder = Package();
+        var files = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(folder, f)).Order(StringComparer.Ordinal).ToList();
+        // The module ships no System.Management.Automation.dll: pwsh brings its own.
+        Assert.Equal(new[]
+        {
+            "CliWrap.dll", "HeadlessVm.Core.dll", "HeadlessVm.dll", "HeadlessVm.Format.ps1xml", "HeadlessVm.psd1",
+            "en-US/HeadlessVm.dll-Help.xml", "en-US/about_HeadlessVm.help.txt", "en-US/about_HeadlessVm_Hosts.help.txt",
+        }.Order(StringComparer.Ordinal), files);
+
+        var store = Directory.CreateDirectory(Path.Combine(_out, "store")).FullName;
+        var (r, _) = RunInFreshHome("""
+            $env:PSModulePath = $env:HVM_MODULES + [IO.Path]::PathSeparator + $env:PSModulePath
+            Import-Module HeadlessVm
+            $m = Get-Module HeadlessVm
+            $manifest = Import-PowerShellDataFile (Join-Path $m.ModuleBase 'HeadlessVm.psd1')
+            # Each type the cmdlets emit from this module's assemblies, with the views the format file gives it.
+            $types = Get-Command -Module HeadlessVm | ForEach-Object OutputType | ForEach-Object Type |
+                Where-Object { $_ -and $_.Assembly.Location.StartsWith($m.ModuleBase) } | Sort-Object FullName -Unique
+            [pscustomobject]@{
+                Base       = $m.ModuleBase
+                RootModule = $manifest.RootModule
+                Formats    = @($manifest.FormatsToProcess)
+                Manifest   = @($manifest.CmdletsToExport | Sort-Object)
+                Cmdlets    = @(Get-Command -Module HeadlessVm | ForEach-Object Name | Sort-Object)
+                Synopsis   = (Get-Help New-HeadlessVm -Full).Synopsis
+                About      = (Get-Help about_HeadlessVm | Out-String)
+                Views      = @($types | ForEach-Object { [pscustomobject]@{ Type = $_.FullName; Views = @((Get-FormatData -TypeName $_.FullName).FormatViewDefinition.Control | ForEach-Object { $_.GetType().Name }) } })
+                Vms        = @(Get-HeadlessVm).Count
+            } | ConvertTo-Json -Depth 4
+            """, store, ("HVM_MODULES", _out));
+        Assert.True(r.ExitCode == 0, r.Stdout + r.Stderr);
+        Assert.Equal(string.Empty, r.Stderr);
+
+        using var json = JsonDocument.Parse(r.Stdout);
+        var o = json.RootElement;
+        List<string> Strings(string name) => o.GetProperty(name).EnumerateArray().Select(e => e.GetString()!).ToList();
+        Assert.Equal(folder, o.GetProperty("Base").GetString());
+        Assert.Equal("HeadlessVm.dll", o.GetProperty("RootModule").GetString());
+        Assert.Equal(new[] { "HeadlessVm.Format.ps1xml" }, Strings("Formats"));
+        Assert.NotEmpty(Strings("Manifest"));
+        Assert.Equal(Strings("Manifest"), Strings("Cmdlets"));
+        Assert.Equal("Creates a QEMU virtual machine that runs headless, and starts it.", o.GetProperty("Synopsis").GetString());
+        Assert.Contains("HEADLESSVM_HOME", o.GetProperty("About").GetString());
+        Assert.Equal(0, o.GetProperty("Vms").GetInt32());
+
+        // Every record the cmdlets emit (the VM, bridge, disk and host records among them) has a table and a list view.
+        var views = o.GetProperty("Views").EnumerateArray().ToList();
+        var typeNames = views.Select(v => v.GetProperty("Type").GetString()!).ToList();
+        Assert.Superset(new HashSet<string> { "HeadlessVm.Core.Model.VmInfo", "HeadlessVm.Core.Model.VncBridge", "HeadlessVm.Core.Model.VmDisk",
+            "HeadlessVm.Core.Model.HostInfo", "HeadlessVm.Core.Model.HostCheck" }, typeNames.ToHashSet());
+        Assert.All(views, v => Assert.Equal(
+            new[] { "ListControl", "TableControl" },
+            v.GetProperty("Views").EnumerateArray().Select(e => e.GetString()!).Order(StringComparer.Ordinal)));
+        Assert.Equal(userFilesBefore, UserPowerShellFiles());
+    }
+
+    [Fact]
+    public void Package_makes_a_nupkg_that_PSResourceGet_installs_from_a_local_repository_into_a_new_shell_that_imports_it_by_name()
+    {
+        var userFilesBefore = UserPowerShellFiles();
         Package();
         var nupkg = Path.Combine(_out, $"HeadlessVm.{Version}.nupkg");
         using (var zip = ZipFile.OpenRead(nupkg))
         {
             var names = zip.Entries.Select(e => e.FullName).ToList();
-            Assert.Contains("[Content_Types].xml", names);
-            Assert.Contains("_rels/.rels", names);
             Assert.Contains("HeadlessVm.psd1", names);
+            Assert.Contains("HeadlessVm.dll", names);
             Assert.Contains("en-US/HeadlessVm.dll-Help.xml", names);
             Assert.DoesNotContain(names, n => n.Contains("System.Management.Automation", StringComparison.Ordinal));
 
@@ -119,37 +157,36 @@ public sealed class BuildTests : IDisposable
             Assert.Equal(Version, Meta("version"));
             var tags = Meta("tags").Split(' ');
             Assert.Contains("PSModule", tags);
-            Assert.Contains("PSCmdlet_New-HeadlessVm", tags);
             Assert.Contains("PSEdition_Core", tags);
         }
 
-        // PSResourceGet reads a local folder repository with NuGet's own package reader; dotnet restore
-        // uses the same reader, so a restore from the folder proves the package is one NuGet accepts.
-        var work = Directory.CreateDirectory(Path.Combine(_out, "consumer")).FullName;
-        File.WriteAllText(Path.Combine(work, "consumer.csproj"), $"""
-            <Project Sdk="Microsoft.NET.Sdk">
-              <PropertyGroup><TargetFramework>net10.0</TargetFramework><ManagePackageVersionsCentrally>false</ManagePackageVersionsCentrally></PropertyGroup>
-              <ItemGroup><PackageReference Include="HeadlessVm" Version="{Version}" /></ItemGroup>
-            </Project>
-            """);
-        File.WriteAllText(Path.Combine(work, "Directory.Build.props"), "<Project />");
-        File.WriteAllText(Path.Combine(work, "Directory.Packages.props"), "<Project />");
-        File.WriteAllText(Path.Combine(work, "NuGet.Config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration><packageSources><clear /><add key="local" value="{_out}" /></packageSources></configuration>
-            """);
-        var packages = Path.Combine(_out, "packages");
-        var start = new ProcessStartInfo("dotnet", new[] { "restore", "--packages", packages, "--nologo" })
-        {
-            WorkingDirectory = work,
-            RedirectStandardOutput = true,
-        };
-        using var restore = Process.Start(start)!;
-        var stdout = restore.StandardOutput.ReadToEnd();
-        Assert.True(restore.WaitForExit(120_000), "dotnet restore did not finish");
-        Assert.True(restore.ExitCode == 0, stdout);
-        var installed = Path.Combine(packages, "headlessvm", Version);
-        Assert.True(File.Exists(Path.Combine(installed, "HeadlessVm.psd1")));
+        // A new shell with an empty HOME: the repository list and CurrentUser scope are that HOME's.
+        var repository = Directory.CreateDirectory(Path.Combine(_out, "repository")).FullName;
+        File.Copy(nupkg, Path.Combine(repository, Path.GetFileName(nupkg)));
+        var store = Directory.CreateDirectory(Path.Combine(_out, "store")).FullName;
+        var (r, home) = RunInFreshHome("""
+            Register-PSResourceRepository -Name HeadlessVmLocal -Uri $env:HVM_REPOSITORY -Trusted
+            Install-PSResource -Name HeadlessVm -Repository HeadlessVmLocal -Scope CurrentUser -TrustRepository
+            Import-Module HeadlessVm
+            [pscustomobject]@{
+                Base = (Get-Module HeadlessVm).ModuleBase
+                Repositories = @(Get-PSResourceRepository | ForEach-Object Name)
+                Vms = @(Get-HeadlessVm).Count
+            } | ConvertTo-Json
+            """, store, ("HVM_REPOSITORY", repository));
+        Assert.True(r.ExitCode == 0, r.Stdout + r.Stderr);
+        Assert.Equal(string.Empty, r.Stderr);
+
+        using var json = JsonDocument.Parse(r.Stdout);
+        var installed = Path.Combine(home, ".local", "share", "powershell", "Modules", "HeadlessVm", Version);
+        Assert.Equal(installed, json.RootElement.GetProperty("Base").GetString());
         Assert.True(File.Exists(Path.Combine(installed, "HeadlessVm.dll")));
+        Assert.Contains("HeadlessVmLocal", json.RootElement.GetProperty("Repositories").EnumerateArray().Select(e => e.GetString()));
+        Assert.True(File.Exists(Path.Combine(home, ".local", "share", "PSResourceGet", "PSResourceRepository.xml")));
+        Assert.Equal(0, json.RootElement.GetProperty("Vms").GetInt32());
+        Assert.Empty(Directory.EnumerateFileSystemEntries(store));
+
+        // Nothing of the user's changed: no module installed, no repository registered.
+        Assert.Equal(userFilesBefore, UserPowerShellFiles());
     }
 }

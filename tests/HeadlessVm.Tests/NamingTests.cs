@@ -16,6 +16,7 @@ public sealed class NamingTests : IDisposable
         var problems = _ps.Ok("""
             Get-Command -Module HeadlessVm -CommandType Cmdlet |
                 Where-Object Name -notin 'New-HeadlessVm', 'New-HeadlessVmDisk', 'Get-HeadlessVmDisk' |
+                Where-Object Noun -ne 'HeadlessVmHost' |
                 ForEach-Object {
                     $p = $_.Parameters['Name']
                     $why = @(
@@ -27,6 +28,29 @@ public sealed class NamingTests : IDisposable
                             if (-not ($p.Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] -and $_.ValueFromPipelineByPropertyName })) { 'not by property name' }
                         })
                     if ($why) { '{0}: {1}' -f $_.Name, ($why -join ', ') }
+                }
+            """).Select(o => o.ToString()).ToList();
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+    }
+
+    [Fact]
+    public void Every_cmdlet_that_targets_VMs_or_hosts_takes_ComputerName_and_ConnectionUri_by_property_name_so_a_piped_VM_goes_back_to_its_host()
+    {
+        var problems = _ps.Ok("""
+            Get-Command -Module HeadlessVm -CommandType Cmdlet |
+                Where-Object Name -notin 'New-HeadlessVmDisk', 'Get-HeadlessVmDisk' |
+                ForEach-Object {
+                    $cmd = $_
+                    $why = @(foreach ($n in 'ComputerName', 'ConnectionUri') {
+                        $p = $cmd.Parameters[$n]
+                        if ($n -eq 'ConnectionUri' -and $cmd.Noun -eq 'HeadlessVmHost' -and $cmd.Verb -ne 'Test') { continue }
+                        if (-not $p) { "no -$n"; continue }
+                        if (-not ($p.Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] -and $_.ValueFromPipelineByPropertyName })) { "-$n not by property name" }
+                    })
+                    $cn = $cmd.Parameters['ComputerName']
+                    if ($cn -and -not ($cn.Attributes | Where-Object { $_ -is [System.Management.Automation.ArgumentCompleterAttribute] -and $_.Type.Name -eq 'HostNameCompleter' })) { $why += 'no host name completer' }
+                    if ($cmd.Noun -eq 'HeadlessVmHost' -and $cn -and 'Name' -notin $cn.Aliases) { $why += 'no Name alias' }
+                    if ($why) { '{0}: {1}' -f $cmd.Name, ($why -join ', ') }
                 }
             """).Select(o => o.ToString()).ToList();
         Assert.True(problems.Count == 0, string.Join("\n", problems));

@@ -160,24 +160,6 @@ public static class VncDisplays
         Enumerable.Range(1, 98).Where(d => HeadlessVm.Core.Processes.Ports.IsFree("127.0.0.1", 5900 + d)).Take(count).ToArray();
 }
 
-public static class RepoPaths
-{
-    public static string Root { get; } = FindRoot();
-
-    public static string Manifest => Path.Combine(Root, "HeadlessVm.psd1");
-
-    private static string FindRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "HeadlessVm.psd1")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("Cannot find the repository root (HeadlessVm.psd1).");
-    }
-}
-
 /// <summary>Stops, by PID, the processes a test's state folder records (qemu pidfiles, bridge records).</summary>
 public static class TestProcesses
 {
@@ -212,6 +194,6 @@ public static class TestProcesses
 }
 
 [CollectionDefinition("PowerShell", DisableParallelization = true)]
-public sealed class PowerShellCollection
+public sealed class PowerShellCollection : ICollectionFixture<LibvirtDaemons>
 {
 }

@@ -2,48 +2,26 @@ using System.Diagnostics;
 
 namespace HeadlessVm.Tests;
 
-/// <summary>Runs a script in another OS process (HeadlessVm.TestHost) against the same state folder.</summary>
+/// <summary>
+/// Runs a script in a second shell: a new <c>pwsh</c> process that imports the module from the root
+/// manifest, against the same state folder. Errors print in pwsh's NormalView, which names each
+/// error's FullyQualifiedErrorId.
+/// </summary>
 public static class SecondProcess
 {
-    public sealed record Result(int ExitCode, string Stdout, string Stderr);
-
-    public static Result Run(string stateRoot, string script, params (string Name, string Value)[] env) =>
+    public static Pwsh.Result Run(string stateRoot, string script, params (string Name, string Value)[] env) =>
         Finish(Start(stateRoot, script, env));
 
-    public static Process Start(string stateRoot, string script, params (string Name, string Value)[] env)
-    {
-        var host = Path.Combine(RepoPaths.Root, "tests", "HeadlessVm.TestHost", "bin",
-            new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name, "net10.0", "HeadlessVm.TestHost.dll");
-        var psi = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        psi.ArgumentList.Add(host);
-        psi.ArgumentList.Add(RepoPaths.Manifest);
-        psi.ArgumentList.Add(script);
-        psi.Environment["HEADLESSVM_HOME"] = stateRoot;
-        foreach (var (name, value) in env)
-        {
-            psi.Environment[name] = value;
-        }
+    public static Process Start(string stateRoot, string script, params (string Name, string Value)[] env) =>
+        Start(Array.Empty<string>(), stateRoot, script, env);
 
-        return Process.Start(psi)!;
+    /// <summary>Starts the host through <paramref name="wrapper"/> (a program and its arguments that runs the rest, such as tests/hosts/without-libvirt.sh).</summary>
+    public static Process Start(IReadOnlyList<string> wrapper, string stateRoot, string script, params (string Name, string Value)[] env)
+    {
+        var command = $"$ErrorView = 'NormalView'; Import-Module '{RepoPaths.Manifest.Replace("'", "''")}' -ErrorAction Stop\n{script}";
+        var environment = env.Select(e => (e.Name, (string?)e.Value)).Append(("HEADLESSVM_HOME", stateRoot));
+        return Pwsh.Start(["-Command", command], environment: environment, wrapper: wrapper);
     }
 
-    public static Result Finish(Process process)
-    {
-        using (process)
-        {
-            var stderr = process.StandardError.ReadToEndAsync();
-            var stdout = process.StandardOutput.ReadToEnd();
-            if (!process.WaitForExit(120_000))
-            {
-                process.Kill(entireProcessTree: true);
-                throw new TimeoutException("The second process did not finish in 120 s.");
-            }
-
-            return new Result(process.ExitCode, stdout, stderr.Result);
-        }
-    }
+    public static Pwsh.Result Finish(Process process) => Pwsh.Finish(process, TimeSpan.FromSeconds(120));
 }

@@ -1,2 +1,3 @@
+global using HeadlessVm.TestSupport;
 global using Xunit;
 [assembly: CollectionBehavior(DisableTestParallelization = true)]

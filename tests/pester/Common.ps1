@@ -1,14 +1,13 @@
 # Shared setup for the Pester tests; dot-source it in BeforeAll:  . (Join-Path $PSScriptRoot 'Common.ps1')
 # Imports the module that build.ps1 built ($env:HEADLESSVM_TEST_MODULE), else the root manifest (after
 # 'dotnet build'), points $env:HEADLESSVM_HOME at a fresh temporary store, and finds the test guest.
+# Remove-TestState (in AfterAll) removes what the file left and the store.
 
 $ModuleManifest = if ($env:HEADLESSVM_TEST_MODULE) { $env:HEADLESSVM_TEST_MODULE } else { Join-Path $PSScriptRoot '../../HeadlessVm.psd1' }
 Import-Module $ModuleManifest -Force -ErrorAction Stop
 
 # Short, because unix socket paths (the QMP socket lives in the store) are limited to 107 characters.
-# $env:HEADLESSVM_TEST_STATE_PARENT puts the store elsewhere than the temp folder.
-$parent = if ($env:HEADLESSVM_TEST_STATE_PARENT) { $env:HEADLESSVM_TEST_STATE_PARENT } else { [System.IO.Path]::GetTempPath() }
-$StateRoot = (New-Item -ItemType Directory -Path (Join-Path $parent ('hvm-pester-' + [guid]::NewGuid().ToString('n').Substring(0, 8)))).FullName
+$StateRoot = (New-Item -ItemType Directory -Path (Join-Path ([System.IO.Path]::GetTempPath()) ('hvm-pester-' + [guid]::NewGuid().ToString('n').Substring(0, 8)))).FullName
 $SavedHome = $env:HEADLESSVM_HOME
 $env:HEADLESSVM_HOME = $StateRoot
 
@@ -17,19 +16,88 @@ function Get-TestGuest {
     $folder = & (Join-Path $PSScriptRoot '../guest/build-guest.sh') | Select-Object -Last 1
     if ($LASTEXITCODE -ne 0 -or -not $folder) { throw 'tests/guest/build-guest.sh could not build the test guest.' }
     [pscustomobject]@{
-        Kernel        = Join-Path $folder 'vmlinuz'
-        Initrd        = Join-Path $folder 'initrd.img'
-        Iso           = Join-Path $folder 'guest.iso'
-        Qcow2         = Join-Path $folder 'guest.qcow2'
-        KernelArgs    = 'console=ttyS0 console=tty0'
-        Ready         = 'HEADLESSVM-GUEST-READY'
-        KeyPrefix     = 'HEADLESSVM-GUEST-KEY: '
+        Folder     = $folder
+        Kernel     = Join-Path $folder 'vmlinuz'
+        Initrd     = Join-Path $folder 'initrd.img'
+        Iso        = Join-Path $folder 'guest.iso'
+        Qcow2      = Join-Path $folder 'guest.qcow2'
+        KernelArgs = 'console=ttyS0 console=tty0'
+        Ready      = 'HEADLESSVM-GUEST-READY'
+        KeyPrefix  = 'HEADLESSVM-GUEST-KEY: '
+    }
+}
+
+# Removes the named VMs (wildcards allowed) if they exist, running or not, with their bridges. For the
+# finally block of an It: a VM that was never made is no error, a removal that fails is one.
+function Remove-TestVm([string[]] $Name) {
+    Get-HeadlessVm -Name $Name -ErrorAction Ignore | Remove-HeadlessVm -Force -Confirm:$false
+}
+
+# True once the process is gone or a zombie (it has exited; only its parent has not reaped it yet).
+function Test-ProcessExited([int] $Id) {
+    $stat = Get-Content -LiteralPath "/proc/$Id/stat" -Raw -ErrorAction Ignore
+    -not $stat -or $stat.Substring($stat.LastIndexOf(')') + 2, 1) -eq 'Z'
+}
+
+function Wait-ProcessExited([int] $Id, [int] $TimeoutSec = 10) {
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSec)
+    while (-not (Test-ProcessExited $Id)) {
+        if ([DateTime]::UtcNow -ge $deadline) { return $false }
+        Start-Sleep -Milliseconds 50
+    }
+    $true
+}
+
+# Runs a script in a new 'pwsh -NoProfile' that imports the module under test, against this file's store
+# (it inherits $env:HEADLESSVM_HOME): a second shell, as a user would open one. Waits at most -TimeoutSec.
+function Invoke-TestPwsh([string] $Script, [int] $TimeoutSec = 120) {
+    $pwsh = Get-Command pwsh -CommandType Application -ErrorAction Stop | Select-Object -First 1
+    $start = [System.Diagnostics.ProcessStartInfo]::new($pwsh.Source)
+    foreach ($arg in '-NoProfile', '-NonInteractive', '-Command', "Import-Module '$($ModuleManifest -replace "'", "''")' -ErrorAction Stop`n$Script") {
+        $start.ArgumentList.Add($arg)
+    }
+    $start.RedirectStandardOutput = $true
+    $start.RedirectStandardError = $true
+    $process = [System.Diagnostics.Process]::Start($start)
+    try {
+        $stderr = $process.StandardError.ReadToEndAsync()
+        $stdout = $process.StandardOutput.ReadToEndAsync()
+        if (-not $process.WaitForExit($TimeoutSec * 1000)) {
+            $process.Kill($true)
+            throw "pwsh did not finish in $TimeoutSec s: $Script"
+        }
+        [pscustomobject]@{
+            ExitCode = $process.ExitCode
+            Output   = @($stdout.Result -split '\r?\n' | Where-Object { $_ })
+            Error    = $stderr.Result
+        }
+    }
+    finally {
+        $process.Dispose()
     }
 }
 
 function Remove-TestState {
-    Get-VncBridge | Stop-VncBridge -ErrorAction SilentlyContinue
-    Get-HeadlessVm | Remove-HeadlessVm -Force -ErrorAction SilentlyContinue
-    $env:HEADLESSVM_HOME = $SavedHome
-    Remove-Item -LiteralPath $StateRoot -Recurse -Force -ErrorAction SilentlyContinue
+    try {
+        # A VM or bridge the module cannot remove is a failure of the file's AfterAll.
+        Get-HeadlessVm | Remove-HeadlessVm -Force -Confirm:$false
+        Get-VncBridge | Stop-VncBridge -Confirm:$false
+    }
+    finally {
+        # Whatever the module could not stop, by the PIDs the store recorded, and only while that PID is
+        # still a process of this store (its command line names the store), so a reused PID is never hit.
+        foreach ($pidFile in Get-ChildItem -LiteralPath $StateRoot -Filter '*.pid' -Recurse -File -ErrorAction Ignore) {
+            $id = 0
+            if ([int]::TryParse((Get-Content -LiteralPath $pidFile.FullName -Raw).Trim(), [ref] $id) -and -not (Test-ProcessExited $id)) {
+                $cmdline = Get-Content -LiteralPath "/proc/$id/cmdline" -Raw -ErrorAction Ignore
+                if ($cmdline -and $cmdline.Contains($StateRoot)) {
+                    Write-Warning "Killing process $id that the tests left running: $($cmdline.Replace([char]0, ' '))"
+                    Stop-Process -Id $id -Force -ErrorAction Ignore
+                    $null = Wait-ProcessExited $id
+                }
+            }
+        }
+        $env:HEADLESSVM_HOME = $SavedHome
+        Remove-Item -LiteralPath $StateRoot -Recurse -Force -ErrorAction Ignore
+    }
 }

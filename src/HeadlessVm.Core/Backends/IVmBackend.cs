@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using HeadlessVm.Core.Guest;
+using HeadlessVm.Core.Hosts;
 using HeadlessVm.Core.Model;
 
 namespace HeadlessVm.Core.Backends;
@@ -14,6 +15,9 @@ namespace HeadlessVm.Core.Backends;
 /// </summary>
 public interface IVmBackend
 {
+    /// <summary>Where its VMs live: <see cref="HostTarget.Local"/> for the folder store, a libvirt host otherwise.</summary>
+    HostTarget Location { get; }
+
     /// <summary>The names of its VMs, ordered, without asking any VM anything (for name resolution and completion).</summary>
     IReadOnlyList<string> Names();
 
@@ -22,10 +26,16 @@ public interface IVmBackend
 
     /// <summary>
     /// These VMs with their live state, asked concurrently, in the order given; a name that went away
-    /// since <see cref="Names"/> is left out, and one that cannot be read (a damaged record) goes to
-    /// <paramref name="failed"/> while the others are still returned.
+    /// since <see cref="Names"/> is left out.
     /// </summary>
-    IReadOnlyList<VmInfo> Inspect(IReadOnlyList<string> names, Action<string, Exception> failed);
+    IReadOnlyList<VmInfo> Inspect(IReadOnlyList<string> names);
+
+    /// <summary>
+    /// As <see cref="Inspect(IReadOnlyList{string})"/>, except that a VM that cannot be read (a store VM whose
+    /// record is damaged, a foreign domain whose XML HeadlessVm cannot parse) is handed to
+    /// <paramref name="failed"/> and left out, so the others still list.
+    /// </summary>
+    IReadOnlyList<VmInfo> Inspect(IReadOnlyList<string> names, Action<string, Exception> failed) => Inspect(names);
 
     /// <summary>One VM with its live state.</summary>
     VmInfo Get(string name);

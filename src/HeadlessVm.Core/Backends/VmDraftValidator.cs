@@ -79,7 +79,28 @@ public static partial class VmDraftValidator
     /// </summary>
     public static VmSpec Validate(VmSpec draft)
     {
+        draft = Check(draft);
+        return draft with
+        {
+            IsoPath = draft.IsoPath is null ? null : Path.GetFullPath(draft.IsoPath),
+            KernelPath = draft.KernelPath is null ? null : Path.GetFullPath(draft.KernelPath),
+            InitrdPath = draft.InitrdPath is null ? null : Path.GetFullPath(draft.InitrdPath),
+            Disks = draft.Disks.Select(d => d with { Path = Path.GetFullPath(d.Path) }).ToArray(),
+        };
+    }
+
+    /// <summary>
+    /// The checks of <see cref="Validate"/> without resolving paths on this machine: for a VM on another host,
+    /// whose paths are that host's. Returns it with a normalised MAC address.
+    /// </summary>
+    public static VmSpec Check(VmSpec draft)
+    {
         VmStore.ValidateName(draft.Name);
+        if (draft.Network == NetworkMode.Other)
+        {
+            throw HeadlessVmErrors.InvalidNetworkMode(draft.Name);
+        }
+
         if (draft.MemoryMB is < LeastMemoryMB or > MostMemoryMB)
         {
             throw HeadlessVmErrors.InvalidMemorySize(draft.Name, draft.MemoryMB, LeastMemoryMB, MostMemoryMB);
@@ -116,14 +137,7 @@ public static partial class VmDraftValidator
             throw HeadlessVmErrors.DuplicatePortForward(draft.Name, dup.Key);
         }
 
-        return draft with
-        {
-            IsoPath = draft.IsoPath is null ? null : Path.GetFullPath(draft.IsoPath),
-            KernelPath = draft.KernelPath is null ? null : Path.GetFullPath(draft.KernelPath),
-            InitrdPath = draft.InitrdPath is null ? null : Path.GetFullPath(draft.InitrdPath),
-            Disks = draft.Disks.Select(d => d with { Path = Path.GetFullPath(d.Path) }).ToArray(),
-            MacAddress = draft.MacAddress is null ? null : NormaliseMac(draft.Name, draft.MacAddress),
-        };
+        return draft with { MacAddress = draft.MacAddress is null ? null : NormaliseMac(draft.Name, draft.MacAddress) };
     }
 
     /// <summary>"52-54-00-AB-CD-EF" as "52:54:00:ab:cd:ef"; InvalidMacAddress for anything but a unicast MAC.</summary>

@@ -26,10 +26,18 @@ public sealed class BridgeRecords
     /// <summary>Holds the bridge lock until disposed: bridges and console servers change under it.</summary>
     public IDisposable Lock(CancellationToken cancellationToken = default) => FileLock.Acquire(_paths.BridgeLockFile, cancellationToken);
 
-    /// <summary>Where the bridge named <paramref name="name"/> is recorded: its VM's folder when a VM of that name exists, else under bridges/.</summary>
+    /// <summary>
+    /// Where the bridge named <paramref name="name"/> is recorded: its VM's folder when a store VM of that name exists,
+    /// else under bridges/ (a -Target bridge, or a libvirt VM's HOST~VM bridge).
+    /// </summary>
     public StatePaths.BridgeFiles FilesOf(string name)
     {
-        VmStore.ValidateName(name);
+        BridgeNames.Validate(name);
+        if (BridgeNames.IsHostBridge(name))
+        {
+            return _paths.ForTargetBridge(name);
+        }
+
         var vm = _paths.ForVm(name);
         return File.Exists(vm.SpecFile) ? vm.Bridge : _paths.ForTargetBridge(name);
     }
@@ -37,7 +45,7 @@ public sealed class BridgeRecords
     /// <summary>The bridge of that name on record, or null; BridgeRecordDamaged when its record is damaged.</summary>
     public (VncBridgeRecord Record, StatePaths.BridgeFiles Files)? Find(string name)
     {
-        if (!VmStore.IsValidName(name))
+        if (!BridgeNames.IsValid(name))
         {
             return null;
         }
@@ -53,7 +61,7 @@ public sealed class BridgeRecords
     public IReadOnlyList<string> Names()
     {
         var vmBridges = _paths.VmFolderNames().Where(n => VmStore.IsValidName(n) && File.Exists(_paths.ForVm(n).Bridge.RecordFile));
-        var targetBridges = _paths.TargetBridgeFolderNames().Where(VmStore.IsValidName);
+        var targetBridges = _paths.TargetBridgeFolderNames().Where(BridgeNames.IsValid);
         return vmBridges.Concat(targetBridges).Distinct().OrderBy(n => n, StringComparer.Ordinal).ToArray();
     }
 
@@ -89,10 +97,16 @@ public sealed class BridgeRecords
     /// The console URL of a VM's bridge while it serves, for the VM's own listing; null without one, and
     /// null when the bridge's record or token is damaged (Get-VncBridge reports that, for the bridge).
     /// </summary>
-    public Uri? ConsoleUrlOfVm(string vmName, bool vmRunning, Func<string?> vncPassword)
+    public Uri? ConsoleUrlOfVm(string vmName, bool vmRunning, Func<string?> vncPassword) =>
+        ConsoleUrlOf(_paths.ForVm(vmName).Bridge, vmName, vmRunning, vncPassword);
+
+    /// <summary>The console URL of a libvirt VM's HOST~VM bridge while it serves, for the VM's own listing; null without one (or a damaged one).</summary>
+    public Uri? ConsoleUrlOfBridge(string bridgeName, bool vmRunning, Func<string?> vncPassword) =>
+        ConsoleUrlOf(_paths.ForTargetBridge(bridgeName), bridgeName, vmRunning, vncPassword);
+
+    private Uri? ConsoleUrlOf(StatePaths.BridgeFiles files, string name, bool vmRunning, Func<string?> vncPassword)
     {
-        var files = _paths.ForVm(vmName).Bridge;
-        if (!File.Exists(files.RecordFile) || VncBridgeRecord.Read(files, vmName).Value is not { } record)
+        if (!File.Exists(files.RecordFile) || VncBridgeRecord.Read(files, name).Value is not { } record)
         {
             return null;
         }
@@ -108,6 +122,19 @@ public sealed class BridgeRecords
         }
     }
 
+    /// <summary>True when a bridge of that name is on record (a file check; nothing is asked).</summary>
+    public bool Exists(string name) => BridgeNames.IsValid(name) && File.Exists(FilesOf(name).RecordFile);
+
+    /// <summary>Stops the bridge of that name if there is one (a libvirt VM that stops or goes).</summary>
+    public void StopIfAny(string name)
+    {
+        if (Exists(name))
+        {
+            _host.Verbose($"Stopping the console bridge '{name}'.");
+            Stop(name);
+        }
+    }
+
     /// <summary>
     /// Revokes the bridge's token, ends the connections it serves and forgets it; its console server
     /// stops when this was its last bridge. BridgeNotFound when there is no such bridge. A bridge whose
@@ -118,7 +145,6 @@ public sealed class BridgeRecords
     {
         using (Lock(cancellationToken))
         {
-            VmStore.ValidateName(name);
             var files = FilesOf(name);
             var read = VncBridgeRecord.Read(files, name);
             if (read.Damaged)
@@ -169,7 +195,7 @@ public sealed class BridgeRecords
         var server = _servers.FilesOf(record.ListenAddress, record.WebPort);
         PrivateFiles.TryDelete(server.TokenFile(record.Name));
         PrivateFiles.TryDelete(files.RecordFile);
-        if (record.VmName is null)
+        if (record.VmName is null || BridgeNames.IsHostBridge(record.Name))
         {
             TryDeleteFolder(files.Folder);
         }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using HeadlessVm.Core.Backends;
 using HeadlessVm.Core.Errors;
+using HeadlessVm.Core.Hosts;
 using HeadlessVm.Core.Model;
 using HeadlessVm.Core.Processes;
 using HeadlessVm.Core.State;
@@ -11,18 +12,23 @@ namespace HeadlessVm.Core.Console;
 /// Browser console bridges, as Start-VncBridge, Get-VncBridge, Stop-VncBridge and Get-VmConsoleUrl use
 /// them. A bridge is one random token on a console server (<see cref="ConsoleServers"/>) that maps to one
 /// VNC server: a VM's, as its backend reports it (<see cref="IVmBackend.FindConsoleEndpoint"/>), or any
-/// host:port (-Target). Bridges follow their VM: the backend stops a VM's bridge with the VM.
+/// host:port (-Target). Bridges follow their VM: the backend stops a VM's bridge with the VM. A libvirt VM's
+/// bridge is named HOST~VM (<see cref="BridgeNames"/>) and its record says where the VM lives.
 /// </summary>
 public sealed class Bridges
 {
     private readonly IVmBackend _vms;
+    private readonly Func<HostTarget, CancellationToken, IVmBackend> _backendFor;
     private readonly BridgeRecords _records;
     private readonly ConsoleServers _servers;
     private readonly IVmHost _host;
 
-    public Bridges(IVmBackend vms, BridgeRecords records, ConsoleServers servers, IVmHost host)
+    /// <param name="vms">The folder store.</param>
+    /// <param name="backendFor">The backend of a libvirt host (opening its connection if need be).</param>
+    public Bridges(IVmBackend vms, Func<HostTarget, CancellationToken, IVmBackend> backendFor, BridgeRecords records, ConsoleServers servers, IVmHost host)
     {
         _vms = vms;
+        _backendFor = backendFor;
         _records = records;
         _servers = servers;
         _host = host;
@@ -59,18 +65,25 @@ public sealed class Bridges
     /// </summary>
     public VncBridge Start(BridgeRequest request, CancellationToken cancellationToken = default)
     {
-        var bridge = StartOrFind(request, cancellationToken);
+        var (bridge, endpoint) = StartOrFind(request, cancellationToken);
         if (!Ports.IsLoopback(bridge.ListenAddress) && !bridge.Secure)
         {
             _host.Warning($"The console of '{bridge.Name}' listens on {bridge.ListenAddress} without TLS: the token and the screen cross the network in clear text. Pass -CertificatePath to serve https.");
         }
 
+        if (endpoint is { Password: null })
+        {
+            _host.Warning($"The VNC server of VM '{request.VmName}' asks for no password: only the console's token protects its screen. " +
+                "Give it one (virsh edit: passwd='...' on its <graphics>) to have a second lock.");
+        }
+
         return bridge;
     }
 
-    private VncBridge StartOrFind(BridgeRequest request, CancellationToken cancellationToken)
+    private (VncBridge Bridge, ConsoleEndpoint? Endpoint) StartOrFind(BridgeRequest request, CancellationToken cancellationToken)
     {
-        var (name, target, tokenTarget) = request.VmName is { } vmName ? ToVm(vmName) : ToTarget(request);
+        var host = request.Host ?? HostTarget.Local;
+        var (name, target, tokenTarget, endpoint) = request.VmName is { } vmName ? ToVm(host, vmName, cancellationToken) : ToTarget(request);
         var settings = ConsoleSettings.Check(name, request);
         using (_records.Lock(cancellationToken))
         {
@@ -86,7 +99,7 @@ public sealed class Bridges
             {
                 if (RunningAsIs(request, settings, existing, files, target) is { } current)
                 {
-                    return current;
+                    return (current, null);
                 }
 
                 // A bridge whose server died, whose token is damaged, or that -Force replaces: its old
@@ -96,7 +109,8 @@ public sealed class Bridges
 
             var server = _servers.Ensure(name, settings, request.WebPort, cancellationToken);
             var record = new VncBridgeRecord(name, request.VmName, target, server.ListenAddress, server.WebPort, server.WebRoot,
-                server.CertificatePath, server.KeyPath, DateTimeOffset.Now);
+                server.CertificatePath, server.KeyPath, DateTimeOffset.Now,
+                request.VmName is null || host.IsLocalStore ? null : host.ComputerName, request.VmName is null ? null : host.ConnectionUri);
             try
             {
                 record.Write(files);
@@ -109,7 +123,7 @@ public sealed class Bridges
             }
 
             _host.Verbose($"Console bridge '{name}' serves {target} on {WebsockifyArguments.HostPort(server.ListenAddress, server.WebPort)}.");
-            return Inspect(record, files);
+            return (Inspect(record, files), endpoint);
         }
     }
 
@@ -191,11 +205,39 @@ public sealed class Bridges
     /// </summary>
     public VncBridge? Find(string name) => _records.Find(name) is { } b ? Inspect(b.Record, b.Files) : null;
 
+    /// <summary>
+    /// The console URL of VM <paramref name="vmName"/> on <paramref name="host"/> while its bridge runs; BridgeNotRunning
+    /// otherwise. A running VM on another host is ConsoleNeedsTunnel (its backend says so).
+    /// </summary>
+    public Uri GetUrl(HostTarget host, string vmName, CancellationToken cancellationToken = default)
+    {
+        if (host.IsLocalStore)
+        {
+            return GetUrl(vmName);
+        }
+
+        var name = BridgeNames.Of(host, vmName);
+        if (Find(name)?.Url is { } url)
+        {
+            return url;
+        }
+
+        // Says why there is none: ConsoleNeedsTunnel or NoVncDisplay when the VM runs, VmNotFound when there is no VM.
+        var backend = _backendFor(host, cancellationToken);
+        if (!backend.Exists(vmName))
+        {
+            throw HeadlessVmErrors.VmNotFound(vmName, host.ComputerName);
+        }
+
+        backend.FindConsoleEndpoint(vmName);
+        throw HeadlessVmErrors.BridgeNotRunning(name);
+    }
+
     /// <summary>The console URL of a running bridge; BridgeNotRunning otherwise, BridgeNotFound when there is no VM or bridge of that name.</summary>
     public Uri GetUrl(string name)
     {
         var bridge = Find(name);
-        if (bridge is null && !_vms.Exists(name))
+        if (bridge is null && (BridgeNames.IsHostBridge(name) || !_vms.Exists(name)))
         {
             throw HeadlessVmErrors.BridgeNotFound(name);
         }
@@ -208,18 +250,40 @@ public sealed class Bridges
 
     private VncBridge Inspect(VncBridgeRecord record, StatePaths.BridgeFiles files)
     {
-        var endpoint = record.VmName is null ? null : _vms.FindConsoleEndpoint(record.VmName);
+        var endpoint = record.VmName is null ? null : EndpointOf(record);
         return _records.Inspect(record, files, vmRunning: endpoint is not null, () => endpoint?.Password);
     }
 
-    private (string Name, string Target, string TokenTarget) ToVm(string vmName)
+    /// <summary>The VM's endpoint for a bridge's listing: a host that cannot be reached, or any failure, reads as "not running".</summary>
+    private ConsoleEndpoint? EndpointOf(VncBridgeRecord record)
     {
-        var endpoint = _vms.FindConsoleEndpoint(vmName)
-            ?? throw (_vms.Exists(vmName) ? HeadlessVmErrors.VmNotRunning(vmName, ", so there is no screen to bridge") : HeadlessVmErrors.VmNotFound(vmName));
-        return (vmName, endpoint.Display, endpoint.TokenTarget);
+        if (record.ConnectionUri is null)
+        {
+            return _vms.FindConsoleEndpoint(record.VmName!);
+        }
+
+        try
+        {
+            return _backendFor(record.Host, CancellationToken.None).FindConsoleEndpoint(record.VmName!);
+        }
+        catch (HeadlessVmException e)
+        {
+            _host.Debug($"Bridge '{record.Name}': {e.Message}");
+            return null;
+        }
     }
 
-    private (string Name, string Target, string TokenTarget) ToTarget(BridgeRequest request)
+    private (string Name, string Target, string TokenTarget, ConsoleEndpoint? Endpoint) ToVm(HostTarget host, string vmName, CancellationToken cancellationToken)
+    {
+        var vms = host.IsLocalStore ? _vms : _backendFor(host, cancellationToken);
+        var name = BridgeNames.Of(host, vmName);
+        BridgeNames.Validate(name);
+        var endpoint = vms.FindConsoleEndpoint(vmName)
+            ?? throw (vms.Exists(vmName) ? HeadlessVmErrors.VmNotRunning(vmName, ", so there is no screen to bridge") : HeadlessVmErrors.VmNotFound(vmName));
+        return (name, endpoint.Display, endpoint.TokenTarget, endpoint);
+    }
+
+    private (string Name, string Target, string TokenTarget, ConsoleEndpoint? Endpoint) ToTarget(BridgeRequest request)
     {
         var (host, port) = ParseTarget(request.Target ?? string.Empty);
         var target = WebsockifyArguments.HostPort(host, port);
@@ -230,7 +294,7 @@ public sealed class Bridges
             throw HeadlessVmErrors.BridgeNameInUse(name, target);
         }
 
-        return (name, target, $"{host}:{port}");
+        return (name, target, $"{host}:{port}", null);
     }
 
     private static (string Host, int Port) ParseTarget(string target)

@@ -1,3 +1,4 @@
+using HeadlessVm.Core.Hosts;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using HeadlessVm.Core.Errors;
@@ -19,7 +20,11 @@ public sealed record BridgeRequest(
     string? WebRoot,
     string? CertificatePath,
     string? KeyPath,
-    bool Force = false);
+    bool Force = false)
+{
+    /// <summary>Where <see cref="VmName"/> lives; the folder store when null.</summary>
+    public HostTarget? Host { get; init; }
+}
 
 /// <summary>
 /// The checks of a console server's settings before anything starts: the listen address, the noVNC web

@@ -1,8 +1,13 @@
+using HeadlessVm.Core.Hosts;
 using HeadlessVm.Core.State;
 
 namespace HeadlessVm.Core.Console;
 
-/// <summary>bridge.json: what a bridge is. Its token lives with its console server (<see cref="TokenLine"/>), its process is the server's.</summary>
+/// <summary>
+/// bridge.json: what a bridge is. Its token lives with its console server (<see cref="TokenLine"/>), its process is the server's.
+/// <see cref="ComputerName"/> and <see cref="ConnectionUri"/> say where a libvirt VM's bridge's VM lives (both null for a
+/// store VM's bridge and a -Target bridge, so older records read the same).
+/// </summary>
 public sealed record VncBridgeRecord(
     string Name,
     string? VmName,
@@ -12,8 +17,13 @@ public sealed record VncBridgeRecord(
     string WebRoot,
     string? CertificatePath,
     string? KeyPath,
-    DateTimeOffset Created)
+    DateTimeOffset Created,
+    string? ComputerName = null,
+    string? ConnectionUri = null)
 {
+    /// <summary>Where the VM lives: the folder store unless the record names a libvirt URI.</summary>
+    public HostTarget Host => ConnectionUri is null ? HostTarget.Local : new HostTarget(ComputerName ?? ConnectionUri, ConnectionUri);
+
     /// <summary>The bridge's record: missing when there is none, damaged when it cannot be this bridge's.</summary>
     public static RecordRead<VncBridgeRecord> Read(StatePaths.BridgeFiles bridge, string name) =>
         RecordFiles.ReadJson<VncBridgeRecord>(bridge.RecordFile, r =>

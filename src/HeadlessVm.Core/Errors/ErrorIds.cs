@@ -101,4 +101,47 @@ public static class ErrorIds
     public const string WebsockifyNotInstalled = nameof(WebsockifyNotInstalled);
     public const string WebsockifyStartFailed = nameof(WebsockifyStartFailed);
     public const string WebsockifyExitedEarly = nameof(WebsockifyExitedEarly);
+
+    // libvirt (the ids LibvirtErrors chooses from libvirt's virErrorNumber; minted by HeadlessVmErrors.LibvirtFailure).
+    public const string LibvirtNotInstalled = nameof(LibvirtNotInstalled);
+    public const string LibvirtDomainNotFound = nameof(LibvirtDomainNotFound);
+    public const string LibvirtDomainExists = nameof(LibvirtDomainExists);
+    public const string HostUnreachable = nameof(HostUnreachable);
+    public const string HostUnknown = nameof(HostUnknown);
+    public const string HostAuthenticationFailed = nameof(HostAuthenticationFailed);
+    public const string HostKeyNotTrusted = nameof(HostKeyNotTrusted);
+    public const string HostConnectionLost = nameof(HostConnectionLost);
+    public const string DomainStateInvalid = nameof(DomainStateInvalid);
+    public const string InvalidDomainXml = nameof(InvalidDomainXml);
+    public const string DomainConfigUnsupported = nameof(DomainConfigUnsupported);
+    public const string LibvirtTimeout = nameof(LibvirtTimeout);
+    public const string LibvirtNotSupported = nameof(LibvirtNotSupported);
+    public const string LibvirtInvalidArgument = nameof(LibvirtInvalidArgument);
+    public const string LibvirtAccessDenied = nameof(LibvirtAccessDenied);
+    public const string ConsoleBusy = nameof(ConsoleBusy);
+    public const string LibvirtResourceBusy = nameof(LibvirtResourceBusy);
+    public const string LibvirtOperationAborted = nameof(LibvirtOperationAborted);
+    public const string DomainFileNotFound = nameof(DomainFileNotFound);
+    public const string DomainFileAccessDenied = nameof(DomainFileAccessDenied);
+    public const string LibvirtSystemError = nameof(LibvirtSystemError);
+    public const string LibvirtOperationFailed = nameof(LibvirtOperationFailed);
+
+    // Hosts: where VMs live (-ComputerName, -ConnectionUri, Connect-HeadlessVmHost) and what differs between backends.
+    public const string InvalidHostName = nameof(InvalidHostName);
+    public const string InvalidConnectionUri = nameof(InvalidConnectionUri);
+    public const string HostNotFound = nameof(HostNotFound);
+    public const string HostExists = nameof(HostExists);
+    public const string HostRegistryDamaged = nameof(HostRegistryDamaged);
+    public const string HostNameUriMismatch = nameof(HostNameUriMismatch);
+    public const string HostTimeout = nameof(HostTimeout);
+    public const string SingleHostRequired = nameof(SingleHostRequired);
+    public const string AmbiguousVmName = nameof(AmbiguousVmName);
+    public const string VmIsExternal = nameof(VmIsExternal);
+    public const string PathNotAbsolute = nameof(PathNotAbsolute);
+    public const string InvalidNetworkMode = nameof(InvalidNetworkMode);
+    public const string ConsoleNeedsTunnel = nameof(ConsoleNeedsTunnel);
+    public const string NoVncDisplay = nameof(NoVncDisplay);
+    public const string NoSerialLog = nameof(NoSerialLog);
+    public const string SerialLogNotReachable = nameof(SerialLogNotReachable);
+    public const string PortForwardFailed = nameof(PortForwardFailed);
 }

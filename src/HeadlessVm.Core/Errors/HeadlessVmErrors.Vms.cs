@@ -62,8 +62,11 @@ public static partial class HeadlessVmErrors
     public static HeadlessVmException NoStartWithPaused(string name) => new(ErrorIds.NoStartWithPaused, FailureKind.InvalidArgument, name,
         "-NoStart creates the VM without starting it, so it cannot also start -Paused. Use one of them.");
 
-    public static HeadlessVmException VmNotFound(string name) => new(ErrorIds.VmNotFound, FailureKind.ObjectNotFound, name,
-        $"No VM named '{name}' exists. Get-HeadlessVm lists the VMs there are.");
+    /// <summary><paramref name="hosts"/> names the hosts that were asked when they are not just the folder store ("h1, h2").</summary>
+    public static HeadlessVmException VmNotFound(string name, string? hosts = null) => new(ErrorIds.VmNotFound, FailureKind.ObjectNotFound, name,
+        hosts is null
+            ? $"No VM named '{name}' exists. Get-HeadlessVm lists the VMs there are."
+            : $"No VM named '{name}' exists on {hosts}. Get-HeadlessVm -ComputerName lists the VMs there are.");
 
     public static HeadlessVmException VmAlreadyExists(string name) => new(ErrorIds.VmAlreadyExists, FailureKind.ResourceExists, name,
         $"A VM named '{name}' already exists. Choose another name, or remove it first with Remove-HeadlessVm.");

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using HeadlessVm.Core.Backends;
 using HeadlessVm.Core.Errors;
 using HeadlessVm.Core.Guest;
+using HeadlessVm.Core.Hosts;
 using HeadlessVm.Core.Model;
 using HeadlessVm.Core.Qemu;
 using HeadlessVm.Core.State;
@@ -38,6 +39,8 @@ public sealed class FolderBackend : IVmBackend
         _host = host;
     }
 
+    public HostTarget Location => HostTarget.Local;
+
     public IReadOnlyList<string> Names() => _store.Names();
 
     public bool Exists(string name) => _store.Exists(name);
@@ -47,6 +50,14 @@ public sealed class FolderBackend : IVmBackend
     /// (VmRecordDamaged) and the others are still listed. A start that another command left half done is
     /// finished (or undone) first.
     /// </summary>
+    /// <summary>These VMs with their live state; the first damaged record is thrown (VmRecordDamaged) after all are read.</summary>
+    public IReadOnlyList<VmInfo> Inspect(IReadOnlyList<string> names)
+    {
+        Exception? first = null;
+        var vms = Inspect(names, (_, ex) => first ??= ex);
+        return first is null ? vms : throw first;
+    }
+
     public IReadOnlyList<VmInfo> Inspect(IReadOnlyList<string> names, Action<string, Exception> failed)
     {
         var specs = new List<VmSpec>();

@@ -16,10 +16,13 @@ public static class SerialLog
     /// <summary>How many serial lines an error message quotes.</summary>
     public const int LinesInMessages = 10;
 
-    /// <summary>The end of the serial log of this boot, as a sentence to append to an error message.</summary>
-    public static string LastLinesForMessage(string file, string? bootMark = null)
+    /// <summary>The end of the serial log of this boot (from <paramref name="bootMark"/>'s offset), as a sentence to append to an error message.</summary>
+    public static string LastLinesForMessage(string file, string? bootMark = null) => LastLinesForMessage(ReadLines(file, LinesInMessages, bootMark));
+
+    /// <summary>The last of <paramref name="lines"/>, as a sentence to append to an error message.</summary>
+    public static string LastLinesForMessage(IReadOnlyList<string> lines)
     {
-        var lines = ReadLines(file, LinesInMessages, bootMark);
+        lines = lines.Count > LinesInMessages ? lines.Skip(lines.Count - LinesInMessages).ToArray() : lines;
         return lines.Count == 0
             ? " The serial console printed nothing."
             : $" Last serial lines:{Environment.NewLine}{string.Join(Environment.NewLine, lines)}";

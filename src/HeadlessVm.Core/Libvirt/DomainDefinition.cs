@@ -2,13 +2,6 @@ using HeadlessVm.Core.Model;
 
 namespace HeadlessVm.Core.Libvirt;
 
-/// <summary>Who created a domain: HeadlessVm (its metadata element is present) or anything else.</summary>
-public enum ManagedBy
-{
-    HeadlessVm,
-    External,
-}
-
 /// <summary>
 /// A graphics device. <see cref="Type"/> is libvirt's (vnc, spice, sdl, rdp, dbus, egl-headless, ...);
 /// <see cref="ListenAddress"/> the address it listens on, <see cref="ListenSocket"/> a unix socket instead;
@@ -16,7 +9,36 @@ public enum ManagedBy
 /// is true when a passwd attribute is present, false when absent from XML dumped with VIR_DOMAIN_XML_SECURE,
 /// and null when unknown (libvirt omits passwd from other dumps).
 /// </summary>
-public sealed record DomainGraphics(string Type, string? ListenAddress, string? ListenSocket, int? Port, bool AutoPort, bool? HasPassword);
+public sealed record DomainGraphics(string Type, string? ListenAddress, string? ListenSocket, int? Port, bool AutoPort, bool? HasPassword)
+{
+    /// <summary>The password itself, present only in XML dumped with VIR_DOMAIN_XML_SECURE; never printed by <see cref="ToString"/>.</summary>
+    public string? Password { get; init; }
+
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append(System.Globalization.CultureInfo.InvariantCulture,
+            $"Type = {Type}, ListenAddress = {ListenAddress}, ListenSocket = {ListenSocket}, Port = {Port}, AutoPort = {AutoPort}, HasPassword = {HasPassword}");
+        return true;
+    }
+}
+
+/// <summary>
+/// The domain's &lt;os&gt;: the guest <see cref="Architecture"/> and <see cref="Machine"/> type, a direct kernel boot's
+/// <see cref="Kernel"/>, <see cref="Initrd"/> and <see cref="KernelArguments"/> (paths on the libvirt host), and the
+/// BIOS <see cref="BootDevices"/> in order (fd, hd, cdrom, network).
+/// </summary>
+public sealed record DomainOs(string? Architecture, string? Machine, string? Kernel, string? Initrd, string? KernelArguments, IReadOnlyList<string> BootDevices)
+{
+    /// <summary>An &lt;os&gt; that says nothing (a domain without one).</summary>
+    public static DomainOs None { get; } = new(null, null, null, null, null, Array.Empty<string>());
+}
+
+/// <summary>The domain's &lt;cpu&gt;: libvirt's mode (host-passthrough, host-model, maximum, custom) and the named model, either null when absent.</summary>
+public sealed record DomainCpu(string? Mode, string? Model)
+{
+    /// <summary>No &lt;cpu&gt; element: the hypervisor's default CPU.</summary>
+    public static DomainCpu None { get; } = new(null, null);
+}
 
 /// <summary>
 /// A disk: <see cref="Device"/> disk/cdrom/floppy/lun; <see cref="SourceType"/> file/block/network/volume;
@@ -56,6 +78,12 @@ public sealed record DomainDefinition(
     IReadOnlyList<DomainCharDevice> Consoles,
     HeadlessVmDomainMetadata? Metadata)
 {
+    /// <summary>The guest architecture, kernel boot and boot devices.</summary>
+    public DomainOs Os { get; init; } = DomainOs.None;
+
+    /// <summary>The guest CPU's mode and model.</summary>
+    public DomainCpu Cpu { get; init; } = DomainCpu.None;
+
     /// <summary>HeadlessVm when <see cref="Metadata"/> is present; External otherwise.</summary>
     public ManagedBy ManagedBy => Metadata is null ? ManagedBy.External : ManagedBy.HeadlessVm;
 

@@ -1,3 +1,4 @@
+using HeadlessVm.Core.Errors;
 using System.Globalization;
 using System.Xml;
 using System.Xml.Linq;
@@ -50,8 +51,29 @@ public static partial class DomainXml
             Children(devices, "interface").Select(Interface).ToList(),
             Children(devices, "serial").Select(c => CharDevice(c, "serial")).ToList(),
             Children(devices, "console").Select(c => CharDevice(c, "console")).ToList(),
-            DomainMetadata.FromDomain(domain));
+            DomainMetadata.FromDomain(domain))
+        {
+            Os = Os(domain.Element("os")),
+            Cpu = Cpu(domain.Element("cpu")),
+        };
     }
+
+    private static DomainOs Os(XElement? os)
+    {
+        var type = os?.Element("type");
+        return new DomainOs(
+            (string?)type?.Attribute("arch"),
+            (string?)type?.Attribute("machine"),
+            NullIfEmpty(os?.Element("kernel")?.Value),
+            NullIfEmpty(os?.Element("initrd")?.Value),
+            NullIfEmpty(os?.Element("cmdline")?.Value),
+            Children(os, "boot").Select(b => (string?)b.Attribute("dev")).OfType<string>().ToList());
+    }
+
+    private static DomainCpu Cpu(XElement? cpu) =>
+        new((string?)cpu?.Attribute("mode"), NullIfEmpty(cpu?.Element("model")?.Value));
+
+    private static string? NullIfEmpty(string? text) => string.IsNullOrWhiteSpace(text) ? null : text.Trim();
 
     private static IEnumerable<XElement> Children(XElement? parent, string name) =>
         parent?.Elements(name) ?? Enumerable.Empty<XElement>();
@@ -71,7 +93,10 @@ public static partial class DomainXml
             socket,
             port,
             (string?)g.Attribute("autoport") == "yes",
-            hasPassword);
+            hasPassword)
+        {
+            Password = (string?)g.Attribute("passwd"),
+        };
     }
 
     private static DomainDisk Disk(XElement d)
@@ -154,7 +179,5 @@ public static partial class DomainXml
         return bytes / 1024;
     }
 
-    private static LibvirtException Invalid(string? target, string why) => new(
-        LibvirtErrors.InvalidDomainXml, FailureKind.InvalidArgument, target,
-        $"The domain XML cannot be read: {why}.");
+    private static LibvirtException Invalid(string? target, string why) => HeadlessVmErrors.InvalidDomainXml(target ?? "domain", why);
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Xml.Linq;
 using HeadlessVm.Core.Model;
+using HeadlessVm.Core.Qemu;
 
 namespace HeadlessVm.Core.Libvirt;
 
@@ -11,14 +12,16 @@ namespace HeadlessVm.Core.Libvirt;
 /// </summary>
 public static partial class DomainXml
 {
+    private static readonly XNamespace QemuNamespace = "http://libvirt.org/schemas/domain/qemu/1.0";
+
     /// <summary>
     /// The domain XML for <paramref name="spec"/>, indented, without an XML declaration:
     /// domain type kvm or qemu; memory in MiB; <c>&lt;features&gt;&lt;acpi/&gt;</c> so the power button works;
     /// host-passthrough CPU under KVM and <c>mode='maximum'</c> under TCG unless a model is named; direct kernel
     /// boot or boot devices; the ISO as a read-only SATA CD-ROM; disks on virtio; user networking with a virtio
     /// NIC (or none); a pty serial port (logged to a file when asked) with a console on it; VNC on
-    /// <see cref="LibvirtDomainSpec.VncListenAddress"/> with autoport and the password (libvirt sets it over QMP,
-    /// so it never reaches qemu's argv); a VGA adapter; and HeadlessVm's metadata element.
+    /// <see cref="LibvirtDomainSpec.VncListenAddress"/> with autoport (or the fixed <see cref="LibvirtDomainSpec.VncPort"/>) and the password (libvirt sets it over QMP,
+    /// so it never reaches qemu's argv); a VGA adapter; HeadlessVm's metadata element; and qemu:commandline arguments when asked for.
     /// Throws <see cref="ArgumentException"/> for a spec that cannot be written (Auto accelerator, an empty name
     /// or password, a bad boot letter, more than 26 disks).
     /// </summary>
@@ -41,7 +44,8 @@ public static partial class DomainXml
             new XElement("on_poweroff", "destroy"),
             new XElement("on_reboot", "restart"),
             new XElement("on_crash", "destroy"),
-            Devices(spec));
+            Devices(spec),
+            QemuCommandLine(spec));
         return domain.ToString();
     }
 
@@ -92,7 +96,7 @@ public static partial class DomainXml
         var os = new XElement("os", new XElement(
             "type",
             new XAttribute("arch", spec.Architecture),
-            DefaultMachine(spec.Architecture) is { } machine ? new XAttribute("machine", machine) : null,
+            MachineDefaults.Machine(spec.Architecture) is { } machine ? new XAttribute("machine", machine) : null,
             "hvm"));
         if (spec.KernelPath is not null)
         {
@@ -119,7 +123,7 @@ public static partial class DomainXml
     /// <summary>qemu's boot letters as libvirt boot devices (formatdomain.rst, BIOS bootloader: fd, hd, cdrom, network).</summary>
     private static IEnumerable<string> BootDevices(LibvirtDomainSpec spec)
     {
-        var order = spec.BootOrder ?? DefaultBootOrder(spec) ?? string.Empty;
+        var order = spec.BootOrder ?? MachineDefaults.BootOrder(spec.KernelPath is not null, spec.IsoPath is not null, spec.Disks.Count) ?? string.Empty;
         return order.Select(letter => letter switch
         {
             'a' or 'b' => "fd",
@@ -129,28 +133,6 @@ public static partial class DomainXml
             _ => throw new ArgumentException($"'{letter}' in boot order '{order}' is not a boot device (a, b, c, d, n).", nameof(spec)),
         }).Distinct();
     }
-
-    /// <summary>The same default as the folder backend's qemu command line: none for a kernel boot, the ISO first, then the first disk.</summary>
-    private static string? DefaultBootOrder(LibvirtDomainSpec spec)
-    {
-        if (spec.KernelPath is not null)
-        {
-            return null;
-        }
-
-        if (spec.IsoPath is not null)
-        {
-            return spec.Disks.Count == 0 ? "d" : "dc";
-        }
-
-        return spec.Disks.Count > 0 ? "c" : null;
-    }
-
-    private static string? DefaultMachine(string architecture) => architecture switch
-    {
-        "aarch64" or "arm" or "riscv64" or "riscv32" => "virt",
-        _ => null,
-    };
 
     private static XElement Cpu(LibvirtDomainSpec spec) => spec.CpuModel switch
     {
@@ -206,7 +188,7 @@ public static partial class DomainXml
         devices.Add(new XElement(
             "serial",
             new XAttribute("type", "pty"),
-            spec.SerialLogPath is null ? null : new XElement("log", new XAttribute("file", spec.SerialLogPath), new XAttribute("append", "on")),
+            spec.SerialLogPath is null ? null : new XElement("log", new XAttribute("file", spec.SerialLogPath), new XAttribute("append", "off")),
             new XElement("target", new XAttribute("port", "0"))));
         devices.Add(new XElement(
             "console",
@@ -215,11 +197,23 @@ public static partial class DomainXml
         devices.Add(new XElement(
             "graphics",
             new XAttribute("type", "vnc"),
-            new XAttribute("port", "-1"),
-            new XAttribute("autoport", "yes"),
+            new XAttribute("port", spec.VncPort?.ToString(CultureInfo.InvariantCulture) ?? "-1"),
+            new XAttribute("autoport", spec.VncPort is null ? "yes" : "no"),
             new XAttribute("passwd", spec.VncPassword),
             new XElement("listen", new XAttribute("type", "address"), new XAttribute("address", spec.VncListenAddress))));
         devices.Add(new XElement("video", new XElement("model", new XAttribute("type", "vga"))));
         return devices;
     }
+
+    /// <summary>
+    /// Arguments appended to qemu's command line (formatdomain.rst does not cover it; libvirt's QEMU driver reads
+    /// &lt;qemu:commandline&gt; in the namespace http://libvirt.org/schemas/domain/qemu/1.0, docs/drvqemu.rst
+    /// "Pass-through of arbitrary qemu commands"); libvirt marks such a domain tainted.
+    /// </summary>
+    private static XElement? QemuCommandLine(LibvirtDomainSpec spec) => spec.ExtraArguments.Count == 0
+        ? null
+        : new XElement(
+            QemuNamespace + "commandline",
+            new XAttribute(XNamespace.Xmlns + "qemu", QemuNamespace.NamespaceName),
+            spec.ExtraArguments.Select(a => new XElement(QemuNamespace + "arg", new XAttribute("value", a))));
 }

@@ -1,3 +1,4 @@
+using HeadlessVm.Core.Errors;
 using HeadlessVm.Core.Libvirt.Native;
 
 namespace HeadlessVm.Core.Libvirt;
@@ -73,7 +74,7 @@ public sealed partial class LibvirtConnection
         if (domain.IsInvalid)
         {
             var error = LibvirtErrors.FromLastError(name, LibvirtCall.Other);
-            return error.ErrorId == LibvirtErrors.LibvirtDomainNotFound ? null : throw error;
+            return error.ErrorId == ErrorIds.LibvirtDomainNotFound ? null : throw error;
         }
 
         var (found, uuid) = DomainIdentity.Read(domain.DangerousGetHandle());
@@ -87,7 +88,7 @@ public sealed partial class LibvirtConnection
         if (domain.IsInvalid)
         {
             var error = LibvirtErrors.FromLastError(uuid.ToString("D"), LibvirtCall.Other);
-            return error.ErrorId == LibvirtErrors.LibvirtDomainNotFound ? null : throw error;
+            return error.ErrorId == ErrorIds.LibvirtDomainNotFound ? null : throw error;
         }
 
         var (name, found) = DomainIdentity.Read(domain.DangerousGetHandle());
@@ -107,8 +108,7 @@ public sealed partial class LibvirtConnection
         var name = DomainXml.TryReadName(xml);
         if (name is not null && Find(name) is { } existing)
         {
-            throw new LibvirtException(LibvirtErrors.LibvirtDomainExists, FailureKind.ResourceExists, name,
-                $"A domain named '{name}' already exists on {Uri} (UUID {existing.Uuid}).");
+            throw HeadlessVmErrors.LibvirtDomainExists(name, Uri, existing.Uuid.ToString("D"));
         }
 
         using var domain = DomainApi.virDomainDefineXMLFlags(_handle, xml, DefineValidate);
@@ -136,7 +136,7 @@ public sealed partial class LibvirtConnection
         }
 
         var error = LibvirtErrors.FromLastError(name, LibvirtCall.Other);
-        if (error.ErrorId != LibvirtErrors.LibvirtInvalidArgument || !error.Message.Contains("unsupported flags", StringComparison.Ordinal))
+        if (error.ErrorId != ErrorIds.LibvirtInvalidArgument || !error.Message.Contains("unsupported flags", StringComparison.Ordinal))
         {
             throw error;
         }

@@ -1,3 +1,4 @@
+using HeadlessVm.Core.Errors;
 using System.Runtime.InteropServices;
 using System.Xml.Linq;
 using HeadlessVm.Core.Libvirt.Native;
@@ -57,7 +58,7 @@ public sealed partial class LibvirtConnection : IDisposable
         {
             LibvirtEventLoop.EnsureStarted();
         }
-        catch (LibvirtException e) when (e.ErrorId == LibvirtErrors.LibvirtNotInstalled)
+        catch (LibvirtException e) when (e.ErrorId == ErrorIds.LibvirtNotInstalled)
         {
             // The host is what the caller asked for; the message still names the library and its package.
             throw new LibvirtException(e.ErrorId, e.Kind, uri, e.Message, e.Error, e);
@@ -142,7 +143,7 @@ public sealed partial class LibvirtConnection : IDisposable
             var caps = XDocument.Parse(GetDomainCapabilities(architecture: architecture, virtualizationType: virtualizationType));
             return string.Equals(caps.Root?.Element("domain")?.Value, virtualizationType, StringComparison.Ordinal);
         }
-        catch (LibvirtException e) when (e.ErrorId is LibvirtErrors.DomainConfigUnsupported or LibvirtErrors.LibvirtInvalidArgument)
+        catch (LibvirtException e) when (e.ErrorId is ErrorIds.DomainConfigUnsupported or ErrorIds.LibvirtInvalidArgument)
         {
             return false;
         }

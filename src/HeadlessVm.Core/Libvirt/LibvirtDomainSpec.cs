@@ -63,7 +63,13 @@ public sealed record LibvirtDomainSpec
     /// <summary>The address VNC listens on; loopback by default.</summary>
     public string VncListenAddress { get; init; } = "127.0.0.1";
 
-    /// <summary>A file on the target host that receives the serial console's output (appended), or null.</summary>
+    /// <summary>A fixed VNC TCP port, or null for libvirt's choice (autoport, from 5900 up).</summary>
+    public int? VncPort { get; init; }
+
+    /// <summary>Arguments added to qemu's command line through &lt;qemu:commandline&gt; (the domain is then tainted).</summary>
+    public IReadOnlyList<string> ExtraArguments { get; init; } = Array.Empty<string>();
+
+    /// <summary>A file on the target host that receives the serial console's output of each boot (truncated at each start), or null.</summary>
     public string? SerialLogPath { get; init; }
 
     /// <summary>When the VM was created, recorded in the metadata.</summary>

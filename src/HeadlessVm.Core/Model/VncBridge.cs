@@ -23,13 +23,19 @@ public sealed class VncBridge
 
     internal VncBridgeRecord Record { get; }
 
-    /// <summary>The bridge's name: its VM's name, or the name given to a -Target bridge.</summary>
+    /// <summary>The bridge's name: its VM's name (HOST~VM for a libvirt VM), or the name given to a -Target bridge.</summary>
     public string Name => Record.Name;
 
     /// <summary>The VM whose screen this bridge shows; null for a bridge to any VNC server (-Target).</summary>
     public string? VmName => Record.VmName;
 
-    /// <summary>The VNC server websockify connects to, host:port.</summary>
+    /// <summary>The host of the VM: "local" for the folder store, its ComputerName for a libvirt VM; null for a -Target bridge.</summary>
+    public string? ComputerName => Record.ComputerName ?? (Record.VmName is null ? null : VmInfo.LocalComputerName);
+
+    /// <summary>The libvirt URI of the VM's host; null for the folder store and -Target bridges.</summary>
+    public string? ConnectionUri => Record.ConnectionUri;
+
+    /// <summary>The VNC server websockify connects to, host:port (or a unix socket).</summary>
     public string Target => Record.Target;
 
     public string ListenAddress => Record.ListenAddress;

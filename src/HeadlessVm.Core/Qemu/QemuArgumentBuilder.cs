@@ -23,7 +23,7 @@ public static class QemuArgumentBuilder
             "-name", $"guest={spec.Name}",
         };
 
-        var machine = DefaultMachine(spec.Architecture);
+        var machine = MachineDefaults.Machine(spec.Architecture);
         if (machine is not null)
         {
             a.AddRange(new[] { "-machine", machine });
@@ -69,7 +69,7 @@ public static class QemuArgumentBuilder
             }
         }
 
-        var boot = spec.BootOrder ?? DefaultBootOrder(spec);
+        var boot = spec.BootOrder ?? MachineDefaults.BootOrder(spec.KernelPath is not null, spec.IsoPath is not null, spec.Disks.Count);
         if (boot is not null)
         {
             a.AddRange(new[] { "-boot", $"order={boot}" });
@@ -99,28 +99,6 @@ public static class QemuArgumentBuilder
         a.AddRange(spec.ExtraArguments);
         return new NativeCommand(ProgramFor(spec.Architecture), a);
     }
-
-    private static string? DefaultBootOrder(VmSpec spec)
-    {
-        if (spec.KernelPath is not null)
-        {
-            return null;
-        }
-
-        // An ISO boots first (the install case), then the first disk.
-        if (spec.IsoPath is not null)
-        {
-            return spec.Disks.Count == 0 ? "d" : "dc";
-        }
-
-        return spec.Disks.Count > 0 ? "c" : null;
-    }
-
-    private static string? DefaultMachine(string architecture) => architecture switch
-    {
-        "aarch64" or "arm" or "riscv64" or "riscv32" => "virt",
-        _ => null,
-    };
 
     /// <summary>qemu's option syntax uses ',' as a separator; a literal comma is written twice.</summary>
     public static string Escape(string value) => value.Replace(",", ",,");

@@ -18,6 +18,8 @@ namespace HeadlessVm.Core.State;
 ///     vnc.password                       its VNC password (VmSecrets)
 ///     bridge.json                        its console bridge, while it has one (VncBridgeRecord)
 ///   bridges/NAME/bridge.json             a bridge to any VNC server (Start-VncBridge -Target)
+///   bridges/HOST~VM/bridge.json          the bridge of a libvirt VM (Console.BridgeNames)
+///   hosts.json  .hosts.lock              the hosts Connect-HeadlessVmHost registered (Hosts.HostRegistry)
 ///   consoles/ADDRESS-PORT/               one console server: websockify serving noVNC
 ///     server.json                        its settings (ConsoleServerRecord)
 ///     websockify.pid  websockify.log     the daemon's PID and its log
@@ -62,6 +64,12 @@ public sealed class StatePaths
     public string BridgeLockFile => Path.Combine(Root, ".bridges.lock");
     public string LockFile => Path.Combine(Root, ".lock");
 
+    /// <summary>The registered hosts (Connect-HeadlessVmHost): their names and libvirt URIs.</summary>
+    public string HostsFile => Path.Combine(Root, "hosts.json");
+
+    /// <summary>The lock hosts.json is changed under.</summary>
+    public string HostsLockFile => Path.Combine(Root, ".hosts.lock");
+
     /// <summary>The stand-in for numpy's package that websockify imports instead of the real one.</summary>
     public string NumpyStandInFile => Path.Combine(PythonFolder, "numpy", "__init__.py");
 
@@ -70,7 +78,7 @@ public sealed class StatePaths
 
     public VmFiles ForVm(string name) => new(Path.Combine(VmsFolder, name));
 
-    /// <summary>The folder of a -Target bridge (a VM's bridge lives in the VM's own folder).</summary>
+    /// <summary>The folder of a -Target bridge or of a libvirt VM's bridge ("HOST~VM"); a store VM's bridge lives in the VM's own folder.</summary>
     public BridgeFiles ForTargetBridge(string name) => new(Path.Combine(BridgesFolder, name));
 
     public ConsoleServerFiles ForConsoleServer(string listenAddress, int webPort)

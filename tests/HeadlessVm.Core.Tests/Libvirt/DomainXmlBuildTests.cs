@@ -76,7 +76,11 @@ public sealed class DomainXmlBuildTests
         Assert.Equal(ManagedBy.HeadlessVm, parsed.ManagedBy);
         Assert.Equal(spec.PortForwards, parsed.Metadata!.PortForwards);
         Assert.Equal(Created, parsed.Metadata.Created);
-        Assert.Equal(new DomainGraphics("vnc", "127.0.0.1", null, null, true, true), Assert.Single(parsed.Graphics));
+        Assert.Equal(new DomainGraphics("vnc", "127.0.0.1", null, null, true, true) { Password = spec.VncPassword }, Assert.Single(parsed.Graphics));
+        Assert.DoesNotContain(spec.VncPassword, parsed.Graphics[0].ToString(), StringComparison.Ordinal);
+        Assert.Empty(parsed.Os.BootDevices);
+        Assert.Equal((spec.KernelPath, spec.InitrdPath, spec.KernelArguments, "x86_64"), (parsed.Os.Kernel, parsed.Os.Initrd, parsed.Os.KernelArguments, parsed.Os.Architecture));
+        Assert.Equal("maximum", parsed.Cpu.Mode);
         Assert.Equal(new DomainInterface("user", spec.MacAddress, "virtio", null), Assert.Single(parsed.Interfaces));
         Assert.Equal(new DomainCharDevice("serial", "pty", null, spec.SerialLogPath, null), Assert.Single(parsed.Serials));
         Assert.Equal(new DomainCharDevice("console", "pty", null, null, "serial"), Assert.Single(parsed.Consoles));

@@ -1,3 +1,5 @@
+using HeadlessVm.Core.Model;
+using HeadlessVm.Core.Errors;
 using HeadlessVm.Core.Libvirt;
 
 namespace HeadlessVm.Core.Tests.Libvirt;
@@ -83,7 +85,7 @@ public sealed class DomainXmlParseTests
         foreach (var xml in new[] { "<domain", "<network><name>n</name></network>", "<domain><memory>1</memory></domain>", "<domain><name>x</name></domain>", "<domain><name>x</name><memory unit='parsecs'>1</memory></domain>" })
         {
             var error = Assert.Throws<LibvirtException>(() => DomainXml.Parse(xml, target: "vm1"));
-            Assert.Equal(LibvirtErrors.InvalidDomainXml, error.ErrorId);
+            Assert.Equal(ErrorIds.InvalidDomainXml, error.ErrorId);
             Assert.Equal(FailureKind.InvalidArgument, error.Kind);
             Assert.Equal("vm1", error.Target);
         }

@@ -1,3 +1,4 @@
+using HeadlessVm.Core.Errors;
 using System.Text;
 using HeadlessVm.Core.Libvirt;
 using HeadlessVm.Core.Model;
@@ -14,6 +15,7 @@ namespace HeadlessVm.Core.Tests.Libvirt;
 /// the URI to use; <c>libvirtd-private.sh stop DIR</c> stops them by PID.
 /// </summary>
 [Trait("Needs", "libvirtd")]
+[Collection(VncPortsCollection.Name)] // libvirt's autoport takes VNC ports from 5900 up, as the store's display allocator does.
 public sealed class LibvirtDaemonTests : IDisposable
 {
     private static readonly TimeSpan Boot = TimeSpan.FromSeconds(120);
@@ -75,7 +77,7 @@ public sealed class LibvirtDaemonTests : IDisposable
         _connection.Start(spec.Name, paused: true);
         Assert.Equal(LibvirtDomainState.Paused, _connection.GetState(spec.Name).State);
         using var console = _connection.OpenConsole(spec.Name);
-        Assert.Equal(LibvirtErrors.ConsoleBusy, Assert.Throws<LibvirtException>(() => _connection.OpenConsole(spec.Name)).ErrorId);
+        Assert.Equal(ErrorIds.ConsoleBusy, Assert.Throws<LibvirtException>(() => _connection.OpenConsole(spec.Name)).ErrorId);
 
         // The password reached qemu over QMP, never through its command line.
         var argv = QemuArgv(spec.Name);
@@ -83,17 +85,17 @@ public sealed class LibvirtDaemonTests : IDisposable
         Assert.DoesNotContain(spec.VncPassword, argv, StringComparison.Ordinal);
 
         _connection.Resume(spec.Name);
-        await ReadUntil(console, LibvirtTestGuest.Ready, Boot);
+        await ReadUntil(console, TestGuest.Ready, Boot);
         Assert.Contains("] Linux version ", _console.ToString(), StringComparison.Ordinal);
         Assert.NotNull(await events.WaitForAsync(e => e.DomainName == spec.Name && e.Type == DomainLifecycleEventType.Resumed, Step));
-        Assert.Contains(LibvirtTestGuest.Ready, File.ReadAllText(spec.SerialLogPath!), StringComparison.Ordinal);
+        Assert.Contains(TestGuest.Ready, File.ReadAllText(spec.SerialLogPath!), StringComparison.Ordinal);
 
         // Forwards come from the metadata and go in through the monitor.
         var forward = Assert.Single(DomainXml.Parse(_connection.GetXml(spec.Name)).Metadata!.PortForwards);
         Assert.Equal(string.Empty, _connection.QemuMonitorCommand(spec.Name, HostForwardCommands.Add(forward), humanMonitor: true));
         using (var http = new HttpClient { Timeout = Step })
         {
-            Assert.Contains(LibvirtTestGuest.Http, await http.GetStringAsync($"http://127.0.0.1:{forward.HostPort}/"), StringComparison.Ordinal);
+            Assert.Contains(TestGuest.Http, await http.GetStringAsync($"http://127.0.0.1:{forward.HostPort}/"), StringComparison.Ordinal);
         }
 
         var shot = _connection.Screenshot(spec.Name);
@@ -108,7 +110,7 @@ public sealed class LibvirtDaemonTests : IDisposable
             _connection.SendKeys(spec.Name, new[] { key });
         }
 
-        await ReadUntil(console, LibvirtTestGuest.KeyPrefix + "hi", Step);
+        await ReadUntil(console, TestGuest.KeyPrefix + "hi", Step);
 
         var live = DomainXml.Parse(_connection.GetXml(spec.Name, secure: true), dumpedSecure: true);
         Assert.Equal("127.0.0.1", live.Vnc!.ListenAddress);
@@ -122,11 +124,11 @@ public sealed class LibvirtDaemonTests : IDisposable
         Assert.Equal(256UL * 1024, listed.MaxMemoryKiB);
         Assert.Equal(1U, listed.VirtualCpus);
         Assert.True(listed.CpuTimeNanoseconds > 0);
-        Assert.Equal(LibvirtErrors.DomainStateInvalid, Assert.Throws<LibvirtException>(() => _connection.Start(spec.Name)).ErrorId);
+        Assert.Equal(ErrorIds.DomainStateInvalid, Assert.Throws<LibvirtException>(() => _connection.Start(spec.Name)).ErrorId);
 
         // The ACPI button: the guest announces it, powers off, the console ends and libvirt reports a clean shutdown.
         _connection.Shutdown(spec.Name);
-        await ReadUntil(console, LibvirtTestGuest.PowerOff, Step);
+        await ReadUntil(console, TestGuest.PowerOff, Step);
         var stopped = await events.WaitForAsync(e => e.DomainName == spec.Name && e.Type == DomainLifecycleEventType.Stopped, Step);
         Assert.Equal(0, stopped?.Detail);
         Assert.Equal(LibvirtDomainState.Shutoff, _connection.GetState(spec.Name).State);
@@ -170,11 +172,11 @@ public sealed class LibvirtDaemonTests : IDisposable
         try
         {
             // 0700 root: libvirt relabels the file itself, but qemu (libvirt-qemu) cannot reach it through the folder.
-            File.Copy(LibvirtTestGuest.Kernel, Path.Combine(hidden.FullName, "vmlinuz"));
+            File.Copy(TestGuest.Kernel, Path.Combine(hidden.FullName, "vmlinuz"));
             var spec = GuestSpec(forwardPort: null) with { KernelPath = Path.Combine(hidden.FullName, "vmlinuz"), InitrdPath = null };
             Define(spec);
             var error = Assert.Throws<LibvirtException>(() => _connection.Start(spec.Name));
-            Assert.Equal(LibvirtErrors.DomainFileAccessDenied, error.ErrorId);
+            Assert.Equal(ErrorIds.DomainFileAccessDenied, error.ErrorId);
             Assert.Equal(FailureKind.PermissionDenied, error.Kind);
             Assert.Contains(hidden.FullName, error.Message, StringComparison.Ordinal);
             Assert.Equal(LibvirtDomainState.Shutoff, _connection.GetState(spec.Name).State);
@@ -192,7 +194,7 @@ public sealed class LibvirtDaemonTests : IDisposable
         var spec = GuestSpec(forwardPort: null) with { Disks = new[] { new DiskSpec(missing, "qcow2") } };
         Define(spec);
         var error = Assert.Throws<LibvirtException>(() => _connection.Start(spec.Name));
-        Assert.Equal(LibvirtErrors.DomainFileNotFound, error.ErrorId);
+        Assert.Equal(ErrorIds.DomainFileNotFound, error.ErrorId);
         Assert.Equal(spec.Name, error.Target);
         Assert.Contains(missing, error.Message, StringComparison.Ordinal);
     }
@@ -203,8 +205,8 @@ public sealed class LibvirtDaemonTests : IDisposable
         var initrd = Path.Combine(_images, "initrd.img");
         if (!File.Exists(kernel))
         {
-            File.Copy(LibvirtTestGuest.Kernel, kernel);
-            File.Copy(LibvirtTestGuest.Initrd, initrd);
+            File.Copy(TestGuest.Kernel, kernel);
+            File.Copy(TestGuest.Initrd, initrd);
         }
 
         var name = "hvm-test-" + Guid.NewGuid().ToString("N")[..8];
@@ -216,7 +218,7 @@ public sealed class LibvirtDaemonTests : IDisposable
             Accelerator = AcceleratorKind.Tcg,
             KernelPath = kernel,
             InitrdPath = initrd,
-            KernelArguments = LibvirtTestGuest.KernelArguments,
+            KernelArguments = TestGuest.KernelArguments,
             PortForwards = forwardPort is { } port ? new[] { new PortForward("127.0.0.1", port, 80) } : Array.Empty<PortForward>(),
             VncPassword = "T" + Guid.NewGuid().ToString("N")[..7],
             SerialLogPath = Path.Combine(_images, name + "-serial.log"),

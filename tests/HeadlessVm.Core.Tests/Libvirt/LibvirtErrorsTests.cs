@@ -1,3 +1,4 @@
+using HeadlessVm.Core.Errors;
 using HeadlessVm.Core.Libvirt;
 
 namespace HeadlessVm.Core.Tests.Libvirt;
@@ -14,25 +15,25 @@ public sealed class LibvirtErrorsTests
     private const int FromSecurity = 24;
 
     [Theory]
-    [InlineData(LibvirtErrorCode.NoDomain, LibvirtErrors.LibvirtDomainNotFound, FailureKind.ObjectNotFound)]
-    [InlineData(LibvirtErrorCode.DomainExists, LibvirtErrors.LibvirtDomainExists, FailureKind.ResourceExists)]
-    [InlineData(LibvirtErrorCode.AuthFailed, LibvirtErrors.HostAuthenticationFailed, FailureKind.PermissionDenied)]
-    [InlineData(LibvirtErrorCode.AuthCancelled, LibvirtErrors.HostAuthenticationFailed, FailureKind.PermissionDenied)]
-    [InlineData(LibvirtErrorCode.OperationInvalid, LibvirtErrors.DomainStateInvalid, FailureKind.InvalidOperation)]
-    [InlineData(LibvirtErrorCode.XmlError, LibvirtErrors.InvalidDomainXml, FailureKind.InvalidArgument)]
-    [InlineData(LibvirtErrorCode.XmlInvalidSchema, LibvirtErrors.InvalidDomainXml, FailureKind.InvalidArgument)]
-    [InlineData(LibvirtErrorCode.ConfigUnsupported, LibvirtErrors.DomainConfigUnsupported, FailureKind.InvalidArgument)]
-    [InlineData(LibvirtErrorCode.OperationTimeout, LibvirtErrors.LibvirtTimeout, FailureKind.OperationTimeout)]
-    [InlineData(LibvirtErrorCode.NoSupport, LibvirtErrors.LibvirtNotSupported, FailureKind.InvalidOperation)]
-    [InlineData(LibvirtErrorCode.OperationUnsupported, LibvirtErrors.LibvirtNotSupported, FailureKind.InvalidOperation)]
-    [InlineData(LibvirtErrorCode.InvalidArgument, LibvirtErrors.LibvirtInvalidArgument, FailureKind.InvalidArgument)]
-    [InlineData(LibvirtErrorCode.OperationDenied, LibvirtErrors.LibvirtAccessDenied, FailureKind.PermissionDenied)]
-    [InlineData(LibvirtErrorCode.AccessDenied, LibvirtErrors.LibvirtAccessDenied, FailureKind.PermissionDenied)]
-    [InlineData(LibvirtErrorCode.ResourceBusy, LibvirtErrors.LibvirtResourceBusy, FailureKind.ResourceBusy)]
-    [InlineData(LibvirtErrorCode.OperationAborted, LibvirtErrors.LibvirtOperationAborted, FailureKind.OperationStopped)]
-    [InlineData(LibvirtErrorCode.InvalidConnection, LibvirtErrors.HostConnectionLost, FailureKind.ConnectionError)]
-    [InlineData(LibvirtErrorCode.InternalError, LibvirtErrors.LibvirtOperationFailed, FailureKind.InvalidOperation)]
-    [InlineData(LibvirtErrorCode.OperationFailed, LibvirtErrors.LibvirtOperationFailed, FailureKind.InvalidOperation)]
+    [InlineData(LibvirtErrorCode.NoDomain, ErrorIds.LibvirtDomainNotFound, FailureKind.ObjectNotFound)]
+    [InlineData(LibvirtErrorCode.DomainExists, ErrorIds.LibvirtDomainExists, FailureKind.ResourceExists)]
+    [InlineData(LibvirtErrorCode.AuthFailed, ErrorIds.HostAuthenticationFailed, FailureKind.PermissionDenied)]
+    [InlineData(LibvirtErrorCode.AuthCancelled, ErrorIds.HostAuthenticationFailed, FailureKind.PermissionDenied)]
+    [InlineData(LibvirtErrorCode.OperationInvalid, ErrorIds.DomainStateInvalid, FailureKind.InvalidOperation)]
+    [InlineData(LibvirtErrorCode.XmlError, ErrorIds.InvalidDomainXml, FailureKind.InvalidArgument)]
+    [InlineData(LibvirtErrorCode.XmlInvalidSchema, ErrorIds.InvalidDomainXml, FailureKind.InvalidArgument)]
+    [InlineData(LibvirtErrorCode.ConfigUnsupported, ErrorIds.DomainConfigUnsupported, FailureKind.InvalidArgument)]
+    [InlineData(LibvirtErrorCode.OperationTimeout, ErrorIds.LibvirtTimeout, FailureKind.OperationTimeout)]
+    [InlineData(LibvirtErrorCode.NoSupport, ErrorIds.LibvirtNotSupported, FailureKind.InvalidOperation)]
+    [InlineData(LibvirtErrorCode.OperationUnsupported, ErrorIds.LibvirtNotSupported, FailureKind.InvalidOperation)]
+    [InlineData(LibvirtErrorCode.InvalidArgument, ErrorIds.LibvirtInvalidArgument, FailureKind.InvalidArgument)]
+    [InlineData(LibvirtErrorCode.OperationDenied, ErrorIds.LibvirtAccessDenied, FailureKind.PermissionDenied)]
+    [InlineData(LibvirtErrorCode.AccessDenied, ErrorIds.LibvirtAccessDenied, FailureKind.PermissionDenied)]
+    [InlineData(LibvirtErrorCode.ResourceBusy, ErrorIds.LibvirtResourceBusy, FailureKind.ResourceBusy)]
+    [InlineData(LibvirtErrorCode.OperationAborted, ErrorIds.LibvirtOperationAborted, FailureKind.OperationStopped)]
+    [InlineData(LibvirtErrorCode.InvalidConnection, ErrorIds.HostConnectionLost, FailureKind.ConnectionError)]
+    [InlineData(LibvirtErrorCode.InternalError, ErrorIds.LibvirtOperationFailed, FailureKind.InvalidOperation)]
+    [InlineData(LibvirtErrorCode.OperationFailed, ErrorIds.LibvirtOperationFailed, FailureKind.InvalidOperation)]
     public void Each_libvirt_code_maps_to_one_id_and_kind_and_keeps_libvirts_error(int code, string id, FailureKind kind)
     {
         var error = new LibvirtError(code, FromQemu, 2, "libvirt said so");
@@ -48,45 +49,45 @@ public sealed class LibvirtErrorsTests
     public void The_same_code_means_more_in_its_context()
     {
         var busy = new LibvirtError(LibvirtErrorCode.OperationFailed, FromQemu, 2, "operation failed: Active console session exists for this domain");
-        Assert.Equal(LibvirtErrors.ConsoleBusy, LibvirtErrors.Map(busy, "vm1", LibvirtCall.Console).ErrorId);
+        Assert.Equal(ErrorIds.ConsoleBusy, LibvirtErrors.Map(busy, "vm1", LibvirtCall.Console).ErrorId);
 
         var taken = new LibvirtError(LibvirtErrorCode.OperationFailed, 12, 2, "operation failed: domain 'vm1' already exists with uuid 3c80acff-095d-4978-86c5-ee7173de8536");
-        Assert.Equal(LibvirtErrors.LibvirtDomainExists, LibvirtErrors.Map(taken, "vm1", LibvirtCall.Define).ErrorId);
+        Assert.Equal(ErrorIds.LibvirtDomainExists, LibvirtErrors.Map(taken, "vm1", LibvirtCall.Define).ErrorId);
 
         var broken = new LibvirtError(LibvirtErrorCode.SystemError, FromRpc, 2, "Cannot write data: Broken pipe");
-        Assert.Equal(LibvirtErrors.HostConnectionLost, LibvirtErrors.Map(broken, "qemu+ssh://h/system", LibvirtCall.Other).ErrorId);
-        Assert.Equal(LibvirtErrors.HostUnreachable, LibvirtErrors.Map(broken, "qemu+ssh://h/system", LibvirtCall.Open).ErrorId);
+        Assert.Equal(ErrorIds.HostConnectionLost, LibvirtErrors.Map(broken, "qemu+ssh://h/system", LibvirtCall.Other).ErrorId);
+        Assert.Equal(ErrorIds.HostUnreachable, LibvirtErrors.Map(broken, "qemu+ssh://h/system", LibvirtCall.Open).ErrorId);
 
         // What a listing on a connection whose far end froze returned after 20 s (keepalive 5 s x 3).
         var silent = new LibvirtError(LibvirtErrorCode.InternalError, FromRpc, 2, "internal error: connection closed due to keepalive timeout");
-        Assert.Equal(LibvirtErrors.HostConnectionLost, LibvirtErrors.Map(silent, "qemu+ssh://h/system", LibvirtCall.Other).ErrorId);
+        Assert.Equal(ErrorIds.HostConnectionLost, LibvirtErrors.Map(silent, "qemu+ssh://h/system", LibvirtCall.Other).ErrorId);
 
     }
 
     [Theory]
-    [InlineData(LibvirtErrorCode.SystemError, FromStorage, "Cannot access storage file '/tmp/p/d.qcow2' (as uid:64055, gid:64055): Permission denied", LibvirtErrors.DomainFileAccessDenied)]
-    [InlineData(LibvirtErrorCode.InternalError, FromQemu, "internal error: qemu unexpectedly closed the monitor: qemu: could not open kernel file '/tmp/p/vmlinuz': Permission denied", LibvirtErrors.DomainFileAccessDenied)]
-    [InlineData(LibvirtErrorCode.SystemError, FromSecurity, "unable to stat: /nonexistent/vmlinuz: No such file or directory", LibvirtErrors.DomainFileNotFound)]
-    [InlineData(LibvirtErrorCode.SystemError, FromStorage, "Cannot access storage file '/nonexistent/d.qcow2' (as uid:64055, gid:64055): No such file or directory", LibvirtErrors.DomainFileNotFound)]
-    [InlineData(LibvirtErrorCode.SystemError, FromQemu, "Unable to create cgroup: Read-only file system", LibvirtErrors.LibvirtSystemError)]
+    [InlineData(LibvirtErrorCode.SystemError, FromStorage, "Cannot access storage file '/tmp/p/d.qcow2' (as uid:64055, gid:64055): Permission denied", ErrorIds.DomainFileAccessDenied)]
+    [InlineData(LibvirtErrorCode.InternalError, FromQemu, "internal error: qemu unexpectedly closed the monitor: qemu: could not open kernel file '/tmp/p/vmlinuz': Permission denied", ErrorIds.DomainFileAccessDenied)]
+    [InlineData(LibvirtErrorCode.SystemError, FromSecurity, "unable to stat: /nonexistent/vmlinuz: No such file or directory", ErrorIds.DomainFileNotFound)]
+    [InlineData(LibvirtErrorCode.SystemError, FromStorage, "Cannot access storage file '/nonexistent/d.qcow2' (as uid:64055, gid:64055): No such file or directory", ErrorIds.DomainFileNotFound)]
+    [InlineData(LibvirtErrorCode.SystemError, FromQemu, "Unable to create cgroup: Read-only file system", ErrorIds.LibvirtSystemError)]
     public void Start_failures_over_files_say_which_file_problem_it_is(int code, int domain, string message, string id)
     {
         // The messages are what libvirt 9.0's QEMU driver said on this machine when a domain could not start.
         var mapped = LibvirtErrors.Map(new LibvirtError(code, domain, 2, message), "vm1", LibvirtCall.Other);
         Assert.Equal(id, mapped.ErrorId);
         Assert.StartsWith(message, mapped.Message, StringComparison.Ordinal);
-        if (id == LibvirtErrors.DomainFileAccessDenied)
+        if (id == ErrorIds.DomainFileAccessDenied)
         {
             Assert.Contains("/var/lib/libvirt/images", mapped.Message, StringComparison.Ordinal);
         }
     }
 
     [Theory]
-    [InlineData("Cannot recv data: Host key verification failed.: Connection reset by peer", LibvirtErrors.HostKeyNotTrusted)]
-    [InlineData("Cannot recv data: @@@@\n@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\nHost key verification failed.: Connection reset by peer", LibvirtErrors.HostKeyNotTrusted)]
-    [InlineData("Cannot recv data: nobody@127.0.0.1: Permission denied (publickey).: Connection reset by peer", LibvirtErrors.HostAuthenticationFailed)]
-    [InlineData("Cannot recv data: ssh: Could not resolve hostname no-such-host.invalid: Name or service not known: Connection reset by peer", LibvirtErrors.HostUnknown)]
-    [InlineData("Cannot recv data: ssh: connect to host 127.0.0.1 port 1: Connection refused: Connection reset by peer", LibvirtErrors.HostUnreachable)]
+    [InlineData("Cannot recv data: Host key verification failed.: Connection reset by peer", ErrorIds.HostKeyNotTrusted)]
+    [InlineData("Cannot recv data: @@@@\n@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\nHost key verification failed.: Connection reset by peer", ErrorIds.HostKeyNotTrusted)]
+    [InlineData("Cannot recv data: nobody@127.0.0.1: Permission denied (publickey).: Connection reset by peer", ErrorIds.HostAuthenticationFailed)]
+    [InlineData("Cannot recv data: ssh: Could not resolve hostname no-such-host.invalid: Name or service not known: Connection reset by peer", ErrorIds.HostUnknown)]
+    [InlineData("Cannot recv data: ssh: connect to host 127.0.0.1 port 1: Connection refused: Connection reset by peer", ErrorIds.HostUnreachable)]
     public void An_ssh_open_failure_is_told_apart_by_the_phrase_ssh_printed(string message, string id)
     {
         var mapped = LibvirtErrors.Map(new LibvirtError(LibvirtErrorCode.SystemError, FromRpc, 2, message), "qemu+ssh://h/system", LibvirtCall.Open);

@@ -1,3 +1,4 @@
+using HeadlessVm.Core.Errors;
 using HeadlessVm.Core.Libvirt;
 using HeadlessVm.Core.Model;
 
@@ -104,7 +105,7 @@ public sealed class LibvirtTestDriverTests : IDisposable
         Assert.Equal(LibvirtDomainState.Running, _connection.GetState(spec.Name).State);
 
         // The test driver takes no ACPI flag and powers off at once: Stopped, detail 0 (shutdown).
-        Assert.Equal(LibvirtErrors.LibvirtInvalidArgument, Assert.Throws<LibvirtException>(() => _connection.Shutdown(spec.Name)).ErrorId);
+        Assert.Equal(ErrorIds.LibvirtInvalidArgument, Assert.Throws<LibvirtException>(() => _connection.Shutdown(spec.Name)).ErrorId);
         _connection.Shutdown(spec.Name, acpiPowerButton: false);
         var stopped = await Expect(events, spec.Name, DomainLifecycleEventType.Stopped);
         Assert.Equal(0, stopped.Detail);
@@ -151,7 +152,7 @@ public sealed class LibvirtTestDriverTests : IDisposable
         var spec = Spec();
         Define(spec);
         var error = Assert.Throws<LibvirtException>(() => _connection.SendKeys(spec.Name, new uint[] { 28 }));
-        Assert.Equal(LibvirtErrors.DomainStateInvalid, error.ErrorId);
+        Assert.Equal(ErrorIds.DomainStateInvalid, error.ErrorId);
         Assert.Equal(FailureKind.InvalidOperation, error.Kind);
         Assert.Equal(spec.Name, error.Target);
         Assert.Equal(LibvirtErrorCode.OperationInvalid, error.Error!.Code);
@@ -161,7 +162,7 @@ public sealed class LibvirtTestDriverTests : IDisposable
     public void An_unknown_domain_is_LibvirtDomainNotFound_with_libvirts_own_message()
     {
         var error = Assert.Throws<LibvirtException>(() => _connection.GetState("no-such-domain"));
-        Assert.Equal(LibvirtErrors.LibvirtDomainNotFound, error.ErrorId);
+        Assert.Equal(ErrorIds.LibvirtDomainNotFound, error.ErrorId);
         Assert.Equal(FailureKind.ObjectNotFound, error.Kind);
         Assert.Equal("no-such-domain", error.Target);
         Assert.Equal(LibvirtErrorCode.NoDomain, error.Error!.Code);
@@ -176,12 +177,12 @@ public sealed class LibvirtTestDriverTests : IDisposable
     public void Malformed_and_schema_invalid_XML_are_InvalidDomainXml()
     {
         var malformed = Assert.Throws<LibvirtException>(() => _connection.DefineNew("<domain type='qemu'><name>x</name>"));
-        Assert.Equal(LibvirtErrors.InvalidDomainXml, malformed.ErrorId);
+        Assert.Equal(ErrorIds.InvalidDomainXml, malformed.ErrorId);
         Assert.Equal(FailureKind.InvalidArgument, malformed.Kind);
 
         var invalid = Assert.Throws<LibvirtException>(() => _connection.DefineNew(
             "<domain type='qemu'><name>hvm-schema</name><memory>lots</memory><os><type>hvm</type></os></domain>"));
-        Assert.Equal(LibvirtErrors.InvalidDomainXml, invalid.ErrorId);
+        Assert.Equal(ErrorIds.InvalidDomainXml, invalid.ErrorId);
         Assert.Equal("hvm-schema", invalid.Target);
         Assert.Null(_connection.Find("hvm-schema"));
     }
@@ -193,7 +194,7 @@ public sealed class LibvirtTestDriverTests : IDisposable
         Define(first);
         var again = first with { Uuid = Guid.NewGuid(), MemoryMiB = 512 };
         var error = Assert.Throws<LibvirtException>(() => _connection.DefineNew(DomainXml.Build(again)));
-        Assert.Equal(LibvirtErrors.LibvirtDomainExists, error.ErrorId);
+        Assert.Equal(ErrorIds.LibvirtDomainExists, error.ErrorId);
         Assert.Equal(FailureKind.ResourceExists, error.Kind);
         Assert.Equal(first.Uuid, _connection.Find(first.Name)!.Uuid);
         Assert.Equal(256UL * 1024, DomainXml.Parse(_connection.GetXml(first.Name)).MemoryKiB);
@@ -205,7 +206,7 @@ public sealed class LibvirtTestDriverTests : IDisposable
         var spec = Spec();
         Define(spec);
         var error = Assert.Throws<LibvirtException>(() => _connection.Start(spec.Name, paused: true));
-        Assert.Equal(LibvirtErrors.LibvirtInvalidArgument, error.ErrorId);
+        Assert.Equal(ErrorIds.LibvirtInvalidArgument, error.ErrorId);
         Assert.Contains("unsupported flags", error.Message, StringComparison.Ordinal);
         Assert.Equal(LibvirtDomainState.Shutoff, _connection.GetState(spec.Name).State);
     }
@@ -213,10 +214,10 @@ public sealed class LibvirtTestDriverTests : IDisposable
     [Fact]
     public void Calls_the_test_driver_lacks_are_LibvirtNotSupported()
     {
-        Assert.Equal(LibvirtErrors.LibvirtNotSupported, Assert.Throws<LibvirtException>(() => _connection.GetDomainCapabilities()).ErrorId);
-        Assert.Equal(LibvirtErrors.LibvirtNotSupported, Assert.Throws<LibvirtException>(() => _connection.SupportsVirtualizationType("kvm")).ErrorId);
-        Assert.Equal(LibvirtErrors.LibvirtNotSupported, Assert.Throws<LibvirtException>(() => _connection.QemuMonitorCommand("test", "info status", humanMonitor: true)).ErrorId);
-        Assert.Equal(LibvirtErrors.LibvirtNotSupported, Assert.Throws<LibvirtException>(() =>
+        Assert.Equal(ErrorIds.LibvirtNotSupported, Assert.Throws<LibvirtException>(() => _connection.GetDomainCapabilities()).ErrorId);
+        Assert.Equal(ErrorIds.LibvirtNotSupported, Assert.Throws<LibvirtException>(() => _connection.SupportsVirtualizationType("kvm")).ErrorId);
+        Assert.Equal(ErrorIds.LibvirtNotSupported, Assert.Throws<LibvirtException>(() => _connection.QemuMonitorCommand("test", "info status", humanMonitor: true)).ErrorId);
+        Assert.Equal(ErrorIds.LibvirtNotSupported, Assert.Throws<LibvirtException>(() =>
             _connection.UpdateDevice("test", "<graphics type='vnc' passwd='x'/>", live: true, config: false)).ErrorId);
     }
 
@@ -226,7 +227,7 @@ public sealed class LibvirtTestDriverTests : IDisposable
         using var readOnly = LibvirtConnection.Open(TestUri, readOnly: true);
         Assert.Contains(readOnly.ListDomains(), d => d.Name == "test");
         var error = Assert.Throws<LibvirtException>(() => readOnly.DefineNew(DomainXml.Build(Spec())));
-        Assert.Equal(LibvirtErrors.LibvirtAccessDenied, error.ErrorId);
+        Assert.Equal(ErrorIds.LibvirtAccessDenied, error.ErrorId);
         Assert.Equal(FailureKind.PermissionDenied, error.Kind);
     }
 
@@ -234,7 +235,7 @@ public sealed class LibvirtTestDriverTests : IDisposable
     public void The_test_driver_has_no_console_and_says_so_as_LibvirtNotSupported()
     {
         var error = Assert.Throws<LibvirtException>(() => _connection.OpenConsole("test"));
-        Assert.Equal(LibvirtErrors.LibvirtNotSupported, error.ErrorId);
+        Assert.Equal(ErrorIds.LibvirtNotSupported, error.ErrorId);
         Assert.Contains("virDomainOpenConsole", error.Message, StringComparison.Ordinal);
     }
 

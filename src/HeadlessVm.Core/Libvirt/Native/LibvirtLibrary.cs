@@ -1,3 +1,4 @@
+using HeadlessVm.Core.Errors;
 using System.Reflection;
 using System.Runtime.InteropServices;
 
@@ -95,7 +96,7 @@ internal static class LibvirtLibrary
             return handle;
         }
 
-        throw LibvirtErrors.NotInstalled(fileName, Package);
+        throw HeadlessVmErrors.LibvirtNotInstalled(fileName, Package);
     }
 
     private static void InstallResolver()

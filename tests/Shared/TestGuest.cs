@@ -1,10 +1,11 @@
 using System.Diagnostics;
 
-namespace HeadlessVm.Tests;
+namespace HeadlessVm.TestSupport;
 
 /// <summary>
-/// The tiny Linux guest that tests/guest/build-guest.sh builds from Debian packages (cached), and
-/// the lines it prints on its serial console (see tests/guest/README.md).
+/// The tiny Linux guest that tests/guest/build-guest.sh builds from Debian packages (cached), and the lines
+/// it prints on its serial console (see tests/guest/README.md). One copy for both test projects (linked
+/// into each), whichever backend boots it.
 /// </summary>
 public static class TestGuest
 {
@@ -38,5 +39,24 @@ public static class TestGuest
         }
 
         return stdout.Trim().Split('\n').Last().Trim();
+    }
+}
+
+/// <summary>Where the repository is: the folder above the test binaries that holds HeadlessVm.psd1.</summary>
+public static class RepoPaths
+{
+    public static string Root { get; } = FindRoot();
+
+    public static string Manifest => Path.Combine(Root, "HeadlessVm.psd1");
+
+    private static string FindRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "HeadlessVm.psd1")))
+        {
+            dir = dir.Parent;
+        }
+
+        return dir?.FullName ?? throw new InvalidOperationException("Cannot find the repository root (HeadlessVm.psd1).");
     }
 }

@@ -1,0 +1,65 @@
+using System.Management.Automation;
+using HeadlessVm.Core.Hosts;
+using HeadlessVm.Core.Model;
+
+namespace HeadlessVm.Commands;
+
+/// <summary>
+/// A preflight of hosts: one line per check (Client, Reachable, Authenticated, Daemon, Kvm, PortForward, Console)
+/// with its status and, unless it passed, the remedy. Hosts are checked at once; nothing on them is changed.
+/// </summary>
+[Cmdlet(VerbsDiagnostic.Test, "HeadlessVmHost")]
+[OutputType(typeof(HostCheck))]
+public sealed class TestHeadlessVmHostCommand : HeadlessVmCmdlet
+{
+    /// <summary>Registered hosts or host names ("*" for every registered host); every registered host when neither this nor -ConnectionUri is given.</summary>
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("Name")]
+    [ArgumentCompleter(typeof(HostNameCompleter))]
+    [AllowNull]
+    [AllowEmptyCollection]
+    public string[]? ComputerName { get; set; }
+
+    /// <summary>libvirt URIs to check.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [AllowNull]
+    [AllowEmptyCollection]
+    public string[]? ConnectionUri { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        IReadOnlyList<HostTarget> targets = Array.Empty<HostTarget>();
+        var named = ComputerName?.Any(n => !string.IsNullOrWhiteSpace(n)) == true || ConnectionUri?.Any(u => !string.IsNullOrWhiteSpace(u)) == true;
+        if (!Try(null, () => targets = Context.Targets.Resolve(named ? ComputerName : new[] { HostRegistry.All }, ConnectionUri)))
+        {
+            return;
+        }
+
+        foreach (var local in targets.Where(t => t.IsLocalStore))
+        {
+            WriteVerbose($"'{local.ComputerName}' is the folder store: it needs no libvirt, so there is nothing to check.");
+        }
+
+        if (!named && targets.All(t => t.IsLocalStore))
+        {
+            WriteWarning("No host is registered. Name one with -ComputerName or -ConnectionUri, or register one with Connect-HeadlessVmHost.");
+        }
+
+        var checks = targets.Where(t => !t.IsLocalStore)
+            .Select(t => Task.Run(() => Context.HostChecks.Run(t, CancellationToken)))
+            .ToArray();
+        try
+        {
+            Task.WaitAll(checks, CancellationToken);
+        }
+        catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+
+        foreach (var check in checks.SelectMany(c => c.Result))
+        {
+            WriteObject(check);
+        }
+    }
+}
