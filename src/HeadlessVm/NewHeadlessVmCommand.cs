@@ -135,8 +135,9 @@ public sealed class NewHeadlessVmCommand : VmCmdlet
             }
 
             var host = targets[0];
-            // A disk's format is read from the image here; another machine's images cannot be read, so their names say it.
-            Func<string, string> contentFormat = host.IsThisMachine
+            // A store VM's disk format is read from the image. A libvirt host's images are libvirt's (on another
+            // machine they cannot be read at all, and one named may not exist yet): their names say it.
+            Func<string, string> contentFormat = host.IsLocalStore
                 ? path => Context.Disks.FormatOf(path, CancellationToken)
                 : path => Core.Qemu.DiskFormats.FromExtension(path) ?? "raw";
             var draft = VmDraftValidator.ToSpec(Draft(host.IsThisMachine), contentFormat, this);
