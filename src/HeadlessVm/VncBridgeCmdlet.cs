@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using HeadlessVm.Core;
 using HeadlessVm.Core.Console;
 using HeadlessVm.Core.Errors;
 using HeadlessVm.Core.Hosts;
@@ -20,14 +21,35 @@ public abstract class VncBridgeCmdlet : VmCmdlet
         ComputerName?.Any(n => !string.IsNullOrWhiteSpace(n)) == true || ConnectionUri?.Any(u => !string.IsNullOrWhiteSpace(u)) == true;
 
     /// <summary>
-    /// The bridges that <paramref name="names"/> name (wildcards expanded), each once; every bridge when null (of the
-    /// hosts named, when hosts are named). A plain name with no bridge is a non-terminating BridgeNotFound error.
+    /// The names of the bridges that <paramref name="names"/> name (wildcards expanded), each once; every
+    /// bridge's when null, a damaged one's too. A plain name with no bridge is a non-terminating BridgeNotFound error.
+    /// </summary>
+    protected IReadOnlyList<string> ResolveBridgeNames(IEnumerable<string>? names) =>
+        ResolveByName(names, Bridges.Names(), b => b, name => ToErrorRecord(HeadlessVmErrors.BridgeNotFound(name), name)!);
+
+    /// <summary>
+    /// The bridges that <paramref name="names"/> name (wildcards expanded), each once, with their live state;
+    /// every bridge when null (of the hosts named, when hosts are named). A plain name with no bridge is a
+    /// non-terminating BridgeNotFound error; one whose record or token is damaged is a non-terminating
+    /// BridgeRecordDamaged error, and the others are still returned.
     /// </summary>
     protected IReadOnlyList<VncBridge> ResolveBridges(IEnumerable<string>? names)
     {
         if (!HostsNamed)
         {
-            return ResolveByName(names, Bridges.List(), b => b.Name, name => ToErrorRecord(HeadlessVmErrors.BridgeNotFound(name), name)!);
+            var bridges = new List<VncBridge>();
+            foreach (var name in ResolveBridgeNames(names))
+            {
+                Try(name, () =>
+                {
+                    if (Bridges.Find(name) is { } bridge)
+                    {
+                        bridges.Add(bridge);
+                    }
+                });
+            }
+
+            return bridges;
         }
 
         var targets = ResolveTargets();
@@ -36,7 +58,7 @@ public abstract class VncBridgeCmdlet : VmCmdlet
             return Array.Empty<VncBridge>();
         }
 
-        var ofHosts = Bridges.List().Where(b => b.VmName is not null && targets.Any(t => t.ConnectionUri == b.ConnectionUri)).ToArray();
+        var ofHosts = Bridges.List((name, ex) => WriteError(ex, name)).Where(b => b.VmName is not null && targets.Any(t => t.ConnectionUri == b.ConnectionUri)).ToArray();
         var bridgeNames = names?.SelectMany(n => BridgeNames.IsHostBridge(n) ? new[] { n } : targets.Select(t => BridgeNames.Of(t, n))).Distinct();
         return ResolveByName(bridgeNames, ofHosts, b => b.Name, name => ToErrorRecord(HeadlessVmErrors.BridgeNotFound(name), name)!);
     }

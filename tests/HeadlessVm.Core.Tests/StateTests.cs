@@ -67,7 +67,7 @@ public sealed class StateTests : IDisposable
         var store = new VmStore(new StatePaths(_root));
         Directory.CreateDirectory(store.Paths.ForVm("bad").Folder);
         File.WriteAllText(store.Paths.ForVm("bad").SpecFile, "{ not json");
-        Assert.Equal("CorruptVmRecord", Assert.Throws<HeadlessVmException>(() => store.Find("bad")).ErrorId);
+        Assert.Equal("VmRecordDamaged", Assert.Throws<HeadlessVmException>(() => store.Find("bad")).ErrorId);
     }
 
     [Theory]

@@ -377,7 +377,7 @@ public sealed class ConsoleBridgeTests : IDisposable
         var name = P<string>(bridge, "Name");
         Assert.Equal($"127.0.0.1-{P<int>(vm, "VncPort")}", name);
         var folder = Path.Combine(_ps.Paths.BridgesFolder, name);
-        Assert.Equal(folder, P<string>(bridge, "Path"));
+        Assert.Equal(folder, P<string>(bridge, "StatePath"));
         Assert.True(File.Exists(Path.Combine(folder, "bridge.json")));
         Assert.True(File.Exists(Path.Combine(ServerFolder(webPort), "tokens", name)));
 

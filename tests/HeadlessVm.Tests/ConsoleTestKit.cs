@@ -80,6 +80,14 @@ public static class ConsoleTestKit
         Assert.True(result.Count >= 2 && buffer[0] > 0, $"the VNC server answered {result.Count} bytes, not its security types");
     }
 
+    /// <summary>Live qemu processes whose command line names <paramref name="qmpSocket"/> (a VM's own QMP socket, in the VM's folder).</summary>
+    public static IReadOnlyList<int> QemusWithSocket(string qmpSocket) =>
+        LeftoverProcesses.Find(Path.GetDirectoryName(qmpSocket)!)
+            .Where(p => p.CommandLine.Contains($"path={qmpSocket},", StringComparison.Ordinal)
+                && ProcessInfo.CommandLine(p.Pid) is [var program, ..] && program.Contains("qemu", StringComparison.Ordinal))
+            .Select(p => p.Pid)
+            .ToArray();
+
     public static Uri WebSocketUri(Uri consoleUrl, string? token)
     {
         var scheme = consoleUrl.Scheme == "https" ? "wss" : "ws";

@@ -33,7 +33,7 @@ public sealed class GuestTests : IDisposable
             "New-HeadlessVm g1 -Accelerator Tcg -MemoryMB 256 -KernelPath $kernel -InitrdPath $initrd " +
             $"-KernelArgument \"$cmdline hvmtest.writedisk=vda atkbd.softrepeat=1\" -DiskPath data.qcow2 -PortForward '{httpPort}:80'", Guest);
         Assert.Empty(created.Errors);
-        Assert.Equal(new[] { $"127.0.0.1:{httpPort}->80" }, (string[])created.Output.Single().Properties["PortForward"].Value);
+        Assert.Equal(new[] { $"127.0.0.1:{httpPort}->80" }, (IEnumerable<string>)created.Output.Single().Properties["PortForward"].Value);
 
         // Ready: Wait-HeadlessVm emits the matched line and shows progress while it waits.
         var ready = _ps.Run($"Wait-HeadlessVm g1 -ForText '^{TestGuest.Ready}$' -TimeoutSec 120");

@@ -239,9 +239,8 @@ public sealed class HostCmdletTests : IDisposable
     public void Ctrl_C_ends_a_wait_on_a_libvirt_VM_and_leaves_the_VM_as_it_was()
     {
         _ps.Ok($"Connect-HeadlessVmHost h-a -Uri '{UriA}' | Out-Null");
-        var (elapsed, state) = _ps.StopWhileWaiting("Wait-HeadlessVm web1 -ComputerName h-a -For Paused -TimeoutSec 600");
-        Assert.True(elapsed < TimeSpan.FromSeconds(60));
-        Assert.Equal(PSInvocationState.Stopped, state);
+        // StopWhileWaiting fails the test when the pipeline has not stopped within its bound after Ctrl+C.
+        Assert.Equal(PSInvocationState.Stopped, _ps.StopWhileWaiting("Wait-HeadlessVm web1 -ComputerName h-a -For Paused -TimeoutSec 3600"));
         Assert.Equal("Running", _ps.Ok("(Get-HeadlessVm web1 -ComputerName h-a).State").Single().ToString());
     }
 }

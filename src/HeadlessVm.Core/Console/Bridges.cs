@@ -88,21 +88,22 @@ public sealed class Bridges
         using (_records.Lock(cancellationToken))
         {
             var files = _records.FilesOf(name);
-            if (VncBridgeRecord.Read(files) is { } existing)
+            var read = VncBridgeRecord.Read(files, name);
+            if (read.Damaged)
             {
-                var current = Inspect(existing, files);
-                if (current.State == BridgeState.Running)
+                // A bridge that cannot be read back is replaced: that is what starting it again means.
+                _host.Warning(HeadlessVmErrors.BridgeRecordDamaged(name, files.RecordFile, read.Damage!).Message + " It is replaced by a new one.");
+                _records.ForgetDamaged(name, files);
+            }
+            else if (read.Value is { } existing)
+            {
+                if (RunningAsIs(request, settings, existing, files, target) is { } current)
                 {
-                    if (existing.Target != target)
-                    {
-                        throw HeadlessVmErrors.BridgeExists(name, existing.Target);
-                    }
-
-                    _host.Verbose($"A bridge for '{name}' already runs on {WebsockifyArguments.HostPort(existing.ListenAddress, existing.WebPort)}; returning it.");
                     return (current, null);
                 }
 
-                // A bridge whose server died: its old token goes, a new one is issued below.
+                // A bridge whose server died, whose token is damaged, or that -Force replaces: its old
+                // token goes, a new one is issued below.
                 _records.Detach(existing, files);
             }
 
@@ -126,13 +127,82 @@ public sealed class Bridges
         }
     }
 
-    /// <summary>The names of the bridges on record, ordered, without asking any server.</summary>
-    public IReadOnlyList<string> Names() => _records.List().Select(b => b.Record.Name).ToArray();
+    /// <summary>
+    /// The running bridge to return as it is, or null when it must be (re)made: its server died, its token
+    /// is damaged, or <see cref="BridgeRequest.Force"/> replaces it for other settings. BridgeExists when it
+    /// goes elsewhere, BridgeSettingsDiffer when the request names other settings without -Force.
+    /// </summary>
+    private VncBridge? RunningAsIs(BridgeRequest request, ConsoleServerRecord settings, VncBridgeRecord existing, StatePaths.BridgeFiles files, string target)
+    {
+        VncBridge current;
+        try
+        {
+            current = Inspect(existing, files);
+        }
+        catch (HeadlessVmException ex) when (ex.ErrorId == ErrorIds.BridgeRecordDamaged)
+        {
+            _host.Warning(ex.Message + " It gets a new token.");
+            return null;
+        }
 
-    /// <summary>Every bridge in the store, VM bridges and -Target bridges, by name, with live state.</summary>
-    public IReadOnlyList<VncBridge> List() => _records.List().Select(b => Inspect(b.Record, b.Files)).ToArray();
+        if (current.State != BridgeState.Running)
+        {
+            return null;
+        }
 
-    /// <summary>The bridge of that name (a VM's or a -Target bridge's), or null.</summary>
+        if (existing.Target != target)
+        {
+            throw HeadlessVmErrors.BridgeExists(existing.Name, existing.Target);
+        }
+
+        var differences = ConsoleSettings.Differences(request, settings, existing);
+        if (differences.Count > 0)
+        {
+            if (!request.Force)
+            {
+                throw HeadlessVmErrors.BridgeSettingsDiffer(existing.Name, differences);
+            }
+
+            _host.Verbose($"Replacing the bridge of '{existing.Name}' ({string.Join("; ", differences)}).");
+            return null;
+        }
+
+        _host.Verbose($"A bridge for '{existing.Name}' already runs on {WebsockifyArguments.HostPort(existing.ListenAddress, existing.WebPort)}; returning it.");
+        return current;
+    }
+
+    /// <summary>
+    /// Every bridge in the store, VM bridges and -Target bridges, by name, with live state; a bridge whose
+    /// record or token is damaged goes to <paramref name="failed"/> (BridgeRecordDamaged), or is left out without one.
+    /// </summary>
+    public IReadOnlyList<VncBridge> List(Action<string, Exception>? failed = null)
+    {
+        var bridges = new List<VncBridge>();
+        foreach (var name in Names())
+        {
+            try
+            {
+                if (Find(name) is { } bridge)
+                {
+                    bridges.Add(bridge);
+                }
+            }
+            catch (HeadlessVmException ex) when (ex.ErrorId == ErrorIds.BridgeRecordDamaged)
+            {
+                failed?.Invoke(name, ex);
+            }
+        }
+
+        return bridges;
+    }
+
+    /// <summary>The names of the bridges on record (a damaged one too), ordered, without asking any server.</summary>
+    public IReadOnlyList<string> Names() => _records.Names();
+
+    /// <summary>
+    /// The bridge of that name (a VM's or a -Target bridge's) with its live state, or null when there is
+    /// none; BridgeRecordDamaged when its record or token cannot be read back.
+    /// </summary>
     public VncBridge? Find(string name) => _records.Find(name) is { } b ? Inspect(b.Record, b.Files) : null;
 
     /// <summary>
@@ -176,7 +246,7 @@ public sealed class Bridges
     }
 
     /// <inheritdoc cref="BridgeRecords.Stop"/>
-    public VncBridge Stop(string name, CancellationToken cancellationToken = default) => _records.Stop(name, cancellationToken);
+    public VncBridge? Stop(string name, CancellationToken cancellationToken = default) => _records.Stop(name, cancellationToken);
 
     private VncBridge Inspect(VncBridgeRecord record, StatePaths.BridgeFiles files)
     {
