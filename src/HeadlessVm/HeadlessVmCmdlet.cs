@@ -200,8 +200,9 @@ public abstract class HeadlessVmCmdlet : PSCmdlet, IVmHost
     /// <summary>
     /// A path as the user meant it: relative to PowerShell's current location (never the process's
     /// working folder), '~' and PowerShell drives resolved; null for empty text (not given).
-    /// PathNotInFileSystem when it names something other than a file system path (a relative path while
-    /// the current location is Env: or a registry drive).
+    /// A path that names something other than a file system path (a relative path while the current
+    /// location is Env: or a registry drive) ends the command with PathNotInFileSystem (InvalidArgument,
+    /// the path as given as target): every path the command would read is relative to the same location.
     /// </summary>
     protected string? ResolvePath(string? path)
     {
@@ -211,8 +212,12 @@ public abstract class HeadlessVmCmdlet : PSCmdlet, IVmHost
         }
 
         var resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out var provider, out _);
-        return provider.ImplementingType == typeof(Microsoft.PowerShell.Commands.FileSystemProvider)
-            ? resolved
-            : throw HeadlessVmErrors.PathNotInFileSystem(path, provider.Name);
+        if (provider.ImplementingType != typeof(Microsoft.PowerShell.Commands.FileSystemProvider))
+        {
+            // Thrown as an ErrorRecord, not a core exception: callers resolve paths outside Try as well as inside it.
+            ThrowTerminating(HeadlessVmErrors.PathNotInFileSystem(path, provider.Name));
+        }
+
+        return resolved;
     }
 }
