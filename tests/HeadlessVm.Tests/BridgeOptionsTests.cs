@@ -41,7 +41,7 @@ public sealed class BridgeOptionsTests : IDisposable
         var bridge = r.Output.Single();
         Assert.Equal("my-console", P<string>(bridge, "Name"));
         Assert.Equal(new[] { "my-console" }, _ps.Ok("Get-VncBridge").Select(b => P<string>(b, "Name")));
-        Assert.Equal(Path.Combine(_ps.Paths.BridgesFolder, "my-console"), P<string>(bridge, "Path"));
+        Assert.Equal(Path.Combine(_ps.Paths.BridgesFolder, "my-console"), P<string>(bridge, "StatePath"));
 
         var url = P<Uri>(bridge, "Url");
         using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(20) })

@@ -31,32 +31,33 @@ public sealed class BridgeSettingsTests : IDisposable
     public void A_running_bridge_asked_for_other_settings_is_refused_naming_them_or_replaced_with_Force()
     {
         MakeCertificate();
-        var first = _ps.Ok("New-HeadlessVm bs1 -MemoryMB 32 -Network None -Paused | Start-VncBridge -WebPort 16211").Single();
+        var (port, otherPort) = (FreePorts.Next(), FreePorts.Next());
+        var first = _ps.Ok($"New-HeadlessVm bs1 -MemoryMB 32 -Network None -Accelerator Tcg -Paused | Start-VncBridge -WebPort {port}").Single();
         var firstUrl = P<Uri>(first, "Url");
         var firstPid = P<int>(first, "ProcessId");
 
         // Asked again with nothing, or with the same settings: the same bridge, untouched.
         Assert.Equal(firstUrl, P<Uri>(_ps.Ok("Start-VncBridge bs1").Single(), "Url"));
-        Assert.Equal(firstUrl, P<Uri>(_ps.Ok("Start-VncBridge bs1 -WebPort 16211 -ListenAddress 127.0.0.1").Single(), "Url"));
+        Assert.Equal(firstUrl, P<Uri>(_ps.Ok($"Start-VncBridge bs1 -WebPort {port} -ListenAddress 127.0.0.1").Single(), "Url"));
 
         // The issue's case: another port and a certificate are not silently dropped.
-        var refused = _ps.Run("Start-VncBridge bs1 -WebPort 16212 -CertificatePath cert.pem -KeyPath key.pem");
+        var refused = _ps.Run($"Start-VncBridge bs1 -WebPort {otherPort} -CertificatePath cert.pem -KeyPath key.pem");
         Assert.Empty(refused.Output);
         var error = Assert.Single(refused.Errors);
         Assert.Equal("BridgeSettingsDiffer", error.FullyQualifiedErrorId.Split(',')[0]);
         Assert.Equal(ErrorCategory.ResourceExists, error.CategoryInfo.Category);
         Assert.Equal("bs1", error.TargetObject);
-        Assert.Contains("WebPort: 16211 -> 16212", error.Exception.Message);
+        Assert.Contains($"WebPort: {port} -> {otherPort}", error.Exception.Message);
         Assert.Contains($"CertificatePath: (none) -> {Path.Combine(_ps.WorkFolder, "cert.pem")}", error.Exception.Message);
         Assert.Contains("-Force", error.Exception.Message);
         Assert.Contains("ListenAddress: 127.0.0.1 -> 127.0.0.2", Assert.Single(_ps.Run("Start-VncBridge bs1 -ListenAddress 127.0.0.2").Errors).Exception.Message);
         Assert.Equal(firstUrl, P<Uri>(_ps.Ok("Get-VncBridge bs1").Single(), "Url"));
 
         // -Force replaces it: https on the new port, a new token; the old server (it served only this bridge) stops.
-        var replaced = _ps.Ok("Start-VncBridge bs1 -WebPort 16212 -CertificatePath cert.pem -KeyPath key.pem -Force").Single();
+        var replaced = _ps.Ok($"Start-VncBridge bs1 -WebPort {otherPort} -CertificatePath cert.pem -KeyPath key.pem -Force").Single();
         var url = P<Uri>(replaced, "Url");
         Assert.Equal("https", url.Scheme);
-        Assert.Equal(16212, url.Port);
+        Assert.Equal(otherPort, url.Port);
         Assert.True(P<bool>(replaced, "Secure"));
         Assert.NotEqual(ConsoleTestKit.TokenOf(firstUrl), ConsoleTestKit.TokenOf(url));
         ConsoleTestKit.AssertDead(firstPid);
@@ -81,12 +82,13 @@ public sealed class BridgeSettingsTests : IDisposable
             }
         }
 
-        var r = _ps.Run("Start-VncBridge -Target 127.0.0.1:5999 -BridgeName wr1 -WebRoot ./novnc -WebPort 16213");
+        var webPort = FreePorts.Next();
+        var r = _ps.Run($"Start-VncBridge -Target 127.0.0.1:5999 -BridgeName wr1 -WebRoot ./novnc -WebPort {webPort}");
         var error = Assert.Single(r.Errors);
         Assert.Equal("InvalidWebRoot", error.FullyQualifiedErrorId.Split(',')[0]);
         Assert.Contains("app/error-handler.js", error.Exception.Message);
         Assert.Contains("app/ui.js", error.Exception.Message);
         Assert.Empty(LeftoverProcesses.Find(_ps.StateRoot));
-        Assert.True(Ports.IsFree("127.0.0.1", 16213));
+        Assert.True(Ports.IsFree("127.0.0.1", webPort));
     }
 }

@@ -19,9 +19,9 @@ public sealed class DamagedRecordTests : IDisposable
     [Fact]
     public void An_empty_vm_json_is_one_error_for_that_VM_the_others_work_and_Remove_Force_removes_it_with_its_qemu()
     {
-        var running = _ps.Ok("'h1', 'p13' | ForEach-Object { New-HeadlessVm $_ -MemoryMB 32 -Network None -Paused }");
+        var running = _ps.Ok("'h1', 'p13' | ForEach-Object { New-HeadlessVm $_ -MemoryMB 32 -Accelerator Tcg -Network None -Paused }");
         var damagedPid = P<int>(running[1], "ProcessId");
-        _ps.Ok("New-HeadlessVm p14 -NoStart -MemoryMB 32");
+        _ps.Ok("New-HeadlessVm p14 -NoStart -MemoryMB 32 -Accelerator Tcg");
         var specFile = _ps.Paths.ForVm("p13").SpecFile;
 
         // The input.
@@ -59,7 +59,7 @@ public sealed class DamagedRecordTests : IDisposable
     [InlineData("{ \"Name\": \"someone-else\" }")]
     public void Garbage_in_vm_json_gets_the_same_error_from_every_cmdlet_that_names_the_VM(string content)
     {
-        _ps.Ok("New-HeadlessVm w1 -NoStart -MemoryMB 32; New-HeadlessVm w2 -NoStart -MemoryMB 32");
+        _ps.Ok("New-HeadlessVm w1 -NoStart -MemoryMB 32 -Accelerator Tcg; New-HeadlessVm w2 -NoStart -MemoryMB 32 -Accelerator Tcg");
         File.WriteAllText(_ps.Paths.ForVm("w1").SpecFile, content);
         foreach (var script in new[] { "Start-HeadlessVm w1", "Stop-HeadlessVm w1 -Force", "Get-HeadlessVm w1", "Get-HeadlessVmSerialLog w1", "Restart-HeadlessVm w1" })
         {
@@ -71,15 +71,16 @@ public sealed class DamagedRecordTests : IDisposable
         }
 
         // Creating and starting another VM does not trip over it.
-        Assert.Equal("Paused", _ps.Ok("New-HeadlessVm w3 -MemoryMB 32 -Network None -Paused").Single().Properties["State"].Value.ToString());
+        Assert.Equal("Paused", _ps.Ok("New-HeadlessVm w3 -MemoryMB 32 -Accelerator Tcg -Network None -Paused").Single().Properties["State"].Value.ToString());
         _ps.Ok("Stop-HeadlessVm w3 -Force");
     }
 
     [Fact]
     public void A_damaged_bridge_record_or_token_is_one_error_for_that_bridge_and_Stop_or_Start_VncBridge_replaces_it()
     {
-        _ps.Ok("'c1', 'c2' | ForEach-Object { New-HeadlessVm $_ -MemoryMB 32 -Network None -Paused } | Start-VncBridge -WebPort 16201 | Out-Null");
-        var server = _ps.Paths.ForConsoleServer("127.0.0.1", 16201);
+        var webPort = FreePorts.Next();
+        _ps.Ok($"'c1', 'c2' | ForEach-Object {{ New-HeadlessVm $_ -MemoryMB 32 -Network None -Accelerator Tcg -Paused }} | Start-VncBridge -WebPort {webPort} | Out-Null");
+        var server = _ps.Paths.ForConsoleServer("127.0.0.1", webPort);
         var serverPid = P<int>(_ps.Ok("Get-VncBridge c1").Single(), "ProcessId");
 
         File.WriteAllText(_ps.Paths.ForVm("c1").Bridge.RecordFile, "{ \"Name\": ");

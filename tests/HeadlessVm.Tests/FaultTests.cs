@@ -48,13 +48,13 @@ public sealed class FaultTests : IDisposable
     private static int OpenDescriptors() => Directory.GetFileSystemEntries("/proc/self/fd").Length;
 
     [Theory]
-    [InlineData("New-HeadlessVm k1 -MemoryMB 32 -Network None -Paused", "Get-HeadlessVm k1")]
+    [InlineData("New-HeadlessVm k1 -MemoryMB 32 -Accelerator Tcg -Network None -Paused", "Get-HeadlessVm k1")]
     [InlineData("Start-HeadlessVm k1 -Paused", "Start-HeadlessVm k1 -Paused -PassThru")]
     public void Pwsh_killed_between_qemus_start_and_its_run_record_leaves_a_VM_that_the_next_command_finishes(string starter, string next)
     {
         if (starter.StartsWith("Start", StringComparison.Ordinal))
         {
-            _ps.Ok("New-HeadlessVm k1 -NoStart -MemoryMB 32 -Network None");
+            _ps.Ok("New-HeadlessVm k1 -NoStart -MemoryMB 32 -Accelerator Tcg -Network None");
         }
 
         using (var wrapper = new QemuWrapper(_ps.StateRoot))
@@ -99,7 +99,7 @@ public sealed class FaultTests : IDisposable
     [Fact]
     public void Qemu_killed_mid_command_ends_the_wait_with_the_VMs_state_and_the_VM_starts_again()
     {
-        _ps.Ok("'q1', 'q2' | ForEach-Object { New-HeadlessVm $_ -MemoryMB 32 -Network None -Paused } | Out-Null");
+        _ps.Ok("'q1', 'q2' | ForEach-Object { New-HeadlessVm $_ -MemoryMB 32 -Accelerator Tcg -Network None -Paused } | Out-Null");
 
         // Killed while Stop-HeadlessVm waits for the guest to shut down (this guest never does).
         var stop = Kill9During("Stop-HeadlessVm q1 -TimeoutSec 120 -PassThru", "q1");
@@ -143,7 +143,7 @@ public sealed class FaultTests : IDisposable
     [Fact]
     public void Websockify_killed_leaves_a_stopped_bridge_that_Start_VncBridge_serves_again_and_Stop_cleans_up()
     {
-        var bridge = _ps.Ok("New-HeadlessVm w1 -MemoryMB 32 -Network None -Paused | Start-VncBridge -WebPort 16221").Single();
+        var bridge = _ps.Ok($"New-HeadlessVm w1 -MemoryMB 32 -Network None -Accelerator Tcg -Paused | Start-VncBridge -WebPort {FreePorts.Next()}").Single();
         var server = (int)P(bridge, "ProcessId")!;
         ProcessInfo.Signal(server, ProcessInfo.SIGKILL);
         ConsoleTestKit.AssertDead(server);
@@ -172,12 +172,12 @@ public sealed class FaultTests : IDisposable
         var home = Path.Combine(mount.Folder, "state");
         // A display far from the ones other VMs on this machine pick first, so that it is still free when f1 starts at the end.
         var display = Enumerable.Range(60, 39).First(d => Ports.IsFree("127.0.0.1", 5900 + d));
-        _ps.Ok($"$env:HEADLESSVM_HOME = '{home}'; New-HeadlessVm f1 -NoStart -MemoryMB 32 -Network None -VncDisplay {display} | Out-Null");
+        _ps.Ok($"$env:HEADLESSVM_HOME = '{home}'; New-HeadlessVm f1 -NoStart -MemoryMB 32 -Accelerator Tcg -Network None -VncDisplay {display} | Out-Null");
         var spec = File.ReadAllText(new StatePaths(home).ForVm("f1").SpecFile);
         try
         {
             mount.Fill();
-            var create = _ps.Run("New-HeadlessVm f2 -NoStart -MemoryMB 32");
+            var create = _ps.Run("New-HeadlessVm f2 -NoStart -MemoryMB 32 -Accelerator Tcg");
             var error = Assert.Single(create.Errors);
             Assert.Equal("StateFolderUnusable", error.FullyQualifiedErrorId.Split(',')[0]);
             Assert.Contains("No space left on device", error.Exception.Message);
@@ -190,7 +190,7 @@ public sealed class FaultTests : IDisposable
             Assert.Empty(QemusOfHome(home, "f1"));
             Assert.Equal(spec, File.ReadAllText(new StatePaths(home).ForVm("f1").SpecFile));
 
-            var bridge = _ps.Run("Start-VncBridge -Target 127.0.0.1:5999 -BridgeName t1 -WebPort 16222");
+            var bridge = _ps.Run($"Start-VncBridge -Target 127.0.0.1:5999 -BridgeName t1 -WebPort {FreePorts.Next()}");
             Assert.Single(bridge.Errors);
             Assert.Empty(LeftoverProcesses.Find(home));
             Assert.Empty(Directory.EnumerateFiles(home, "*.tmp", SearchOption.AllDirectories));
@@ -212,7 +212,7 @@ public sealed class FaultTests : IDisposable
     public void Two_hundred_create_start_bridge_stop_remove_cycles_leave_no_process_token_socket_lock_folder_or_descriptor_behind()
     {
         const int cycles = 200;
-        const string cycle = "New-HeadlessVm \"cy$i\" -MemoryMB 32 -Network None -Paused | Start-VncBridge -WebPort 16229 | Out-Null; " +
+        var cycle = $"New-HeadlessVm \"cy$i\" -MemoryMB 32 -Network None -Accelerator Tcg -Paused | Start-VncBridge -WebPort {FreePorts.Next()} | Out-Null; " +
             "Stop-HeadlessVm \"cy$i\" -Force; Remove-HeadlessVm \"cy$i\"";
         // Warm up: the first cycles load code and open what stays open for good (assemblies, the runspace's own files).
         _ps.Ok($"foreach ($i in 1..3) {{ {cycle} }}");

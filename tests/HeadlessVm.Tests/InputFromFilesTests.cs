@@ -53,7 +53,7 @@ public sealed class InputFromFilesTests : IDisposable
     public void Empty_text_cells_are_not_given_not_empty_values()
     {
         var r = _ps.Run("'Name,ExtraArgument,DiskPath,Accelerator,Network,IsoPath,ListenAddress,Cpu,PortForward,MacAddress','e1,,,,,,,,,' " +
-            "| ConvertFrom-Csv | New-HeadlessVm -MemoryMB 32 -Paused");
+            "| ConvertFrom-Csv | New-HeadlessVm -MemoryMB 32 -Accelerator Tcg -Paused");
         Assert.Empty(r.Errors);
         var vm = r.Output.Single();
         Assert.Equal("Paused", P(vm, "State")!.ToString());
@@ -97,7 +97,7 @@ public sealed class InputFromFilesTests : IDisposable
     public void A_lab_exported_to_CSV_or_JSON_is_recreated_as_it_was_by_importing_it()
     {
         _ps.Ok("New-HeadlessVmDisk d1.qcow2 -SizeGB 1 | Out-Null; New-HeadlessVmDisk d2.img -SizeGB 1 | Out-Null");
-        _ps.Ok("New-HeadlessVm a1 -NoStart -MemoryMB 96 -ProcessorCount 2 -DiskPath d1.qcow2, d2.img -PortForward '2223:22', '0.0.0.0:8080:80' " +
+        _ps.Ok("New-HeadlessVm a1 -NoStart -MemoryMB 96 -Accelerator Tcg -ProcessorCount 2 -DiskPath d1.qcow2, d2.img -PortForward '2223:22', '0.0.0.0:8080:80' " +
             "-ExtraArgument '-no-hpet', '-rtc', 'base=utc' -KernelPath ./vmlinuz -InitrdPath ./initrd -KernelArgument 'console=ttyS0 quiet' -BootOrder c -MacAddress 52:54:00:12:34:56");
         _ps.Ok("New-HeadlessVm a2 -NoStart -MemoryMB 32 -Network None -Accelerator Tcg -Cpu max -ListenAddress 0.0.0.0");
         string[] properties = { "Name", "MemoryMB", "ProcessorCount", "Cpu", "Architecture", "Accelerator", "VncAddress", "VncDisplay", "IsoPath", "DiskPath", "DiskFormat",
@@ -133,7 +133,7 @@ public sealed class InputFromFilesTests : IDisposable
     [Fact]
     public void Save_VmScreenshot_takes_a_path_per_VM_from_a_script_block_and_never_the_VMs_own_folder()
     {
-        _ps.Ok("'sc1', 'sc2' | ForEach-Object { New-HeadlessVm $_ -MemoryMB 32 -Network None -Paused } | Out-Null");
+        _ps.Ok("'sc1', 'sc2' | ForEach-Object { New-HeadlessVm $_ -MemoryMB 32 -Accelerator Tcg -Network None -Paused } | Out-Null");
         var files = _ps.Ok("Get-HeadlessVm | Save-VmScreenshot -Path { \"$($_.Name).png\" }");
         Assert.Equal(new[] { "sc1.png", "sc2.png" }, files.Select(f => Path.GetFileName(((FileInfo)f.BaseObject).FullName)));
         Assert.All(files, f => Assert.Equal(0x89, File.ReadAllBytes(((FileInfo)f.BaseObject).FullName)[0]));

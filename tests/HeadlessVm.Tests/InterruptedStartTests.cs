@@ -53,7 +53,7 @@ public sealed class InterruptedStartTests : IDisposable
     [Fact]
     public void Ctrl_C_after_qemu_daemonized_but_before_its_password_is_set_leaves_no_qemu_and_the_next_start_works()
     {
-        _ps.Ok("New-HeadlessVm i1 -NoStart -MemoryMB 32 -Network None");
+        _ps.Ok("New-HeadlessVm i1 -NoStart -MemoryMB 32 -Accelerator Tcg -Network None");
         using (var wrapper = new QemuWrapper(_ps.StateRoot))
         {
             var state = Interrupt("Start-HeadlessVm i1 -Paused", () =>
@@ -75,7 +75,7 @@ public sealed class InterruptedStartTests : IDisposable
     [Fact]
     public void Ctrl_C_before_qemu_runs_or_while_New_HeadlessVm_starts_it_leaves_no_qemu_and_no_record()
     {
-        _ps.Ok("New-HeadlessVm i2 -NoStart -MemoryMB 32 -Network None");
+        _ps.Ok("New-HeadlessVm i2 -NoStart -MemoryMB 32 -Accelerator Tcg -Network None");
         using (var before = new QemuWrapper(_ps.StateRoot, sleepBefore: true))
         {
             Interrupt("Start-HeadlessVm i2 -Paused", () => before.WaitForCue(TimeSpan.FromSeconds(60)));
@@ -84,7 +84,7 @@ public sealed class InterruptedStartTests : IDisposable
 
         using (var after = new QemuWrapper(_ps.StateRoot))
         {
-            Interrupt("New-HeadlessVm i3 -MemoryMB 32 -Network None -Paused", () => after.WaitForCue(TimeSpan.FromSeconds(60)));
+            Interrupt("New-HeadlessVm i3 -MemoryMB 32 -Accelerator Tcg -Network None -Paused", () => after.WaitForCue(TimeSpan.FromSeconds(60)));
             Assert.Empty(QemusOf("i3"));
             Assert.False(Directory.Exists(_ps.Paths.ForVm("i3").Folder));
             Assert.Empty(_ps.Run("Get-HeadlessVm i3 -ErrorAction SilentlyContinue").Output);
@@ -94,7 +94,7 @@ public sealed class InterruptedStartTests : IDisposable
     [Fact]
     public void Ctrl_C_at_many_points_of_Start_HeadlessVm_always_leaves_a_reachable_VM_or_none()
     {
-        _ps.Ok("New-HeadlessVm i4 -NoStart -MemoryMB 32 -Network None");
+        _ps.Ok("New-HeadlessVm i4 -NoStart -MemoryMB 32 -Accelerator Tcg -Network None");
         var outcomes = new List<string>();
         foreach (var delay in new[] { 0, 5, 15, 30, 50, 80, 120, 200, 400 })
         {
@@ -110,7 +110,7 @@ public sealed class InterruptedStartTests : IDisposable
     [Fact]
     public void A_VM_whose_start_never_recorded_its_password_is_finished_by_the_next_Get_HeadlessVm()
     {
-        var vm = _ps.Ok("New-HeadlessVm i5 -MemoryMB 32 -Network None -Paused").Single();
+        var vm = _ps.Ok("New-HeadlessVm i5 -MemoryMB 32 -Accelerator Tcg -Network None -Paused").Single();
         var files = _ps.Paths.ForVm("i5");
         // What a start killed between qemu's start and its password leaves: no run record; the password in
         // the file is not the one qemu has (here: the file is cut short, as a full disk would leave it).

@@ -176,10 +176,11 @@ public sealed class LifecycleTests : IDisposable
         Assert.Equal("Running", Prop(_ps.Ok("Resume-HeadlessVm pz -PassThru").Single(), "State")!.ToString());
         Assert.Equal("Running", Prop(_ps.Ok("Wait-HeadlessVm pz -For Running -TimeoutSec 60 -PassThru").Single(), "State")!.ToString());
 
-        // Restart is a hard reset in the same qemu (GuestSessionTests watches a guest boot again after it).
+        // Restart is a hard reset in the same qemu (GuestSessionTests watches a guest boot again after it), with
+        // the CPUs stopped around it so that the serial log's boot boundary falls between the two boots.
         var restart = _ps.Run("Restart-HeadlessVm pz -PassThru -Debug");
         Assert.Empty(restart.Errors);
-        Assert.Equal(new[] { "qmp_capabilities", "system_reset" }, QmpCommands(restart.Debug).Take(2));
+        Assert.Equal(new[] { "qmp_capabilities", "query-status", "stop", "system_reset", "cont" }, QmpCommands(restart.Debug).Take(5));
         var restarted = restart.Output.Single();
         Assert.Equal("Running", Prop(restarted, "State")!.ToString());
         Assert.Equal(pid, Prop(restarted, "ProcessId"));

@@ -69,7 +69,7 @@ public sealed class RemoteHostTests : IDisposable
     {
         var name = Name("h1");
         var other = Name("h2");
-        _ps.Ok($"New-HeadlessVm {other} -ComputerName h2 -MemoryMB 32 -NoStart | Out-Null; New-HeadlessVm s1 -MemoryMB 64 -NoStart | Out-Null");
+        _ps.Ok($"New-HeadlessVm {other} -ComputerName h2 -MemoryMB 32 -Accelerator Tcg -NoStart | Out-Null; New-HeadlessVm s1 -MemoryMB 64 -Accelerator Tcg -NoStart | Out-Null");
         var ready = _ps.Run(
             $"New-HeadlessVm {name} -ComputerName h1 -MemoryMB 256 -Accelerator Tcg -KernelPath /var/lib/libvirt/images/vmlinuz " +
             $"-InitrdPath /var/lib/libvirt/images/initrd.img -KernelArgument '{TestGuest.KernelArguments}' | Wait-HeadlessVm -ForText '{TestGuest.Ready}' -TimeoutSec 240");
@@ -102,7 +102,7 @@ public sealed class RemoteHostTests : IDisposable
     public void A_host_whose_libvirtd_is_killed_after_it_was_connected_is_one_error_and_the_local_VMs_and_the_other_host_still_list()
     {
         var name = Name("h1");
-        _ps.Ok($"New-HeadlessVm {name} -ComputerName h1 -MemoryMB 32 -NoStart | Out-Null; New-HeadlessVm s1 -MemoryMB 64 -NoStart | Out-Null");
+        _ps.Ok($"New-HeadlessVm {name} -ComputerName h1 -MemoryMB 32 -Accelerator Tcg -NoStart | Out-Null; New-HeadlessVm s1 -MemoryMB 64 -Accelerator Tcg -NoStart | Out-Null");
         Assert.Empty(_ps.Run("Get-HeadlessVm -ComputerName h1, h2").Errors);
         _bed.Run("kill-libvirtd", "h2");
         try
@@ -171,7 +171,7 @@ public sealed class RemoteHostTests : IDisposable
     {
         // A HeadlessVm domain with nothing to boot, started by someone else (virsh over the same ssh route).
         var name = Name("h1");
-        _ps.Ok($"New-HeadlessVm {name} -ComputerName h1 -MemoryMB 32 -NoStart | Out-Null");
+        _ps.Ok($"New-HeadlessVm {name} -ComputerName h1 -MemoryMB 32 -Accelerator Tcg -NoStart | Out-Null");
         using (var libvirt = LibvirtConnection.Open(_bed.Uri("h1")))
         {
             libvirt.Start(name);

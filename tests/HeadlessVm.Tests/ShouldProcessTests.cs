@@ -38,13 +38,16 @@ public sealed class ShouldProcessTests : IDisposable
         ("Save-VmScreenshot", "Save-VmScreenshot busy -Path ./ghost.png", Work("ghost.png"), "Save the screen of VM 'busy'"),
         ("Start-VncBridge", "Start-VncBridge held", "held", "Start a browser console bridge"),
         ("Stop-VncBridge", "Stop-VncBridge busy", "busy", "Stop the browser console bridge"),
+        ("Connect-HeadlessVmHost", "Connect-HeadlessVmHost ghost-host -Uri test:///default", "ghost-host", "Register host for test:///default (after connecting to it)"),
+        ("Disconnect-HeadlessVmHost", "Disconnect-HeadlessVmHost lab-host -Forget", "lab-host", "Close the connection and forget the host"),
     ];
 
     private void MakeLab()
     {
         _ps.Ok("New-HeadlessVm off -MemoryMB 64 -Network None -Accelerator Tcg -NoStart | Out-Null; " +
                "New-HeadlessVm held -MemoryMB 64 -Network None -Accelerator Tcg -Paused | Out-Null; " +
-               $"New-HeadlessVm busy -MemoryMB 64 -Network None -Accelerator Tcg | Start-VncBridge -WebPort {FreePorts.Next()} | Out-Null");
+               $"New-HeadlessVm busy -MemoryMB 64 -Network None -Accelerator Tcg | Start-VncBridge -WebPort {FreePorts.Next()} | Out-Null; " +
+               "Connect-HeadlessVmHost lab-host -Uri test:///default | Out-Null");
     }
 
     [Fact]

@@ -58,13 +58,13 @@ public sealed class StateFolderTests : IDisposable
         using var mount = new TmpfsMount(Path.Combine(_ps.StateRoot, "ro"));
         var home = Path.Combine(mount.Folder, "state");
         // No VM runs: a process that writes there (qemu's serial log) would keep the mount from going read-only.
-        _ps.Ok($"$env:HEADLESSVM_HOME = '{home}'; New-HeadlessVm r1 -NoStart -MemoryMB 32; New-HeadlessVm r2 -NoStart -MemoryMB 32");
+        _ps.Ok($"$env:HEADLESSVM_HOME = '{home}'; New-HeadlessVm r1 -NoStart -MemoryMB 32 -Accelerator Tcg; New-HeadlessVm r2 -NoStart -MemoryMB 32 -Accelerator Tcg");
         try
         {
             mount.ReadOnly();
-            AssertUnusable(RunBounded("New-HeadlessVm r3 -NoStart -MemoryMB 32"), "r3", home, "Read-only file system");
+            AssertUnusable(RunBounded("New-HeadlessVm r3 -NoStart -MemoryMB 32 -Accelerator Tcg"), "r3", home, "Read-only file system");
             AssertUnusable(RunBounded("Start-HeadlessVm r1"), "r1", home, "Read-only file system");
-            AssertUnusable(RunBounded("Start-VncBridge -Target 127.0.0.1:5999 -BridgeName t1 -WebPort 16202"), "t1", home, "Read-only file system");
+            AssertUnusable(RunBounded($"Start-VncBridge -Target 127.0.0.1:5999 -BridgeName t1 -WebPort {FreePorts.Next()}"), "t1", home, "Read-only file system");
             Assert.Equal(new[] { "r1", "r2" }, _ps.Ok("(Get-HeadlessVm).Name").Select(o => o.BaseObject));
         }
         finally
@@ -92,7 +92,7 @@ public sealed class StateFolderTests : IDisposable
         {
             // The process's working folder is not lab: only PowerShell's location is.
             Assert.NotEqual(lab, Environment.CurrentDirectory);
-            var vm = _ps.Ok($"Set-Location '{lab}'; $env:HEADLESSVM_HOME = 'state'; New-HeadlessVm rel1 -NoStart -MemoryMB 32").Single();
+            var vm = _ps.Ok($"Set-Location '{lab}'; $env:HEADLESSVM_HOME = 'state'; New-HeadlessVm rel1 -NoStart -MemoryMB 32 -Accelerator Tcg").Single();
             Assert.Equal(Path.Combine(lab, "state", "vms", "rel1"), vm.Properties["StatePath"].Value);
             Assert.True(File.Exists(Path.Combine(lab, "state", "vms", "rel1", "vm.json")));
 
@@ -119,7 +119,7 @@ public sealed class StateFolderTests : IDisposable
         var home = Path.Combine(_ps.StateRoot, new string('\u00e9', 50));
         var socket = Path.Combine(home, "vms", "u1", "qmp.sock");
         Assert.True(socket.Length <= 107 && System.Text.Encoding.UTF8.GetByteCount(socket) > 107);
-        var r = RunBounded($"$env:HEADLESSVM_HOME = '{home}'; New-HeadlessVm u1 -MemoryMB 32 -Network None");
+        var r = RunBounded($"$env:HEADLESSVM_HOME = '{home}'; New-HeadlessVm u1 -MemoryMB 32 -Accelerator Tcg -Network None");
         _ps.Ok(RestoreHome);
         var error = Assert.Single(r.Errors);
         Assert.Equal("StatePathTooLong", error.FullyQualifiedErrorId.Split(',')[0]);
