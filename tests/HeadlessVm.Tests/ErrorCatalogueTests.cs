@@ -17,14 +17,18 @@ public sealed class ErrorCatalogueTests : IClassFixture<ErrorLab>
 {
     private readonly ErrorLab _lab;
 
-    public ErrorCatalogueTests(ErrorLab lab) => _lab = lab;
+    public ErrorCatalogueTests(ErrorLab lab, LibvirtDaemons daemons)
+    {
+        _lab = lab;
+        _lab.Daemons = daemons;
+    }
 
     /// <summary>
-    /// Ids no cmdlet can be made to raise here, each with the reason and where it is proven instead (the
-    /// core-level libvirt table, which must have a row for each). Keep it to failures that truly cannot be
-    /// brought about through a cmdlet on a test machine.
+    /// Ids no cmdlet can be made to raise here, each listed with the reason and where it is proven instead
+    /// (<see cref="ErrorIdsProvenElsewhere"/>: the core-level libvirt table, which must have a row for each of
+    /// its ids, or a named test). Keep it to failures that truly cannot be brought about here through a cmdlet.
     /// </summary>
-    public static IReadOnlyDictionary<string, string> Unreachable => ErrorIdsProvenElsewhere.CoreLevelOnly;
+    public static IReadOnlySet<string> Unreachable { get; } = ErrorIdsProvenElsewhere.All.ToHashSet();
 
     public static TheoryData<string> Ids()
     {
@@ -57,11 +61,11 @@ public sealed class ErrorCatalogueTests : IClassFixture<ErrorLab>
     {
         var catalogue = typeof(ErrorIds).GetFields(BindingFlags.Public | BindingFlags.Static)
             .Where(f => f.IsLiteral).Select(f => (string)f.GetRawConstantValue()!).ToHashSet();
-        var missing = catalogue.Where(id => !ErrorRows.All.ContainsKey(id) && !Unreachable.ContainsKey(id)).Order(StringComparer.Ordinal).ToList();
-        var unknown = ErrorRows.All.Keys.Concat(Unreachable.Keys).Where(id => !catalogue.Contains(id)).ToList();
+        var missing = catalogue.Where(id => !ErrorRows.All.ContainsKey(id) && !Unreachable.Contains(id)).Order(StringComparer.Ordinal).ToList();
+        var unknown = ErrorRows.All.Keys.Concat(Unreachable).Where(id => !catalogue.Contains(id)).ToList();
         Assert.True(missing.Count == 0, "ids in ErrorIds with no row in ErrorRows (add one that raises it through a cmdlet): " + string.Join(", ", missing));
         Assert.True(unknown.Count == 0, "rows for ids that are not in ErrorIds: " + string.Join(", ", unknown));
-        Assert.Empty(ErrorRows.All.Keys.Intersect(Unreachable.Keys));
+        Assert.Empty(ErrorRows.All.Keys.Intersect(Unreachable));
     }
 }
 
@@ -89,7 +93,12 @@ public static class ErrorRows
         [ErrorIds.InvalidListenAddress] = Script(InvalidArgument, "e-listen", "New-HeadlessVm e-listen -NoStart -ListenAddress localhost"),
         [ErrorIds.DiskFormatCountMismatch] = Script(InvalidArgument, "e-formats", "New-HeadlessVm e-formats -NoStart -DiskPath a.qcow2, b.qcow2 -DiskFormat qcow2, raw, raw"),
         [ErrorIds.UnknownDiskFormat] = Script(InvalidArgument, lab => lab.WorkFile("d.qcow2"), "New-HeadlessVm e-fmt -NoStart -DiskPath ./d.qcow2 -DiskFormat floppy"),
-        [ErrorIds.DiskFormatUnknown] = Script(InvalidArgument, lab => lab.WorkFile("d.bin"), "New-HeadlessVm e-fmt -NoStart -DiskPath ./d.bin"),
+        [ErrorIds.DiskFormatUnknown] = Row(InvalidArgument, lab => lab.WorkFile("d.bin"), lab =>
+        {
+            // Content qemu-img knows no format in (it says raw), under a name that does not say raw: raw is never guessed.
+            File.WriteAllBytes(lab.WorkFile("d.bin"), new byte[64 * 1024]);
+            return Run(lab, "New-HeadlessVm e-fmt -NoStart -DiskPath ./d.bin");
+        }),
         [ErrorIds.NoStartWithPaused] = Script(InvalidArgument, "e-nsp", "New-HeadlessVm e-nsp -NoStart -Paused"),
 
         // The state store.
@@ -115,20 +124,26 @@ public static class ErrorRows
             var deep = Directory.CreateDirectory(Path.Combine(lab.Session.StateRoot, "a-state-folder-deep-enough-for-a-long-socket-path")).FullName;
             return Run(lab, $"$env:HEADLESSVM_HOME = '{deep}'; try {{ New-HeadlessVm {LongName} -MemoryMB 64 -Network None -Accelerator Tcg }} finally {{ $env:HEADLESSVM_HOME = '{lab.Session.StateRoot}' }}");
         }),
-        [ErrorIds.StateAccessDenied] = Row(ErrorCategory.PermissionDenied, _ => "e-denied", lab =>
-        {
-            // A store folder its user may not write (root may write anything, so pwsh runs without that right).
-            var store = Directory.CreateDirectory(Path.Combine(lab.Session.StateRoot, "read-only-store")).FullName;
-            File.SetUnixFileMode(store, UnixFileMode.UserRead | UnixFileMode.UserExecute);
-            return lab.InChildPwsh("New-HeadlessVm e-denied -NoStart", ErrorLab.WithoutFileOverride, store);
-        }),
-        [ErrorIds.StateIOError] = Row(ErrorCategory.WriteError, _ => "e-io", lab =>
+        [ErrorIds.StateFolderUnusable] = Row(ErrorCategory.WriteError, _ => "e-unusable", lab =>
         {
             // HEADLESSVM_HOME naming a file: nothing can be made under it.
             var file = lab.WorkFile("not-a-folder");
             File.WriteAllText(file, string.Empty);
-            return Run(lab, $"$env:HEADLESSVM_HOME = '{file}'; try {{ New-HeadlessVm e-io -NoStart }} finally {{ $env:HEADLESSVM_HOME = '{lab.Session.StateRoot}' }}");
+            return Run(lab, $"$env:HEADLESSVM_HOME = '{file}'; try {{ New-HeadlessVm e-unusable -NoStart }} finally {{ $env:HEADLESSVM_HOME = '{lab.Session.StateRoot}' }}");
         }),
+        [ErrorIds.PathNotInFileSystem] = Row(InvalidArgument, _ => "e-env.qcow2", lab =>
+            Run(lab, $"try {{ Set-Location Env:; New-HeadlessVmDisk e-env.qcow2 -SizeGB 1 }} finally {{ Set-Location '{lab.Work}' }}")),
+        [ErrorIds.StateLocked] = Row(ErrorCategory.ResourceBusy, _ => "e-locked", lab =>
+        {
+            // The store's lock held by another open file (flock(2) locks belong to the open file, so this process's
+            // own hold counts as another holder's): the command waits its bounded minute, then names the holder.
+            using var held = new FileStream(lab.Session.Paths.LockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            return Run(lab, "New-HeadlessVm e-locked -NoStart");
+        }),
+        // A file the module writes itself (a libvirt VM's screenshot, which comes through the connection), where
+        // the kernel refuses it: /sys denies the create, /proc has no such entry.
+        [ErrorIds.StateAccessDenied] = Script(ErrorCategory.PermissionDenied, "test", "Save-VmScreenshot test -ConnectionUri test:///default -Path /sys/hvm-screen.png"),
+        [ErrorIds.StateIOError] = Script(ErrorCategory.WriteError, "test", "Save-VmScreenshot test -ConnectionUri test:///default -Path /proc/hvm-screen.png"),
 
         // VNC displays and forwarded ports.
         [ErrorIds.NoFreeVncDisplay] = Row(ErrorCategory.ResourceUnavailable, _ => "e-full", lab =>
@@ -157,6 +172,13 @@ public static class ErrorRows
         }),
 
         // Starting qemu.
+        [ErrorIds.ProgramTimedOut] = Row(ErrorCategory.OperationTimeout, _ => "qemu-img", lab =>
+        {
+            // What no real qemu-img does on cue: never answer. It is stopped at the module's bounded wait (a minute).
+            File.WriteAllText(lab.WorkFile("slow.qcow2"), string.Empty);
+            lab.FakeProgram("qemu-img", "exec sleep 600");
+            return Errors(lab.WithPath(lab.FakesFirst, "Get-HeadlessVmDisk ./slow.qcow2"));
+        }),
         [ErrorIds.ProgramNotFound] = Row(ErrorCategory.NotInstalled, _ => "qemu-img", lab =>
             Errors(lab.WithPath(lab.Empty, "New-HeadlessVmDisk ./no-qemu-img.qcow2 -SizeGB 1"))),
         [ErrorIds.QemuNotInstalled] = Row(ErrorCategory.NotInstalled, _ => "e-noqemu", lab =>
@@ -229,12 +251,19 @@ public static class ErrorRows
         }),
         [ErrorIds.QmpCommandFailed] = Row(ErrorCategory.InvalidOperation, _ => "e-reset", lab =>
         {
-            // With -no-reboot a reset shuts the guest down, and with -no-shutdown qemu stays: it then refuses 'cont'
+            // No bootable device: SeaBIOS resets at once (reboot-timeout=0), -no-reboot turns the guest's reset into a
+            // shutdown, and -no-shutdown keeps qemu in its "shutdown" state (Crashed here), where it refuses 'cont'
             // ("Resetting the Virtual Machine is required").
-            lab.Session.Ok("New-HeadlessVm e-reset -MemoryMB 64 -Network None -Accelerator Tcg -ExtraArgument '-no-reboot', '-no-shutdown' | Out-Null");
+            lab.Session.Ok("New-HeadlessVm e-reset -MemoryMB 64 -Network None -Accelerator Tcg -ExtraArgument '-no-reboot', '-no-shutdown', '-boot', 'reboot-timeout=0' | Out-Null");
             try
             {
-                lab.Session.Ok("Restart-HeadlessVm e-reset");
+                var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+                while (lab.Session.Ok("(Get-HeadlessVm e-reset).State").Single().ToString() != "Crashed")
+                {
+                    Assert.True(DateTime.UtcNow < deadline, "the guest's reset did not shut it down within 60 s");
+                    Thread.Sleep(100);
+                }
+
                 return Run(lab, "Resume-HeadlessVm e-reset");
             }
             finally
@@ -298,6 +327,50 @@ public static class ErrorRows
                 lab.Session.Ok("Stop-VncBridge e-twice");
             }
         }),
+        [ErrorIds.BridgeSettingsDiffer] = Row(ErrorCategory.ResourceExists, _ => ErrorLab.RunningVm, lab =>
+        {
+            var (port, otherPort) = (FreePorts.Next(), FreePorts.Next());
+            lab.Session.Ok($"Start-VncBridge {lab.Running} -WebPort {port} | Out-Null");
+            try
+            {
+                return Run(lab, $"Start-VncBridge {lab.Running} -WebPort {otherPort}");
+            }
+            finally
+            {
+                lab.Session.Ok($"Stop-VncBridge {lab.Running}");
+            }
+        }),
+        [ErrorIds.BridgeRecordDamaged] = Row(ErrorCategory.InvalidData, _ => ErrorLab.RunningVm, lab =>
+        {
+            lab.Session.Ok($"Start-VncBridge {lab.Running} -WebPort {FreePorts.Next()} | Out-Null");
+            try
+            {
+                File.WriteAllText(lab.Session.Paths.ForVm(lab.Running).Bridge.RecordFile, "{ \"Name\": ");
+                return Run(lab, $"Get-VncBridge {lab.Running}");
+            }
+            finally
+            {
+                lab.Session.Ok($"Stop-VncBridge {lab.Running}");
+            }
+        }),
+        [ErrorIds.ConsoleServerRecordDamaged] = Row(ErrorCategory.InvalidData, _ => "e-server", lab =>
+        {
+            // A running console server that serves a bridge, its record damaged: another bridge on its port cannot share it.
+            var port = FreePorts.Next();
+            lab.Session.Ok($"Start-VncBridge {lab.Running} -WebPort {port} | Out-Null");
+            var record = lab.Session.Paths.ForConsoleServer("127.0.0.1", port).RecordFile;
+            var sound = File.ReadAllText(record);
+            File.WriteAllText(record, "not a record");
+            try
+            {
+                return Run(lab, $"Start-VncBridge -Target 127.0.0.1:5999 -BridgeName e-server -WebPort {port}");
+            }
+            finally
+            {
+                File.WriteAllText(record, sound);
+                lab.Session.Ok($"Stop-VncBridge {lab.Running}");
+            }
+        }),
         [ErrorIds.BridgeNameInUse] = Row(ErrorCategory.ResourceExists, _ => ErrorLab.StoppedVm, lab => Run(lab, $"Start-VncBridge -Target 127.0.0.1:5999 -BridgeName {lab.Stopped}")),
         [ErrorIds.InvalidTarget] = Script(InvalidArgument, "nonsense", "Start-VncBridge -Target nonsense"),
         [ErrorIds.InvalidWebPort] = Script(InvalidArgument, "127.0.0.1-5999", "Start-VncBridge -Target 127.0.0.1:5999 -WebPort 0"),
@@ -352,6 +425,106 @@ public static class ErrorRows
             // What no real websockify does on cue: say it started, and not be there.
             lab.FakeProgram("websockify", "exit 0");
             return Errors(lab.WithPath(lab.FakesFirst, $"Start-VncBridge -Target 127.0.0.1:5999 -BridgeName e-wsgone -WebPort {FreePorts.Next()}"));
+        }),
+
+        // Hosts (libvirt's test driver: test:///default has one running domain, "test", made outside HeadlessVm,
+        // with no display and no serial log).
+        [ErrorIds.InvalidHostName] = Script(InvalidArgument, "a/b", "Get-HeadlessVm -ComputerName 'a/b'"),
+        [ErrorIds.InvalidConnectionUri] = Script(InvalidArgument, "not a uri", "Get-HeadlessVm -ConnectionUri 'not a uri'"),
+        [ErrorIds.HostNotFound] = Script(ErrorCategory.ObjectNotFound, "e-nohost", "Get-HeadlessVmHost e-nohost"),
+        [ErrorIds.HostExists] = Row(ErrorCategory.ResourceExists, _ => "e-host", lab =>
+        {
+            lab.Session.Ok("Connect-HeadlessVmHost e-host -Uri test:///default | Out-Null");
+            try
+            {
+                return Run(lab, "Connect-HeadlessVmHost e-host -Uri qemu:///system -NoVerify");
+            }
+            finally
+            {
+                lab.Session.Ok("Disconnect-HeadlessVmHost e-host -Forget");
+            }
+        }),
+        [ErrorIds.HostRegistryDamaged] = Row(ErrorCategory.InvalidData, lab => lab.Session.Paths.HostsFile, lab =>
+        {
+            File.WriteAllText(lab.Session.Paths.HostsFile, "garbage");
+            try
+            {
+                return Run(lab, "Get-HeadlessVmHost");
+            }
+            finally
+            {
+                File.Delete(lab.Session.Paths.HostsFile);
+            }
+        }),
+        [ErrorIds.HostNameUriMismatch] = Script(InvalidArgument, "a, b", "Get-HeadlessVm -ComputerName a, b -ConnectionUri qemu:///system"),
+        [ErrorIds.HostTimeout] = Row(ErrorCategory.OperationTimeout, _ => "127.0.0.1", lab =>
+        {
+            // A listener that never answers (the kernel completes the connection; nobody reads it): libvirt's client
+            // waits for its first reply, and the module gives up at its bounded open (30 s).
+            using var silent = Listen("127.0.0.1", 0);
+            return Run(lab, $"Get-HeadlessVm -ConnectionUri 'qemu+tcp://127.0.0.1:{((IPEndPoint)silent.LocalEndpoint).Port}/system'");
+        }),
+        [ErrorIds.SingleHostRequired] = Script(InvalidArgument, "e-two", "New-HeadlessVm e-two -ConnectionUri test:///default, qemu:///system -NoStart"),
+        [ErrorIds.AmbiguousVmName] = Row(InvalidArgument, _ => "test", lab =>
+        {
+            // A second test-driver host with a domain named as test:///default's.
+            var file = lab.WorkFile("host-b.xml");
+            File.WriteAllText(file, "<node><domain type='test'><name>test</name><memory>65536</memory><os><type>hvm</type></os></domain></node>");
+            lab.Session.Ok($"Connect-HeadlessVmHost e-ha -Uri test:///default -NoVerify; Connect-HeadlessVmHost e-hb -Uri 'test://{file}' -NoVerify | Out-Null");
+            try
+            {
+                return Run(lab, "Get-VmConsoleUrl test -ComputerName e-ha, e-hb");
+            }
+            finally
+            {
+                lab.Session.Ok("Disconnect-HeadlessVmHost e-ha, e-hb -Forget");
+            }
+        }),
+        [ErrorIds.VmIsExternal] = Script(ErrorCategory.InvalidOperation, "test", "Remove-HeadlessVm test -ConnectionUri test:///default"),
+        [ErrorIds.InvalidNetworkMode] = Script(InvalidArgument, "e-net", "New-HeadlessVm e-net -ConnectionUri test:///default -MemoryMB 64 -NoStart -Network Other"),
+        [ErrorIds.NoVncDisplay] = Script(ErrorCategory.InvalidOperation, "test", "Start-VncBridge test -ConnectionUri test:///default"),
+        [ErrorIds.NoSerialLog] = Script(ErrorCategory.ObjectNotFound, "test", "Get-HeadlessVmSerialLog test -ConnectionUri test:///default"),
+        [ErrorIds.PortForwardFailed] = Row(ErrorCategory.ResourceUnavailable, _ => "e-lvfwd", lab =>
+        {
+            // This machine's libvirtd: qemu's hostfwd_add refuses a host port another program holds.
+            lab.Daemons!.EnsureLocal();
+            using var holder = Listen("127.0.0.1", 0);
+            try
+            {
+                return Run(lab, $"New-HeadlessVm e-lvfwd -ConnectionUri qemu:///system -MemoryMB 64 -Accelerator Tcg -PortForward '{((IPEndPoint)holder.LocalEndpoint).Port}:80'");
+            }
+            finally
+            {
+                lab.Session.Run("Remove-HeadlessVm e-lvfwd -ConnectionUri qemu:///system -Force");
+            }
+        }),
+
+        // Libvirt's own failures, where a cmdlet reaches them on this machine.
+        [ErrorIds.LibvirtNotInstalled] = Row(ErrorCategory.NotInstalled, _ => "localhost", lab =>
+            // libvirt's libraries hidden (bind-mounted /dev/null over them) for one pwsh, in a mount namespace of its own.
+            lab.InChildPwsh("Get-HeadlessVm -ConnectionUri test:///default", ["bash", Path.Combine(RepoPaths.Root, "tests", "hosts", "without-libvirt.sh")])),
+        [ErrorIds.HostUnreachable] = Script(ErrorCategory.ConnectionError, "localhost", "Get-HeadlessVm -ConnectionUri 'qemu+unix:///system?socket=/proc/hvm-no-daemon/libvirt-sock'"),
+        [ErrorIds.HostUnknown] = Script(ErrorCategory.ConnectionError, "no-such-host.invalid", "Get-HeadlessVm -ComputerName no-such-host.invalid"),
+        [ErrorIds.LibvirtNotSupported] = Script(ErrorCategory.InvalidOperation, "test", "Wait-HeadlessVm test -ConnectionUri test:///default -ForText never -TimeoutSec 5"),
+        [ErrorIds.DomainFileNotFound] = Row(ErrorCategory.ObjectNotFound, _ => "e-lvdisk", lab =>
+        {
+            lab.Daemons!.EnsureLocal();
+            return Run(lab, "New-HeadlessVm e-lvdisk -ConnectionUri qemu:///system -MemoryMB 64 -Accelerator Tcg -DiskPath /var/lib/libvirt/images/hvm-absent.qcow2");
+        }),
+        [ErrorIds.DomainFileAccessDenied] = Row(ErrorCategory.PermissionDenied, _ => "e-lvhidden", lab =>
+        {
+            // A private folder (0700, root) hides the kernel from the user qemu runs as (libvirt-qemu).
+            lab.Daemons!.EnsureLocal();
+            var hidden = Directory.CreateTempSubdirectory("hvm-private-");
+            try
+            {
+                File.Copy(TestGuest.Kernel, Path.Combine(hidden.FullName, "vmlinuz"));
+                return Run(lab, $"New-HeadlessVm e-lvhidden -ConnectionUri qemu:///system -MemoryMB 64 -Accelerator Tcg -KernelPath '{hidden.FullName}/vmlinuz'");
+            }
+            finally
+            {
+                hidden.Delete(recursive: true);
+            }
         }),
     };
 

@@ -37,6 +37,9 @@ public sealed class ErrorLab : IDisposable
 
     public PowerShellSession Session { get; }
 
+    /// <summary>This machine's libvirtd, for the rows that need it (set by the test class, which gets it from its collection).</summary>
+    public LibvirtDaemons? Daemons { get; set; }
+
     public string Work => Session.WorkFolder;
 
     /// <summary>Where fake programs go (see <see cref="FakeProgram"/>).</summary>

@@ -11,7 +11,7 @@ namespace HeadlessVm.Core.Tests.Libvirt;
 /// (libvirt's test driver, the library loader, a unix socket nobody serves), else by libvirt's own error as
 /// this machine's libvirt 9.0 reported it, through the one mapping. The ids a cmdlet can raise also have a
 /// row in the cmdlet table (HeadlessVm.Tests' ErrorCatalogueTests); the ones it cannot are listed, with the
-/// reason, in <see cref="ErrorIdsProvenElsewhere.CoreLevelOnly"/>, and each must have a row here.
+/// reason, in <see cref="ErrorIdsProvenElsewhere.CoreLibvirtTable"/>, and each must have a row here.
 /// </summary>
 public sealed class LibvirtErrorCatalogueTests
 {
@@ -111,7 +111,7 @@ public sealed class LibvirtErrorCatalogueTests
     {
         var catalogue = typeof(ErrorIds).GetFields(BindingFlags.Public | BindingFlags.Static)
             .Where(f => f.IsLiteral && f.FieldType == typeof(string)).Select(f => (string)f.GetRawConstantValue()!).ToHashSet();
-        var missing = ErrorIdsProvenElsewhere.CoreLevelOnly.Keys.Where(id => !Rows.ContainsKey(id)).Order(StringComparer.Ordinal).ToList();
+        var missing = ErrorIdsProvenElsewhere.CoreLibvirtTable.Keys.Where(id => !Rows.ContainsKey(id)).Order(StringComparer.Ordinal).ToList();
         Assert.True(missing.Count == 0, "ids the cmdlet table leaves to the core with no row here: " + string.Join(", ", missing));
         Assert.All(Rows.Keys, id => Assert.Contains(id, catalogue));
     }
