@@ -53,11 +53,14 @@ public static partial class HeadlessVmErrors
     public static HeadlessVmException UnknownDiskFormat(string path, string stated, IEnumerable<string> known) => new(ErrorIds.UnknownDiskFormat, FailureKind.InvalidArgument, path,
         $"'{stated}' is not a disk format qemu knows here. Use one of: {string.Join(", ", known)}.");
 
-    /// <summary>qemu-img finds no image format in the file (raw data), and its name does not say raw; <paramref name="named"/> is what the name says, if anything.</summary>
-    public static HeadlessVmException DiskFormatUnknown(string path, string? named) => new(ErrorIds.DiskFormatUnknown, FailureKind.InvalidArgument, path,
+    /// <summary>
+    /// qemu-img finds no image format in the file (raw data), and its name does not say raw; <paramref name="named"/> is what
+    /// the name says, if anything; <paramref name="remedy"/> replaces the advice to state -DiskFormat where there is no such parameter.
+    /// </summary>
+    public static HeadlessVmException DiskFormatUnknown(string path, string? named, string? remedy = null) => new(ErrorIds.DiskFormatUnknown, FailureKind.InvalidArgument, path,
         $"Cannot tell the format of disk '{path}': qemu-img finds no image format in it (raw data)" +
         (named is null ? string.Empty : $", though its name says {named}") +
-        ". State it with -DiskFormat (raw to use it as a raw disk; qcow2, vpc, vhdx, vmdk...).");
+        ". " + (remedy ?? "State it with -DiskFormat (raw to use it as a raw disk; qcow2, vpc, vhdx, vmdk...)."));
 
     public static HeadlessVmException NoStartWithPaused(string name) => new(ErrorIds.NoStartWithPaused, FailureKind.InvalidArgument, name,
         "-NoStart creates the VM without starting it, so it cannot also start -Paused. Use one of them.");
