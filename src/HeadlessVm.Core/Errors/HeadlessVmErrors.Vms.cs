@@ -62,6 +62,11 @@ public static partial class HeadlessVmErrors
         (named is null ? string.Empty : $", though its name says {named}") +
         ". " + (remedy ?? "State it with -DiskFormat (raw to use it as a raw disk; qcow2, vpc, vhdx, vmdk...)."));
 
+    /// <summary>-IsoPath names a file with no ISO 9660 or UDF volume descriptor (see <see cref="Qemu.IsoImages"/>).</summary>
+    public static HeadlessVmException NotAnIsoImage(string name, string path) => new(ErrorIds.NotAnIsoImage, FailureKind.InvalidArgument, name,
+        $"VM '{name}': '{path}' is not a CD/DVD image (it has no ISO 9660 or UDF volume descriptor), so the VM could not boot from it. " +
+        "Give an .iso file to -IsoPath; a disk image goes to -DiskPath.");
+
     public static HeadlessVmException NoStartWithPaused(string name) => new(ErrorIds.NoStartWithPaused, FailureKind.InvalidArgument, name,
         "-NoStart creates the VM without starting it, so it cannot also start -Paused. Use one of them.");
 
