@@ -76,8 +76,11 @@ public static partial class HeadlessVmErrors
             ? $"No VM named '{name}' exists. Get-HeadlessVm lists the VMs there are."
             : $"No VM named '{name}' exists on {hosts}. Get-HeadlessVm -ComputerName lists the VMs there are.");
 
-    public static HeadlessVmException VmAlreadyExists(string name) => new(ErrorIds.VmAlreadyExists, FailureKind.ResourceExists, name,
-        $"A VM named '{name}' already exists. Choose another name, or remove it first with Remove-HeadlessVm.");
+    /// <summary><paramref name="existing"/>, when given, is the VM whose name differs from <paramref name="name"/> only in case.</summary>
+    public static HeadlessVmException VmAlreadyExists(string name, string? existing = null) => new(ErrorIds.VmAlreadyExists, FailureKind.ResourceExists, name,
+        existing is null
+            ? $"A VM named '{name}' already exists. Choose another name, or remove it first with Remove-HeadlessVm."
+            : $"A VM named '{existing}' already exists, and names that differ only in case are not told apart here. Choose another name, or remove '{existing}' first with Remove-HeadlessVm.");
 
     /// <summary>vm.json is there but is not this VM's record; <paramref name="why"/> says what is wrong with it.</summary>
     public static HeadlessVmException VmRecordDamaged(string name, string file, string why) => new(ErrorIds.VmRecordDamaged, FailureKind.InvalidData, name,
