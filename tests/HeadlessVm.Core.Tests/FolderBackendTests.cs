@@ -122,18 +122,18 @@ public sealed class FolderBackendTests : IDisposable
     [Fact]
     public void A_display_another_program_takes_after_it_was_picked_is_picked_again_when_qemu_starts()
     {
-        // The race on cue: :1 was free when picked (here: given), and a program binds it before the start checks it.
+        // The race on cue: :1 was free when picked, and a program binds it before the start checks it.
         var store = new VmStore(_store.Paths);
         var launcher = new QemuLauncher(store, new DisplayAllocator(_store.Paths), new KvmFailures(_store.Paths), new VmMonitor(store, _host), () => false, _host);
-        var spec = VmDraftValidator.Validate(Draft("raced")) with { VncDisplay = 1 };
+        var spec = VmDraftValidator.Validate(Draft("raced")) with { VncDisplay = 1, VncDisplayPicked = true };
         store.Save(spec);
         using var taker = new TcpListener(IPAddress.Parse(_address), VmSpec.VncBasePort + 1);
         taker.Start();
 
-        var started = launcher.StartNew(spec, displayChosen: false, others: [], paused: true, CancellationToken.None);
+        var started = launcher.StartMovingPickedDisplay(spec, others: [], paused: true, CancellationToken.None);
         Assert.Equal(2, started.VncDisplay);
         Assert.Equal(2, store.Get("raced").VncDisplay);
-        Assert.Contains("VNC display :1 was taken before qemu could bind it; VM 'raced' uses :2 instead.", _host.Verbose);
+        Assert.Contains("VNC display :1 is taken by another program; VM 'raced' uses :2 instead.", _host.Verbose);
         var password = VmSecrets.ReadVncPassword(_store.Paths.ForVm("raced"));
         Assert.True(VncProbe.Authenticate(_address, VmSpec.VncBasePort + 2, password).Accepted);
 
@@ -141,6 +141,48 @@ public sealed class FolderBackendTests : IDisposable
         var chosen = VmDraftValidator.Validate(Draft("chosen")) with { VncDisplay = 1 };
         store.Save(chosen);
         Assert.Equal("VncPortInUse", Assert.Throws<HeadlessVmException>(() =>
-            launcher.StartNew(chosen, displayChosen: true, others: [], paused: true, CancellationToken.None)).ErrorId);
+            launcher.StartMovingPickedDisplay(chosen, others: [], paused: true, CancellationToken.None)).ErrorId);
+    }
+
+    [Fact]
+    public void Starting_a_stopped_VM_whose_picked_display_another_program_holds_moves_it_but_a_chosen_or_old_one_fails_with_VncPortInUse()
+    {
+        var context = new HeadlessVmContext(_store.Paths, _host);
+        var picked = context.Vms.Create(Draft("picked"), null, start: false, paused: true, CancellationToken.None);
+        var chosen = context.Vms.Create(Draft("chosen"), 7, start: false, paused: true, CancellationToken.None);
+        Assert.True(new VmStore(_store.Paths).Get("picked").VncDisplayPicked);
+        Assert.False(new VmStore(_store.Paths).Get("chosen").VncDisplayPicked);
+        var first = picked.VncDisplay!.Value;
+
+        // A real program holds the picked display's port while the VM is stopped: its start takes the next free one.
+        using var taker = new TcpListener(IPAddress.Parse(_address), VmSpec.VncBasePort + first);
+        taker.Start();
+        var started = context.Vms.Start("picked", paused: true, CancellationToken.None);
+        Assert.Equal(VmState.Paused, started.State);
+        Assert.NotEqual(first, started.VncDisplay);
+        Assert.NotEqual(7, started.VncDisplay);
+        Assert.Equal(started.VncDisplay, new VmStore(_store.Paths).Get("picked").VncDisplay);
+        Assert.Contains($"VNC display :{first} is taken by another program; VM 'picked' uses :{started.VncDisplay} instead.", _host.Verbose);
+        var password = VmSecrets.ReadVncPassword(_store.Paths.ForVm("picked"));
+        Assert.True(VncProbe.Authenticate(_address, started.VncPort!.Value, password).Accepted);
+
+        // The display the user chose stays theirs: the start fails, naming the port, and nothing runs.
+        using var chosenTaker = new TcpListener(IPAddress.Parse(_address), VmSpec.VncBasePort + 7);
+        chosenTaker.Start();
+        var error = Assert.Throws<HeadlessVmException>(() => context.Vms.Start("chosen", paused: true, CancellationToken.None));
+        Assert.Equal("VncPortInUse", error.ErrorId);
+        Assert.Equal("chosen", error.Target);
+        Assert.Equal(VmState.Stopped, context.Vms.Get("chosen").State);
+        Assert.Equal(7, new VmStore(_store.Paths).Get("chosen").VncDisplay);
+
+        // A record written before VncDisplayPicked existed counts as chosen: its display is not moved either.
+        var specFile = _store.Paths.ForVm("chosen").SpecFile;
+        Assert.Contains("\"VncDisplayPicked\"", File.ReadAllText(specFile), StringComparison.Ordinal);
+        var old = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(specFile))!.AsObject();
+        old.Remove("VncDisplayPicked");
+        File.WriteAllText(specFile, old.ToJsonString());
+        Assert.Equal("VncPortInUse", Assert.Throws<HeadlessVmException>(() => context.Vms.Start("chosen", paused: true, CancellationToken.None)).ErrorId);
+
+        context.Vms.Stop(new[] { "picked" }, TimeSpan.Zero, force: true, _ => { }, (_, ex) => throw ex, CancellationToken.None);
     }
 }

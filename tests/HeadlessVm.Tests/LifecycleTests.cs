@@ -323,4 +323,37 @@ public sealed class LifecycleTests : IDisposable
         var result = BoundedProcess.Run("qemu-img", args, TimeSpan.FromMinutes(2));
         Assert.True(result.ExitCode == 0, result.Output);
     }
+
+    [Fact]
+    public void Start_HeadlessVm_moves_a_picked_display_another_program_holds_and_says_so_but_keeps_a_chosen_one()
+    {
+        var created = _ps.Ok("New-HeadlessVm mv1 -NoStart -MemoryMB 64 -Accelerator Tcg -Network None").Single();
+        var first = (int)Prop(created, "VncDisplay")!;
+
+        // Another program listens on the picked display's port while the VM is stopped.
+        using var taker = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 5900 + first);
+        taker.Start();
+        var r = _ps.Run("Start-HeadlessVm mv1 -Paused -PassThru -Verbose");
+        Assert.Empty(r.Errors);
+        var moved = (int)Prop(r.Output.Single(), "VncDisplay")!;
+        Assert.NotEqual(first, moved);
+        Assert.Contains($"VNC display :{first} is taken by another program; VM 'mv1' uses :{moved} instead.", r.Verbose);
+        Assert.Contains($"127.0.0.1:{moved},password=on", Argv((int)Prop(r.Output.Single(), "ProcessId")!));
+        Assert.Equal(moved, (int)Prop(_ps.Ok("Get-HeadlessVm mv1").Single(), "VncDisplay")!);
+        _ps.Ok("Stop-HeadlessVm mv1 -Force");
+
+        // A display given with -VncDisplay stays the user's: taken, the start is VncPortInUse and nothing runs.
+        var chosen = Enumerable.Range(90, 10).First(d => Ports.IsFree("127.0.0.1", 5900 + d));
+        _ps.Ok($"New-HeadlessVm ch1 -NoStart -MemoryMB 64 -Accelerator Tcg -Network None -VncDisplay {chosen}");
+        using var chosenTaker = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 5900 + chosen);
+        chosenTaker.Start();
+        var refused = _ps.Run("Start-HeadlessVm ch1 -Paused");
+        var error = Assert.Single(refused.Errors);
+        Assert.Equal("VncPortInUse", error.FullyQualifiedErrorId.Split(',')[0]);
+        Assert.Equal(ErrorCategory.ResourceUnavailable, error.CategoryInfo.Category);
+        Assert.Equal("ch1", error.TargetObject);
+        var after = _ps.Ok("Get-HeadlessVm ch1").Single();
+        Assert.Equal("Stopped", Prop(after, "State")!.ToString());
+        Assert.Equal(chosen, (int)Prop(after, "VncDisplay")!);
+    }
 }

@@ -86,16 +86,29 @@ public sealed class PowerShellSession : IDisposable
         ps.AddScript(script);
         var pending = ps.BeginInvoke();
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
-        while (!ready(ps) && !pending.IsCompleted && DateTime.UtcNow < deadline)
+        // ready is asked once a round and its answer kept: a condition that held and then stopped holding (qemu
+        // up, then gone because the start moved on) was the moment, and asking again would miss it.
+        var isReady = ready(ps);
+        while (!isReady && !pending.IsCompleted && DateTime.UtcNow < deadline)
         {
             Thread.Sleep(20);
+            isReady = ready(ps);
         }
 
-        if (!ready(ps))
+        if (!isReady)
         {
-            ps.Stop();
-            throw new Xunit.Sdk.XunitException($"'{script}' never got to the point where Ctrl+C was to be pressed ({readyMeans}); state {ps.InvocationStateInfo.State}: {ps.InvocationStateInfo.Reason?.Message}\n" +
-                string.Join("\n", ps.Streams.Error.Select(e => $"{e.FullyQualifiedErrorId}: {e}")));
+            // What the pipeline did on its own is read before Stop, which would overwrite its state and reason.
+            var completed = pending.IsCompleted;
+            var own = $"state {ps.InvocationStateInfo.State}: {ps.InvocationStateInfo.Reason?.Message}\n" +
+                string.Join("\n", ps.Streams.Error.Select(e => $"{e.FullyQualifiedErrorId}: {e}")
+                    .Concat(ps.Streams.Warning.Select(w => "WARNING: " + w.Message)));
+            if (!completed)
+            {
+                ps.Stop();
+            }
+
+            throw new Xunit.Sdk.XunitException($"'{script}' never got to the point where Ctrl+C was to be pressed ({readyMeans}): " +
+                (completed ? "it finished first" : "not within 2 minutes") + $"; {own}");
         }
 
         var stopping = ps.BeginStop(null, null);

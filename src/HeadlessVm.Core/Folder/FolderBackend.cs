@@ -118,6 +118,7 @@ public sealed class FolderBackend : IVmBackend
             spec = spec with
             {
                 VncDisplay = display,
+                VncDisplayPicked = vncDisplay is null,
                 MacAddress = spec.MacAddress ?? (spec.Network == NetworkMode.User ? VmSecrets.RandomMac() : null),
                 Created = DateTimeOffset.Now,
             };
@@ -129,7 +130,7 @@ public sealed class FolderBackend : IVmBackend
                 VmSecrets.WriteVncPassword(vm, VmSecrets.NewVncPassword());
                 if (start)
                 {
-                    spec = _launcher.StartNew(spec, displayChosen: vncDisplay is not null, others, paused, cancellationToken);
+                    spec = _launcher.StartMovingPickedDisplay(spec, others, paused, cancellationToken);
                 }
             }
             catch
@@ -157,7 +158,7 @@ public sealed class FolderBackend : IVmBackend
             }
             else
             {
-                _launcher.Start(spec, paused, cancellationToken);
+                spec = _launcher.StartMovingPickedDisplay(spec, _store.List().Where(o => o.Name != name).ToArray(), paused, cancellationToken);
             }
 
             return _inspector.Inspect(spec);

@@ -11,16 +11,44 @@ public sealed partial class LibvirtConnection
     private const uint ShutdownAcpiPowerButton = 1 << 0;
     private const uint DestroyGraceful = 1 << 0;
 
+    /// <summary>How many times <see cref="Start"/> tries a domain whose automatically chosen graphics port another program took.</summary>
+    public const int AutoPortStartAttempts = 3;
+
     /// <summary>
     /// Starts a defined domain (virDomainCreateWithFlags); <paramref name="paused"/> leaves its CPUs stopped until
     /// <see cref="Resume"/> (VIR_DOMAIN_START_PAUSED), so a console opened in between misses no output.
+    /// With autoport graphics libvirt checks that a port is free and qemu binds it later; another program can
+    /// take it in between, and qemu then exits with "Failed to find an available port: Address already in use"
+    /// (<see cref="IsAutoPortTaken"/>). Such a start is tried again, up to <see cref="AutoPortStartAttempts"/>
+    /// times in all: libvirt picks a port anew each time. A domain with a fixed port is not retried.
     /// Throws <c>DomainStateInvalid</c> when it is already running, <c>LibvirtDomainNotFound</c> and others.
     /// </summary>
     public void Start(string name, bool paused = false)
     {
-        using var domain = Lookup(name);
-        Check(DomainApi.virDomainCreateWithFlags(domain, paused ? StartPaused : 0), name);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                using var domain = Lookup(name);
+                Check(DomainApi.virDomainCreateWithFlags(domain, paused ? StartPaused : 0), name);
+                return;
+            }
+            catch (LibvirtException e) when (attempt < AutoPortStartAttempts && IsAutoPortTaken(e.Message) && HasAutoPortGraphics(name))
+            {
+            }
+        }
     }
+
+    /// <summary>
+    /// True for qemu's words when the graphics port libvirt chose was taken before qemu could bind it
+    /// (qemu's inet_listen_saddr: "Failed to find an available port: Address already in use", as libvirt
+    /// passes it on in "qemu unexpectedly closed the monitor").
+    /// </summary>
+    public static bool IsAutoPortTaken(string message) =>
+        message.Contains("Failed to find an available port", StringComparison.Ordinal) && message.Contains("Address already in use", StringComparison.Ordinal);
+
+    private bool HasAutoPortGraphics(string name) =>
+        DomainXml.Parse(GetXml(name, inactive: true), target: name).Graphics.Any(g => g.AutoPort);
 
     /// <summary>
     /// Asks the guest to power off and returns at once; the guest decides whether and when (watch for a Stopped

@@ -27,6 +27,16 @@ public sealed record VmSpec
     public string? BootOrder { get; init; }
 
     public int VncDisplay { get; init; }
+
+    /// <summary>
+    /// True when the module picked <see cref="VncDisplay"/> (New-HeadlessVm without -VncDisplay): a start that
+    /// finds its port taken by another program then picks another free display and records it. False when the
+    /// user chose it, and for records written before this field existed (vm.json without "VncDisplayPicked"):
+    /// a display someone may have pointed a VNC client at is never moved without being asked, so such a start
+    /// fails with VncPortInUse as it always did.
+    /// </summary>
+    public bool VncDisplayPicked { get; init; }
+
     public string ListenAddress { get; init; } = "127.0.0.1";
     public NetworkMode Network { get; init; } = NetworkMode.User;
     public IReadOnlyList<PortForward> PortForwards { get; init; } = Array.Empty<PortForward>();

@@ -21,7 +21,7 @@ public sealed class QemuLauncher
     /// <summary>The longest unix socket path, in bytes: sun_path holds 108 bytes with its NUL (unix(7), struct sockaddr_un).</summary>
     public const int SocketPathLimit = 107;
 
-    /// <summary>How many displays a new VM tries when other programs keep taking the one it picked.</summary>
+    /// <summary>How many displays a start tries when other programs keep taking the one the module picked.</summary>
     private const int DisplayAttempts = 5;
 
     private static readonly TimeSpan PidWait = TimeSpan.FromSeconds(10);
@@ -68,11 +68,14 @@ public sealed class QemuLauncher
     }
 
     /// <summary>
-    /// The first start of a new VM. When the user did not choose its display and another program takes
-    /// the one picked before qemu binds it (found by the check before qemu runs, or by qemu itself),
-    /// another is picked (and saved) and qemu runs again. Returns the spec as it started.
+    /// Starts a stopped VM (a new one, or one started again). When the module picked its display
+    /// (<see cref="VmSpec.VncDisplayPicked"/>) and another program holds that display's port, found by the
+    /// check before qemu runs (VncPortInUse) or by qemu's own bind, another free display is picked (not one of
+    /// <paramref name="others"/>'), saved in vm.json, reported through Verbose, and qemu runs again (at most
+    /// <see cref="DisplayAttempts"/> displays). A display the user chose is never moved: its start fails with
+    /// VncPortInUse. Any other failure is thrown as it is, once. Returns the spec as it started.
     /// </summary>
-    public VmSpec StartNew(VmSpec spec, bool displayChosen, IReadOnlyList<VmSpec> others, bool paused, CancellationToken cancellationToken)
+    public VmSpec StartMovingPickedDisplay(VmSpec spec, IReadOnlyList<VmSpec> others, bool paused, CancellationToken cancellationToken)
     {
         var tried = new HashSet<int>();
         while (true)
@@ -82,10 +85,10 @@ public sealed class QemuLauncher
                 Start(spec, paused, cancellationToken);
                 return spec;
             }
-            catch (HeadlessVmException ex) when (!displayChosen && IsDisplayTaken(ex) && tried.Add(spec.VncDisplay) && tried.Count < DisplayAttempts)
+            catch (HeadlessVmException ex) when (spec.VncDisplayPicked && IsDisplayTaken(ex) && tried.Add(spec.VncDisplay) && tried.Count < DisplayAttempts)
             {
                 var next = _displays.Pick(spec.Name, spec.ListenAddress, others.Select(o => o.VncDisplay).Concat(tried));
-                _host.Verbose($"VNC display :{spec.VncDisplay} was taken before qemu could bind it; VM '{spec.Name}' uses :{next} instead.");
+                _host.Verbose($"VNC display :{spec.VncDisplay} is taken by another program; VM '{spec.Name}' uses :{next} instead.");
                 spec = spec with { VncDisplay = next };
                 _store.Save(spec);
             }

@@ -104,4 +104,14 @@ public sealed class LibvirtErrorsTests
         var login = LibvirtErrors.Map(new LibvirtError(38, FromRpc, 2, "u@h: Permission denied (publickey)."), "u", LibvirtCall.Open);
         Assert.Contains("keyfile=", login.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("internal error: qemu unexpectedly closed the monitor: 2026-11-30T19:56:39.788585Z qemu-system-x86_64: -vnc 127.0.0.1:1,password=on,audiodev=audio1: Failed to find an available port: Address already in use", true)]
+    [InlineData("internal error: qemu unexpectedly closed the monitor: qemu-system-x86_64: -cpu bogus: unable to find CPU model 'bogus'", false)]
+    [InlineData("internal error: qemu unexpectedly closed the monitor: qemu-system-x86_64: Could not set up host forwarding rule 'tcp:127.0.0.1:2222-:22'", false)]
+    public void Only_a_graphics_port_taken_before_qemu_bound_it_makes_a_start_try_again(string message, bool retried)
+    {
+        // The first message is the one a loaded CI machine got from libvirt 9.0 (issue: autoport raced another program).
+        Assert.Equal(retried, LibvirtConnection.IsAutoPortTaken(message));
+    }
 }
