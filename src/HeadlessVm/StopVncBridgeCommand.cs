@@ -22,7 +22,7 @@ public sealed class StopVncBridgeCommand : VncBridgeCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach (var bridge in ResolveBridges(Name))
+        foreach (var bridge in ResolveBridges(Name, refreshTunnels: false))
         {
             var what = bridge.ProcessId is { } pid ? $" on console server PID {pid}" : string.Empty;
             if (!ShouldProcess(bridge.Name, $"Stop the browser console bridge{what} and revoke its token"))

@@ -22,12 +22,13 @@ public abstract class VncBridgeCmdlet : VmCmdlet
     /// <summary>
     /// The bridges that <paramref name="names"/> name (wildcards expanded), each once; every bridge when null (of the
     /// hosts named, when hosts are named). A plain name with no bridge is a non-terminating BridgeNotFound error.
+    /// <paramref name="refreshTunnels"/> makes each tunnelled console's ssh forward good first (not worth it for bridges about to stop).
     /// </summary>
-    protected IReadOnlyList<VncBridge> ResolveBridges(IEnumerable<string>? names)
+    protected IReadOnlyList<VncBridge> ResolveBridges(IEnumerable<string>? names, bool refreshTunnels = true)
     {
         if (!HostsNamed)
         {
-            return ResolveByName(names, Bridges.List(), b => b.Name, name => ToErrorRecord(HeadlessVmErrors.BridgeNotFound(name), name)!);
+            return ResolveByName(names, Bridges.List(refreshTunnels), b => b.Name, name => ToErrorRecord(HeadlessVmErrors.BridgeNotFound(name), name)!);
         }
 
         var targets = ResolveTargets();
@@ -36,7 +37,7 @@ public abstract class VncBridgeCmdlet : VmCmdlet
             return Array.Empty<VncBridge>();
         }
 
-        var ofHosts = Bridges.List().Where(b => b.VmName is not null && targets.Any(t => t.ConnectionUri == b.ConnectionUri)).ToArray();
+        var ofHosts = Bridges.List(refreshTunnels).Where(b => b.VmName is not null && targets.Any(t => t.ConnectionUri == b.ConnectionUri)).ToArray();
         var bridgeNames = names?.SelectMany(n => BridgeNames.IsHostBridge(n) ? new[] { n } : targets.Select(t => BridgeNames.Of(t, n))).Distinct();
         return ResolveByName(bridgeNames, ofHosts, b => b.Name, name => ToErrorRecord(HeadlessVmErrors.BridgeNotFound(name), name)!);
     }

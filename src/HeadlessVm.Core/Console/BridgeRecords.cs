@@ -1,6 +1,7 @@
 using HeadlessVm.Core.Errors;
 using HeadlessVm.Core.Model;
 using HeadlessVm.Core.State;
+using HeadlessVm.Core.Tunnels;
 
 namespace HeadlessVm.Core.Console;
 
@@ -14,12 +15,15 @@ public sealed class BridgeRecords
 {
     private readonly StatePaths _paths;
     private readonly ConsoleServers _servers;
+    private readonly SshTunnels _tunnels;
     private readonly IVmHost _host;
 
-    public BridgeRecords(StatePaths paths, ConsoleServers servers, IVmHost host)
+    /// <param name="tunnels">The ssh tunnels: a stopped bridge's forward is released with it.</param>
+    public BridgeRecords(StatePaths paths, ConsoleServers servers, SshTunnels tunnels, IVmHost host)
     {
         _paths = paths;
         _servers = servers;
+        _tunnels = tunnels;
         _host = host;
     }
 
@@ -121,16 +125,22 @@ public sealed class BridgeRecords
 
     /// <summary>
     /// Revokes the bridge's token, ends the connections it serves and forgets it; its console server
-    /// stops when this was its last bridge. BridgeNotFound when there is no such bridge.
+    /// stops when this was its last bridge, and its ssh tunnel's forward goes (with the host's master when
+    /// it was that host's last). BridgeNotFound when there is no such bridge.
     /// </summary>
     public VncBridge Stop(string name, CancellationToken cancellationToken = default)
     {
+        VncBridge stopped;
         using (Lock(cancellationToken))
         {
             var (record, files) = Find(name) ?? throw HeadlessVmErrors.BridgeNotFound(name);
             Detach(record, files);
-            return new VncBridge(record, BridgeState.Stopped, null, null, files.Folder);
+            stopped = new VncBridge(record, BridgeState.Stopped, null, null, files.Folder);
         }
+
+        // Outside the bridge lock: a host's tunnel lock is always taken before it, never under it.
+        _tunnels.Release(name, cancellationToken);
+        return stopped;
     }
 
     /// <summary>Stops the bridge of a VM that stops or goes, if it has one.</summary>

@@ -5,6 +5,7 @@ using HeadlessVm.Core.Hosts;
 using HeadlessVm.Core.Model;
 using HeadlessVm.Core.Processes;
 using HeadlessVm.Core.State;
+using HeadlessVm.Core.Tunnels;
 
 namespace HeadlessVm.Core.Console;
 
@@ -13,7 +14,10 @@ namespace HeadlessVm.Core.Console;
 /// them. A bridge is one random token on a console server (<see cref="ConsoleServers"/>) that maps to one
 /// VNC server: a VM's, as its backend reports it (<see cref="IVmBackend.FindConsoleEndpoint"/>), or any
 /// host:port (-Target). Bridges follow their VM: the backend stops a VM's bridge with the VM. A libvirt VM's
-/// bridge is named HOST~VM (<see cref="BridgeNames"/>) and its record says where the VM lives.
+/// bridge is named HOST~VM (<see cref="BridgeNames"/>) and its record says where the VM lives. A VM on another host is
+/// served through an ssh tunnel (<see cref="SshTunnels"/>): its forward is made or refreshed (a master that died, a VNC
+/// port that changed) whenever its bridge is started, listed or asked for its URL, under the host's tunnel lock, which
+/// is taken before the bridge lock.
 /// </summary>
 public sealed class Bridges
 {
@@ -21,16 +25,20 @@ public sealed class Bridges
     private readonly Func<HostTarget, CancellationToken, IVmBackend> _backendFor;
     private readonly BridgeRecords _records;
     private readonly ConsoleServers _servers;
+    private readonly SshTunnels _tunnels;
     private readonly IVmHost _host;
 
     /// <param name="vms">The folder store.</param>
     /// <param name="backendFor">The backend of a libvirt host (opening its connection if need be).</param>
-    public Bridges(IVmBackend vms, Func<HostTarget, CancellationToken, IVmBackend> backendFor, BridgeRecords records, ConsoleServers servers, IVmHost host)
+    /// <param name="tunnels">The ssh tunnels to other hosts' consoles.</param>
+    public Bridges(IVmBackend vms, Func<HostTarget, CancellationToken, IVmBackend> backendFor, BridgeRecords records, ConsoleServers servers,
+        SshTunnels tunnels, IVmHost host)
     {
         _vms = vms;
         _backendFor = backendFor;
         _records = records;
         _servers = servers;
+        _tunnels = tunnels;
         _host = host;
     }
 
@@ -65,10 +73,17 @@ public sealed class Bridges
     /// </summary>
     public VncBridge Start(BridgeRequest request, CancellationToken cancellationToken = default)
     {
+        _tunnels.Sweep(cancellationToken);
         var (bridge, endpoint) = StartOrFind(request, cancellationToken);
         if (!Ports.IsLoopback(bridge.ListenAddress) && !bridge.Secure)
         {
             _host.Warning($"The console of '{bridge.Name}' listens on {bridge.ListenAddress} without TLS: the token and the screen cross the network in clear text. Pass -CertificatePath to serve https.");
+        }
+
+        if (endpoint is { CrossesNetwork: true })
+        {
+            _host.Warning($"The console of '{bridge.Name}' connects straight to {endpoint.Display} (its host's -ConsoleVia is Direct): VNC, and the screen with it, " +
+                "crosses the network unencrypted. Register the host with -ConsoleVia ssh://USER@HOST to tunnel it through ssh instead.");
         }
 
         if (endpoint is { Password: null })
@@ -85,12 +100,28 @@ public sealed class Bridges
         var host = request.Host ?? HostTarget.Local;
         var (name, target, tokenTarget, endpoint) = request.VmName is { } vmName ? ToVm(host, vmName, cancellationToken) : ToTarget(request);
         var settings = ConsoleSettings.Check(name, request);
+        // Another host's VM: its forward first, under the host's tunnel lock, held until the bridge is recorded.
+        using var tunnel = endpoint?.Tunnel is { } remote ? _tunnels.Open(remote, cancellationToken) : null;
+        try
+        {
+            return Record(request, host, name, target, tokenTarget, endpoint, settings, cancellationToken);
+        }
+        catch when (tunnel is not null)
+        {
+            Undo(tunnel);
+            throw;
+        }
+    }
+
+    private (VncBridge Bridge, ConsoleEndpoint? Endpoint) Record(BridgeRequest request, HostTarget host, string name, string target, string tokenTarget,
+        ConsoleEndpoint? endpoint, ConsoleServerRecord settings, CancellationToken cancellationToken)
+    {
         using (_records.Lock(cancellationToken))
         {
             var files = _records.FilesOf(name);
             if (VncBridgeRecord.Read(files) is { } existing)
             {
-                var current = Inspect(existing, files);
+                var current = Inspect(existing, files, refreshTunnel: false);
                 if (current.State == BridgeState.Running)
                 {
                     if (existing.Target != target)
@@ -122,38 +153,72 @@ public sealed class Bridges
             }
 
             _host.Verbose($"Console bridge '{name}' serves {target} on {WebsockifyArguments.HostPort(server.ListenAddress, server.WebPort)}.");
-            return (Inspect(record, files), endpoint);
+            return (Inspect(record, files, refreshTunnel: false), endpoint);
+        }
+    }
+
+    /// <summary>A bridge that could not be recorded leaves no forward (a failure to undo it is reported, not thrown over the first).</summary>
+    private void Undo(TunnelLease tunnel)
+    {
+        try
+        {
+            tunnel.Cancel();
+        }
+        catch (HeadlessVmException e)
+        {
+            _host.Debug($"Undoing the console tunnel: {e.Message}");
         }
     }
 
     /// <summary>The names of the bridges on record, ordered, without asking any server.</summary>
     public IReadOnlyList<string> Names() => _records.List().Select(b => b.Record.Name).ToArray();
 
-    /// <summary>Every bridge in the store, VM bridges and -Target bridges, by name, with live state.</summary>
-    public IReadOnlyList<VncBridge> List() => _records.List().Select(b => Inspect(b.Record, b.Files)).ToArray();
+    /// <summary>
+    /// Every bridge in the store, VM bridges and -Target bridges, by name, with live state. With <paramref name="refreshTunnels"/>
+    /// each tunnelled bridge's forward is made good first (what a killed process left is swept either way); a bridge
+    /// whose tunnel cannot be made is listed Stopped, with a warning saying why.
+    /// </summary>
+    public IReadOnlyList<VncBridge> List(bool refreshTunnels = true)
+    {
+        _tunnels.Sweep();
+        return _records.List().Select(b => Inspect(b.Record, b.Files, refreshTunnels)).ToArray();
+    }
 
     /// <summary>The bridge of that name (a VM's or a -Target bridge's), or null.</summary>
-    public VncBridge? Find(string name) => _records.Find(name) is { } b ? Inspect(b.Record, b.Files) : null;
+    public VncBridge? Find(string name) => _records.Find(name) is { } b ? Inspect(b.Record, b.Files, refreshTunnel: true) : null;
 
     /// <summary>
     /// The console URL of VM <paramref name="vmName"/> on <paramref name="host"/> while its bridge runs; BridgeNotRunning
-    /// otherwise. A running VM on another host is ConsoleNeedsTunnel (its backend says so).
+    /// otherwise. A tunnelled console's forward is made good first, and a failure to is the error (HostUnreachable,
+    /// ConsoleTunnelFailed, ...). Without a bridge: VmNotFound, NoVncDisplay or ConsoleNeedsTunnel say why.
     /// </summary>
     public Uri GetUrl(HostTarget host, string vmName, CancellationToken cancellationToken = default)
     {
         if (host.IsLocalStore)
         {
-            return GetUrl(vmName);
+            return GetUrl(vmName, cancellationToken);
         }
 
+        _tunnels.Sweep(cancellationToken);
         var name = BridgeNames.Of(host, vmName);
-        if (Find(name)?.Url is { } url)
+        var backend = _backendFor(host, cancellationToken);
+        if (_records.Find(name) is { } found)
         {
-            return url;
+            var endpoint = backend.FindConsoleEndpoint(vmName);
+            if (endpoint?.Tunnel is { } remote)
+            {
+                using (_tunnels.Open(remote, cancellationToken))
+                {
+                }
+            }
+
+            if (_records.Inspect(found.Record, found.Files, endpoint is not null, () => endpoint?.Password).Url is { } url)
+            {
+                return url;
+            }
         }
 
         // Says why there is none: ConsoleNeedsTunnel or NoVncDisplay when the VM runs, VmNotFound when there is no VM.
-        var backend = _backendFor(host, cancellationToken);
         if (!backend.Exists(vmName))
         {
             throw HeadlessVmErrors.VmNotFound(vmName, host.ComputerName);
@@ -163,9 +228,17 @@ public sealed class Bridges
         throw HeadlessVmErrors.BridgeNotRunning(name);
     }
 
-    /// <summary>The console URL of a running bridge; BridgeNotRunning otherwise, BridgeNotFound when there is no VM or bridge of that name.</summary>
-    public Uri GetUrl(string name)
+    /// <summary>
+    /// The console URL of a running bridge; BridgeNotRunning otherwise, BridgeNotFound when there is no VM or bridge of that
+    /// name. A libvirt VM's HOST~VM bridge is asked on its host, as <see cref="GetUrl(HostTarget, string, CancellationToken)"/> does.
+    /// </summary>
+    public Uri GetUrl(string name, CancellationToken cancellationToken = default)
     {
+        if (BridgeNames.IsHostBridge(name) && _records.Find(name) is { Record: { VmName: { } vmName, ConnectionUri: not null } record })
+        {
+            return GetUrl(record.Host, vmName, cancellationToken);
+        }
+
         var bridge = Find(name);
         if (bridge is null && (BridgeNames.IsHostBridge(name) || !_vms.Exists(name)))
         {
@@ -178,29 +251,50 @@ public sealed class Bridges
     /// <inheritdoc cref="BridgeRecords.Stop"/>
     public VncBridge Stop(string name, CancellationToken cancellationToken = default) => _records.Stop(name, cancellationToken);
 
-    private VncBridge Inspect(VncBridgeRecord record, StatePaths.BridgeFiles files)
+    private VncBridge Inspect(VncBridgeRecord record, StatePaths.BridgeFiles files, bool refreshTunnel)
     {
-        var endpoint = record.VmName is null ? null : EndpointOf(record);
+        var endpoint = record.VmName is null ? null : EndpointOf(record, refreshTunnel);
         return _records.Inspect(record, files, vmRunning: endpoint is not null, () => endpoint?.Password);
     }
 
-    /// <summary>The VM's endpoint for a bridge's listing: a host that cannot be reached, or any failure, reads as "not running".</summary>
-    private ConsoleEndpoint? EndpointOf(VncBridgeRecord record)
+    /// <summary>
+    /// The VM's endpoint for a bridge's listing, its tunnel made good first when <paramref name="refreshTunnel"/>: a host that
+    /// cannot be reached, or any failure, reads as "not running" (a tunnel that cannot be made is also a warning).
+    /// </summary>
+    private ConsoleEndpoint? EndpointOf(VncBridgeRecord record, bool refreshTunnel)
     {
         if (record.ConnectionUri is null)
         {
             return _vms.FindConsoleEndpoint(record.VmName!);
         }
 
+        ConsoleEndpoint? endpoint;
         try
         {
-            return _backendFor(record.Host, CancellationToken.None).FindConsoleEndpoint(record.VmName!);
+            endpoint = _backendFor(record.Host, CancellationToken.None).FindConsoleEndpoint(record.VmName!);
         }
         catch (HeadlessVmException e)
         {
             _host.Debug($"Bridge '{record.Name}': {e.Message}");
             return null;
         }
+
+        if (refreshTunnel && endpoint?.Tunnel is { } remote)
+        {
+            try
+            {
+                using (_tunnels.Open(remote, CancellationToken.None))
+                {
+                }
+            }
+            catch (HeadlessVmException e)
+            {
+                _host.Warning($"The console of bridge '{record.Name}' cannot be reached: {e.Message}");
+                return null;
+            }
+        }
+
+        return endpoint;
     }
 
     private (string Name, string Target, string TokenTarget, ConsoleEndpoint? Endpoint) ToVm(HostTarget host, string vmName, CancellationToken cancellationToken)
