@@ -26,9 +26,21 @@ public abstract class VncBridgeCmdlet : VmCmdlet
     /// </summary>
     protected IReadOnlyList<VncBridge> ResolveBridges(IEnumerable<string>? names, bool refreshTunnels = true)
     {
+        try
+        {
+            return Resolve(names, refreshTunnels);
+        }
+        catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+    }
+
+    private IReadOnlyList<VncBridge> Resolve(IEnumerable<string>? names, bool refreshTunnels)
+    {
         if (!HostsNamed)
         {
-            return ResolveByName(names, Bridges.List(refreshTunnels), b => b.Name, name => ToErrorRecord(HeadlessVmErrors.BridgeNotFound(name), name)!);
+            return ResolveByName(names, Bridges.List(refreshTunnels, CancellationToken), b => b.Name, name => ToErrorRecord(HeadlessVmErrors.BridgeNotFound(name), name)!);
         }
 
         var targets = ResolveTargets();
@@ -37,7 +49,7 @@ public abstract class VncBridgeCmdlet : VmCmdlet
             return Array.Empty<VncBridge>();
         }
 
-        var ofHosts = Bridges.List(refreshTunnels).Where(b => b.VmName is not null && targets.Any(t => t.ConnectionUri == b.ConnectionUri)).ToArray();
+        var ofHosts = Bridges.List(refreshTunnels, CancellationToken).Where(b => b.VmName is not null && targets.Any(t => t.ConnectionUri == b.ConnectionUri)).ToArray();
         var bridgeNames = names?.SelectMany(n => BridgeNames.IsHostBridge(n) ? new[] { n } : targets.Select(t => BridgeNames.Of(t, n))).Distinct();
         return ResolveByName(bridgeNames, ofHosts, b => b.Name, name => ToErrorRecord(HeadlessVmErrors.BridgeNotFound(name), name)!);
     }

@@ -19,7 +19,7 @@ namespace HeadlessVm.Core.Console;
 /// port that changed) whenever its bridge is started, listed or asked for its URL, under the host's tunnel lock, which
 /// is taken before the bridge lock.
 /// </summary>
-public sealed class Bridges
+public sealed partial class Bridges
 {
     private readonly IVmBackend _vms;
     private readonly Func<HostTarget, CancellationToken, IVmBackend> _backendFor;
@@ -178,10 +178,10 @@ public sealed class Bridges
     /// each tunnelled bridge's forward is made good first (what a killed process left is swept either way); a bridge
     /// whose tunnel cannot be made is listed Stopped, with a warning saying why.
     /// </summary>
-    public IReadOnlyList<VncBridge> List(bool refreshTunnels = true)
+    public IReadOnlyList<VncBridge> List(bool refreshTunnels = true, CancellationToken cancellationToken = default)
     {
-        _tunnels.Sweep();
-        return _records.List().Select(b => Inspect(b.Record, b.Files, refreshTunnels)).ToArray();
+        _tunnels.Sweep(cancellationToken);
+        return _records.List().Select(b => Inspect(b.Record, b.Files, refreshTunnels, cancellationToken)).ToArray();
     }
 
     /// <summary>The bridge of that name (a VM's or a -Target bridge's), or null.</summary>
@@ -251,9 +251,9 @@ public sealed class Bridges
     /// <inheritdoc cref="BridgeRecords.Stop"/>
     public VncBridge Stop(string name, CancellationToken cancellationToken = default) => _records.Stop(name, cancellationToken);
 
-    private VncBridge Inspect(VncBridgeRecord record, StatePaths.BridgeFiles files, bool refreshTunnel)
+    private VncBridge Inspect(VncBridgeRecord record, StatePaths.BridgeFiles files, bool refreshTunnel, CancellationToken cancellationToken = default)
     {
-        var endpoint = record.VmName is null ? null : EndpointOf(record, refreshTunnel);
+        var endpoint = record.VmName is null ? null : EndpointOf(record, refreshTunnel, cancellationToken);
         return _records.Inspect(record, files, vmRunning: endpoint is not null, () => endpoint?.Password);
     }
 
@@ -261,7 +261,7 @@ public sealed class Bridges
     /// The VM's endpoint for a bridge's listing, its tunnel made good first when <paramref name="refreshTunnel"/>: a host that
     /// cannot be reached, or any failure, reads as "not running" (a tunnel that cannot be made is also a warning).
     /// </summary>
-    private ConsoleEndpoint? EndpointOf(VncBridgeRecord record, bool refreshTunnel)
+    private ConsoleEndpoint? EndpointOf(VncBridgeRecord record, bool refreshTunnel, CancellationToken cancellationToken)
     {
         if (record.ConnectionUri is null)
         {
@@ -271,7 +271,7 @@ public sealed class Bridges
         ConsoleEndpoint? endpoint;
         try
         {
-            endpoint = _backendFor(record.Host, CancellationToken.None).FindConsoleEndpoint(record.VmName!);
+            endpoint = _backendFor(record.Host, cancellationToken).FindConsoleEndpoint(record.VmName!);
         }
         catch (HeadlessVmException e)
         {
@@ -283,7 +283,7 @@ public sealed class Bridges
         {
             try
             {
-                using (_tunnels.Open(remote, CancellationToken.None))
+                using (_tunnels.Open(remote, cancellationToken))
                 {
                 }
             }
@@ -295,51 +295,5 @@ public sealed class Bridges
         }
 
         return endpoint;
-    }
-
-    private (string Name, string Target, string TokenTarget, ConsoleEndpoint? Endpoint) ToVm(HostTarget host, string vmName, CancellationToken cancellationToken)
-    {
-        var vms = host.IsLocalStore ? _vms : _backendFor(host, cancellationToken);
-        var name = BridgeNames.Of(host, vmName);
-        BridgeNames.Validate(name);
-        var endpoint = vms.FindConsoleEndpoint(vmName)
-            ?? throw (vms.Exists(vmName) ? HeadlessVmErrors.VmNotRunning(vmName, ", so there is no screen to bridge") : HeadlessVmErrors.VmNotFound(vmName));
-        return (name, endpoint.Display, endpoint.TokenTarget, endpoint);
-    }
-
-    private (string Name, string Target, string TokenTarget, ConsoleEndpoint? Endpoint) ToTarget(BridgeRequest request)
-    {
-        var (host, port) = ParseTarget(request.Target ?? string.Empty);
-        var target = WebsockifyArguments.HostPort(host, port);
-        var name = request.Name ?? DefaultName(host, port);
-        VmStore.ValidateName(name);
-        if (_vms.Exists(name))
-        {
-            throw HeadlessVmErrors.BridgeNameInUse(name, target);
-        }
-
-        return (name, target, $"{host}:{port}", null);
-    }
-
-    private static (string Host, int Port) ParseTarget(string target)
-    {
-        var colon = target.LastIndexOf(':');
-        if (colon > 0 && int.TryParse(target[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is > 0 and < 65536)
-        {
-            var host = target[..colon].Trim('[', ']');
-            if (host.Length > 0 && !host.Any(char.IsWhiteSpace))
-            {
-                return (host, port);
-            }
-        }
-
-        throw HeadlessVmErrors.InvalidTarget(target);
-    }
-
-    /// <summary>A -Target bridge's default name: host-port with what a name cannot hold turned into '_' ("192.168.1.20-5901").</summary>
-    private static string DefaultName(string host, int port)
-    {
-        var clean = new string(host.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '_').ToArray()).TrimStart('.', '-');
-        return $"{clean}-{port}";
     }
 }

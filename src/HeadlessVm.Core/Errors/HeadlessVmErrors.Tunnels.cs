@@ -29,8 +29,8 @@ public static partial class HeadlessVmErrors
     /// ssh could not log in to <paramref name="host"/> for its console tunnel, for a reason ssh's own words tell
     /// (<see cref="Hosts.SshMessages"/>: HostKeyNotTrusted, HostAuthenticationFailed, HostUnknown, HostUnreachable).
     /// </summary>
-    public static NativeCommandException SshLoginFailed(string errorId, FailureKind kind, string host, string destination, string said, string? remedy, string program, int exitCode) =>
-        new(errorId, kind, host,
+    public static NativeCommandException SshLoginFailed(string id, FailureKind kind, string host, string destination, string said, string? remedy, string program, int exitCode) =>
+        new(id, kind, host,
             $"The console tunnel to {host} ({destination}) could not be opened: {said.Trim()}{(remedy is null ? string.Empty : " " + remedy)}",
             program, exitCode, said);
 }

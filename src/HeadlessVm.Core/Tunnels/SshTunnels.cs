@@ -15,9 +15,10 @@ namespace HeadlessVm.Core.Tunnels;
 /// it, recorded in a <see cref="ForwardRecord"/>. A host's master and forwards change only under its lock (ssh/HOST.lock),
 /// taken before the bridge lock, never after it. The master ends with its host's last forward; a master that died is
 /// made again, with its bridges' forwards, by the next command that needs it; a forward whose bridge is gone (its
-/// process was killed between the two) is cancelled by the next command that sweeps (<see cref="Sweep"/>).
+/// process was killed between the two) is cancelled by the next command that sweeps (<see cref="Sweep"/>). Split by
+/// concern: this file (forwards and masters), .Reach (the route to a host's consoles), .Check (Test-HeadlessVmHost's look).
 /// </summary>
-public sealed class SshTunnels : IRemoteConsoles
+public sealed partial class SshTunnels : IRemoteConsoles
 {
     private readonly StatePaths _paths;
     private readonly HostRegistry _registry;
@@ -28,34 +29,6 @@ public sealed class SshTunnels : IRemoteConsoles
         _paths = paths;
         _registry = registry;
         _host = host;
-    }
-
-    /// <inheritdoc/>
-    public ConsoleRoute RouteOf(HostTarget host) =>
-        ConsoleRoute.For(host, host.ConnectionUri is { } uri ? _registry.ConsoleViaOf(host.ComputerName, uri) : null);
-
-    /// <inheritdoc/>
-    public ConsoleEndpoint Reach(HostTarget host, string vmName, string? listenAddress, int port, string? password)
-    {
-        var route = RouteOf(host);
-        switch (route.Kind)
-        {
-            case ConsoleRouteKind.ThisMachine:
-                return ConsoleEndpoint.Tcp(Ports.Connectable(listenAddress), port, password);
-            case ConsoleRouteKind.Ssh when route.Ssh is { } ssh:
-                var bridge = BridgeNames.Of(host, vmName);
-                var socket = _paths.ForForward(bridge).Socket;
-                if (System.Text.Encoding.UTF8.GetByteCount(socket) > StatePaths.SocketPathLimit)
-                {
-                    throw HeadlessVmErrors.StatePathTooLong(vmName, socket, StatePaths.SocketPathLimit);
-                }
-
-                return ConsoleEndpoint.Forwarded(socket, password, new TunnelTarget(host, vmName, bridge, Ports.Connectable(listenAddress), port, ssh));
-            case ConsoleRouteKind.Direct:
-                return ConsoleEndpoint.Direct(DirectAddress(host, vmName, listenAddress, route), port, password);
-            default:
-                throw HeadlessVmErrors.ConsoleNeedsTunnel(vmName, host.ComputerName, host.ConnectionUri ?? string.Empty);
-        }
     }
 
     /// <summary>
@@ -113,40 +86,6 @@ public sealed class SshTunnels : IRemoteConsoles
                 SweepLocked(host, cancellationToken);
             }
         }
-    }
-
-    /// <summary>
-    /// Test-HeadlessVmHost's look at the way to <paramref name="host"/>'s consoles through <paramref name="via"/>: the master
-    /// up (started if need be), and, when <paramref name="vnc"/> names a running VM's VNC server there, a forward to it
-    /// that answers with an RFB greeting. What the check made it undoes (a master no bridge uses ends again). Returns
-    /// the PID of the master and the greeting (null when there was no VNC server to ask, or it did not answer); login
-    /// failures are thrown as <see cref="Open"/> throws them.
-    /// </summary>
-    public (int MasterPid, string? Greeting) Check(HostTarget host, SshDestination via, (string VmName, string Address, int Port)? vnc, CancellationToken cancellationToken)
-    {
-        // A forward of no bridge ('.' starts no VM name): a sweep would cancel it, but none runs while the lock is held.
-        var bridge = BridgeNames.Of(host, ".check");
-        var files = _paths.ForForward(bridge);
-        using var held = FileLock.Acquire(files.Host.LockFile, cancellationToken);
-        var master = Master(files.Host, via, host.ComputerName);
-        Sweep(files.Host, master, endIdleMaster: false, cancellationToken);
-        var pid = master.Running() ?? Restart(master, files.Host, cancellationToken);
-        string? greeting = null;
-        if (vnc is { } server)
-        {
-            var forward = Ensure(master, pid, new TunnelTarget(host, server.VmName, bridge, server.Address, server.Port, via), files, cancellationToken);
-            greeting = RfbGreeting.Read(new UnixDomainSocketEndPoint(files.Socket), TimeSpan.FromSeconds(5), cancellationToken);
-            master.Cancel(forward, cancellationToken);
-            PrivateFiles.TryDelete(files.Socket);
-            PrivateFiles.TryDelete(files.RecordFile);
-        }
-
-        if (!files.Host.ForwardRecords().Any())
-        {
-            master.Exit(pid, cancellationToken);
-        }
-
-        return (pid, greeting);
     }
 
     /// <summary>The master of <paramref name="host"/> as it runs now, by its recorded PID; null when none runs.</summary>
@@ -292,24 +231,6 @@ public sealed class SshTunnels : IRemoteConsoles
         }
     }
 
-    private string DirectAddress(HostTarget host, string vmName, string? listenAddress, ConsoleRoute route)
-    {
-        if (listenAddress is not null && Ports.IsLoopback(listenAddress))
-        {
-            throw HeadlessVmErrors.ConsoleNotReachable(vmName, host.ComputerName, $"its VNC server listens on {host.ComputerName}'s loopback ({listenAddress})",
-                $"Make it listen on an address this machine reaches (New-HeadlessVm -ListenAddress 0.0.0.0, or virsh edit: <listen type='address' address='0.0.0.0'/>) and restart it, or register {host.ComputerName} with -ConsoleVia ssh://USER@{host.ComputerName}.");
-        }
-
-        if (listenAddress is not null && !Ports.IsWildcard(listenAddress))
-        {
-            return listenAddress;
-        }
-
-        return route.DirectHost ?? throw HeadlessVmErrors.ConsoleNotReachable(vmName, host.ComputerName,
-            $"its VNC server listens on every address of {host.ComputerName}, and its URI ({host.ConnectionUri}) names no host to connect to",
-            "Give the VM's VNC the host's own address (virsh edit: <listen type='address' address='ADDRESS'/>), or use -ConsoleVia ssh://USER@HOST.");
-    }
-
     private bool BridgeExists(string bridgeName) => File.Exists(_paths.ForTargetBridge(bridgeName).RecordFile);
 
     /// <summary>
@@ -337,22 +258,4 @@ public sealed class SshTunnels : IRemoteConsoles
             return false;
         }
     }
-}
-
-/// <summary>A host's tunnel lock, held while a bridge is recorded for a forward just made; <see cref="Cancel"/> undoes the forward when the bridge is not.</summary>
-public sealed class TunnelLease : IDisposable
-{
-    private readonly IDisposable _lock;
-    private readonly Action _cancel;
-
-    internal TunnelLease(IDisposable held, Action cancel)
-    {
-        _lock = held;
-        _cancel = cancel;
-    }
-
-    /// <summary>Cancels the forward unless a bridge was recorded for it (its master ends when it was the host's last).</summary>
-    public void Cancel() => _cancel();
-
-    public void Dispose() => _lock.Dispose();
 }
