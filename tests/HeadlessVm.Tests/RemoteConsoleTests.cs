@@ -1,0 +1,299 @@
+using System.Diagnostics;
+using System.Management.Automation;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using HeadlessVm.Core.Model;
+using HeadlessVm.Core.Processes;
+using HeadlessVm.Core.State;
+using HeadlessVm.Core.Tunnels;
+
+namespace HeadlessVm.Tests;
+
+/// <summary>
+/// The consoles of VMs on other hosts, through ssh tunnels, on tests/hosts/hostbed.sh's h1 and h2 (real sshd, real
+/// libvirtd, real websockify): what a user meets, and the faults a tunnel lives through. The VMs here have nothing to
+/// boot (32 MB, the BIOS screen), which is all a VNC server needs; RemoteHostTests boots the test guest and looks at it
+/// in Chromium.
+/// </summary>
+[Collection("PowerShell")]
+public sealed class RemoteConsoleTests : IDisposable
+{
+    private static readonly TimeSpan Greeting = TimeSpan.FromSeconds(10);
+
+    private readonly PowerShellSession _ps = new();
+    private readonly HostBed _bed;
+    private readonly BedDomains _domains;
+    private readonly List<int> _started = new();
+
+    public RemoteConsoleTests(LibvirtDaemons daemons)
+    {
+        _bed = daemons.EnsureBed();
+        _domains = new BedDomains(_bed);
+        _ps.Ok($"Connect-HeadlessVmHost h1 -Uri '{_bed.Uri("h1")}'; Connect-HeadlessVmHost h2 -Uri '{_bed.Uri("h2")}' | Out-Null");
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            foreach (var pid in _started)
+            {
+                ProcessInfo.Signal(pid, ProcessInfo.SIGKILL);
+                ProcessInfo.WaitForExit(pid, TimeSpan.FromSeconds(5));
+            }
+
+            _domains.Dispose();
+        }
+        finally
+        {
+            _ps.Dispose();
+        }
+    }
+
+    private StatePaths.SshHostFiles H1 => _ps.Paths.ForSshHost("h1");
+
+    private static string Id(ErrorRecord e) => e.FullyQualifiedErrorId.Split(',')[0];
+
+    /// <summary>Makes and starts a VM with nothing to boot on <paramref name="host"/>; its name.</summary>
+    private string Vm(string host, string extra = "")
+    {
+        var name = _domains.Name(host);
+        _ps.Ok($"New-HeadlessVm {name} -ComputerName {host} -MemoryMB 32 {extra} | Out-Null");
+        return name;
+    }
+
+    /// <summary>The VNC port a running domain has now on its host, from its live definition.</summary>
+    private int VncPort(string host, string name) =>
+        int.Parse(Regex.Match(_domains.Xml(host, name), "<graphics type='vnc' port='(\\d+)'").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+
+    private static string? Rfb(Uri consoleUrl) => ConsoleTestKit.FirstBytesOverWebSocket(ConsoleTestKit.WebSocketUri(consoleUrl, ConsoleTestKit.TokenOf(consoleUrl)));
+
+    private static string? Rfb(string socket) => RfbGreeting.Read(new UnixDomainSocketEndPoint(socket), Greeting);
+
+    private int MasterPid()
+    {
+        var pid = int.Parse(File.ReadAllText(H1.PidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains(H1.ControlSocket, ProcessInfo.CommandLine(pid) ?? Array.Empty<string>());
+        return pid;
+    }
+
+    /// <summary>The ssh processes that run with h1's control socket (the master; forwards are asked for and end at once).</summary>
+    private IReadOnlyList<int> Masters() => ConsoleTestKit.ProcessesMentioning(H1.ControlSocket);
+
+    private void AssertNoTunnelLeft()
+    {
+        Assert.Empty(Masters());
+        var left = Directory.Exists(_ps.Paths.SshFolder)
+            ? Directory.EnumerateFileSystemEntries(_ps.Paths.SshFolder).Select(Path.GetFileName).Where(n => !n!.EndsWith(".lock", StringComparison.Ordinal)).ToArray()
+            : Array.Empty<string>();
+        Assert.Empty(left);
+    }
+
+    [Fact]
+    public void A_remote_console_comes_only_through_its_hosts_one_master_on_a_private_socket_and_the_master_ends_with_the_hosts_last_bridge()
+    {
+        var web1 = Vm("h1");
+        var web2 = Vm("h1");
+        var start = _ps.Run($"Get-HeadlessVm {web1}, {web2} -ComputerName h1 | Start-VncBridge -WebPort 16140");
+        Assert.Empty(start.Errors);
+        var bridges = start.Output.Select(o => (VncBridge)o.BaseObject).OrderBy(b => b.Name).ToList();
+        Assert.Equal(new[] { $"h1~{web1}", $"h1~{web2}" }.Order(), bridges.Select(b => b.Name));
+        Assert.All(bridges, b => Assert.Equal("h1", b.ComputerName));
+
+        // One master for the host, in the state folder: the folder 0700, each forward's socket 0600.
+        var master = MasterPid();
+        Assert.Equal(new[] { master }, Masters());
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(_ps.Paths.SshFolder));
+        var socket1 = _ps.Paths.ForForward($"h1~{web1}").Socket;
+        var socket2 = _ps.Paths.ForForward($"h1~{web2}").Socket;
+        foreach (var socket in new[] { socket1, socket2 })
+        {
+            Assert.True(File.Exists(socket), $"{socket} is missing");
+            Assert.Equal(ConsoleTestKit.Private, File.GetUnixFileMode(socket));
+        }
+
+        // The console server's token points at the socket, and the screen answers through it, in the browser's way (WebSocket).
+        var token = File.ReadAllText(Directory.EnumerateFiles(_ps.Paths.Root, $"h1~{web1}", SearchOption.AllDirectories)
+            .Single(f => Path.GetFileName(Path.GetDirectoryName(f)) == "tokens"));
+        Assert.Contains($"unix_socket:{socket1}", token, StringComparison.Ordinal);
+        var url1 = (Uri)_ps.Ok($"Get-VmConsoleUrl {web1} -ComputerName h1").Single().BaseObject;
+        Assert.StartsWith("RFB 003.008", Rfb(url1));
+        Assert.StartsWith("RFB 003.008", Rfb(socket1));
+
+        // The VM's VNC listens on h1's own loopback: from this machine, h1's address does not reach it.
+        var port = VncPort("h1", web1);
+        Assert.Null(RfbGreeting.Read(new IPEndPoint(IPAddress.Parse(_bed.Address("h1")), port), Greeting));
+
+        // Test-HeadlessVmHost follows the same way (a forward of its own, which it takes away again) and leaves the master to the bridges.
+        var console = _ps.Ok("Test-HeadlessVmHost h1").Select(o => (HostCheck)o.BaseObject).Single(c => c.Check == "Console");
+        Assert.Equal(HostCheckStatus.Passed, console.Status);
+        Assert.Contains("RFB 003.008", console.Detail, StringComparison.Ordinal);
+        Assert.Equal(new[] { master }, Masters());
+        Assert.Equal(2, H1.ForwardRecords().Count());
+
+        // A bridge that goes takes its forward; the master stays for the other, and ends with the host's last bridge.
+        _ps.Ok($"Stop-VncBridge h1~{web1}");
+        Assert.False(File.Exists(socket1));
+        Assert.Null(Rfb(socket1));
+        Assert.StartsWith("RFB 003.008", Rfb((Uri)_ps.Ok($"Get-VmConsoleUrl {web2} -ComputerName h1").Single().BaseObject));
+        Assert.Equal(new[] { master }, Masters());
+        _ps.Ok($"Stop-VncBridge h1~{web2}");
+        ConsoleTestKit.AssertDead(master);
+        AssertNoTunnelLeft();
+    }
+
+    [Fact]
+    public void A_killed_ssh_master_is_made_again_by_the_next_Get_VmConsoleUrl_and_a_VM_restarted_on_another_port_is_forwarded_there()
+    {
+        var web1 = Vm("h1");
+        var web2 = Vm("h1");
+        var url = ((VncBridge)_ps.Ok($"Start-VncBridge {web1} -ComputerName h1 -WebPort 16141").Single().BaseObject).Url!;
+        var master = MasterPid();
+
+        ProcessInfo.Signal(master, ProcessInfo.SIGKILL);
+        ConsoleTestKit.AssertDead(master);
+        Assert.Null(Rfb(_ps.Paths.ForForward($"h1~{web1}").Socket));
+
+        // The next command remakes the master and its forward: the same URL shows the screen again.
+        var again = _ps.Run($"Get-VmConsoleUrl {web1} -ComputerName h1 -Verbose");
+        Assert.Empty(again.Errors);
+        Assert.Equal(url, (Uri)again.Output.Single().BaseObject);
+        var remade = MasterPid();
+        Assert.NotEqual(master, remade);
+        Assert.Equal(new[] { remade }, Masters());
+        Assert.StartsWith("RFB 003.008", Rfb(url));
+
+        // web1 restarted behind the module's back (virsh), after web2 took its port: its bridge is forwarded to the new one when next asked for.
+        var before = VncPort("h1", web1);
+        _bed.Run("exec", "h1", "virsh", "-q", "-c", "qemu:///system", "destroy", web1);
+        _bed.Run("exec", "h1", "virsh", "-q", "-c", "qemu:///system", "destroy", web2);
+        _bed.Run("exec", "h1", "virsh", "-q", "-c", "qemu:///system", "start", web2);
+        _bed.Run("exec", "h1", "virsh", "-q", "-c", "qemu:///system", "start", web1);
+        var after = VncPort("h1", web1);
+        Assert.NotEqual(before, after);
+        Assert.Equal(before, VncPort("h1", web2));
+
+        var moved = _ps.Run($"Get-VmConsoleUrl {web1} -ComputerName h1 -Verbose");
+        Assert.Empty(moved.Errors);
+        Assert.Contains(moved.Verbose, v => v.Contains($"VNC moved from port {before} to {after}", StringComparison.Ordinal));
+        Assert.Equal(after, ForwardRecord.Read(_ps.Paths.ForForward($"h1~{web1}").RecordFile)!.Port);
+        Assert.StartsWith("RFB 003.008", Rfb(url));
+        Assert.Equal(new[] { remade }, Masters());
+
+        _ps.Ok($"Get-HeadlessVm {web1}, {web2} -ComputerName h1 | Stop-HeadlessVm -Force");
+        Assert.Empty(_ps.Ok("Get-VncBridge"));
+        ConsoleTestKit.AssertDead(remade);
+        AssertNoTunnelLeft();
+    }
+
+    [Fact]
+    public void A_pwsh_killed_during_Start_VncBridge_leaves_no_forward_or_master_once_the_next_command_ran()
+    {
+        // An ssh for the tunnels (-ConsoleVia) that, once a forward is made, says so and waits: the moment to kill pwsh on cue.
+        var mark = Path.Combine(_ps.WorkFolder, "forwarded");
+        var ssh = Path.Combine(_ps.WorkFolder, "ssh-then-wait");
+        File.WriteAllText(ssh, "#!/bin/sh\n" +
+            $"case \" $* \" in *\" -O forward \"*) {_bed.SshCommand} \"$@\"; echo $$ > {mark}.tmp; mv {mark}.tmp {mark}; exec sleep 120 ;; esac\n" +
+            $"exec {_bed.SshCommand} \"$@\"\n");
+        File.SetUnixFileMode(ssh, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        _ps.Ok($"Connect-HeadlessVmHost h1 -Uri '{_bed.Uri("h1")}' -ConsoleVia 'ssh://root@{_bed.Address("h1")}?command={ssh}' -Force | Out-Null");
+        var web1 = Vm("h1");
+
+        var pwsh = SecondProcess.Start(_ps.StateRoot, $"Start-VncBridge {web1} -ComputerName h1 -WebPort 16142");
+        _started.Add(pwsh.Id);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        while (!File.Exists(mark) && !pwsh.HasExited && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(100);
+        }
+
+        Assert.True(File.Exists(mark), "the second pwsh never made its forward: " + (pwsh.HasExited ? pwsh.StandardError.ReadToEnd() : "timed out"));
+        var waiting = int.Parse(File.ReadAllText(mark).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        _started.Add(waiting);
+        var master = MasterPid();
+        Assert.True(File.Exists(_ps.Paths.ForForward($"h1~{web1}").Socket));
+        ProcessInfo.Signal(pwsh.Id, ProcessInfo.SIGKILL);
+        ConsoleTestKit.AssertDead(pwsh.Id);
+        ProcessInfo.Signal(waiting, ProcessInfo.SIGKILL);
+        ConsoleTestKit.AssertDead(waiting);
+
+        // Killed between its forward and its bridge: the next command (any that sweeps) cancels the forward and ends the master.
+        Assert.Empty(_ps.Ok("Get-VncBridge"));
+        ConsoleTestKit.AssertDead(master);
+        AssertNoTunnelLeft();
+
+        // And the console still opens afterwards, through the same route.
+        File.Delete(mark);
+        File.WriteAllText(ssh, $"#!/bin/sh\nexec {_bed.SshCommand} \"$@\"\n");
+        var url = ((VncBridge)_ps.Ok($"Start-VncBridge {web1} -ComputerName h1 -WebPort 16142").Single().BaseObject).Url!;
+        Assert.StartsWith("RFB 003.008", Rfb(url));
+        _ps.Ok($"Stop-VncBridge h1~{web1}");
+        AssertNoTunnelLeft();
+    }
+
+    [Fact]
+    public async Task A_VM_defined_with_virsh_on_another_host_opens_its_console_in_chromium_through_the_tunnel()
+    {
+        var name = _domains.Name("h1");
+        var xml = Path.Combine(_bed.Images("h1"), name + ".xml");
+        await File.WriteAllTextAsync(xml, $"<domain type='qemu'><name>{name}</name><memory unit='MiB'>32</memory><os><type arch='x86_64'>hvm</type></os>" +
+            "<devices><graphics type='vnc' autoport='yes'><listen type='address' address='127.0.0.1'/></graphics></devices></domain>");
+        try
+        {
+            _bed.Run("exec", "h1", "virsh", "-q", "-c", "qemu:///system", "define", $"/var/lib/libvirt/images/{name}.xml");
+            _bed.Run("exec", "h1", "virsh", "-q", "-c", "qemu:///system", "start", name);
+        }
+        finally
+        {
+            File.Delete(xml);
+        }
+
+        var vm = (VmInfo)_ps.Ok($"Get-HeadlessVm {name} -ComputerName h1").Single().BaseObject;
+        Assert.Equal((ManagedBy.External, VmState.Running, "h1"), (vm.ManagedBy, vm.State, vm.ComputerName));
+        var start = _ps.Run($"Get-HeadlessVm {name} -ComputerName h1 | Start-VncBridge -WebPort 16143");
+        Assert.Empty(start.Errors);
+        Assert.Contains(start.Warnings, w => w.Contains("asks for no password", StringComparison.Ordinal));
+        var url = (Uri)_ps.Ok($"Get-VmConsoleUrl {name} -ComputerName h1").Single().BaseObject;
+        await using (var chromium = await HeadlessChromium.LaunchAsync())
+        {
+            var page = await chromium.OpenAsync(url);
+            await HeadlessChromium.WaitConnectedAsync(page);
+        }
+
+        _ps.Ok($"Stop-VncBridge h1~{name}");
+        AssertNoTunnelLeft();
+    }
+
+    [Fact]
+    public void ConsoleVia_tunnels_a_host_libvirt_reaches_without_ssh_and_Direct_connects_straight_with_a_warning()
+    {
+        // h2's libvirt through its unix socket (no ssh at all), its consoles through an ssh endpoint of their own.
+        var h2 = _ps.Paths.ForSshHost("h2");
+        _ps.Ok($"Connect-HeadlessVmHost h2 -Uri '{_bed.Uri("h2", "unix")}' -ConsoleVia 'ssh://root@{_bed.Address("h2")}?command={_bed.SshCommand}' -Force | Out-Null");
+        var tunnelled = Vm("h2");
+        var url = ((VncBridge)_ps.Ok($"Start-VncBridge {tunnelled} -ComputerName h2 -WebPort 16144").Single().BaseObject).Url!;
+        Assert.StartsWith("RFB 003.008", Rfb(url));
+        Assert.Single(ConsoleTestKit.ProcessesMentioning(h2.ControlSocket));
+        _ps.Ok($"Stop-VncBridge h2~{tunnelled}");
+        Assert.Empty(ConsoleTestKit.ProcessesMentioning(h2.ControlSocket));
+
+        // Direct: straight to the VM's VNC on h2's address, with a warning that VNC crosses the network unencrypted.
+        _ps.Ok($"Connect-HeadlessVmHost h2 -Uri '{_bed.Uri("h2")}' -ConsoleVia Direct -Force | Out-Null");
+        var open = Vm("h2", "-ListenAddress 0.0.0.0");
+        var direct = _ps.Run($"Start-VncBridge {open} -ComputerName h2 -WebPort 16144");
+        Assert.Empty(direct.Errors);
+        Assert.Contains(direct.Warnings, w => w.Contains("unencrypted", StringComparison.Ordinal) && w.Contains(_bed.Address("h2"), StringComparison.Ordinal));
+        Assert.StartsWith("RFB 003.008", Rfb(((VncBridge)direct.Output.Single().BaseObject).Url!));
+        Assert.Empty(ConsoleTestKit.ProcessesMentioning(h2.ControlSocket));
+
+        // A VM of h2 whose VNC listens on h2's loopback cannot be reached directly: an error that says what to do.
+        var refused = Assert.Single(_ps.Run($"Start-VncBridge {tunnelled} -ComputerName h2 -WebPort 16144").Errors);
+        Assert.Equal(("ConsoleNotReachable", ErrorCategory.InvalidOperation, (object)tunnelled), (Id(refused), refused.CategoryInfo.Category, refused.TargetObject));
+        Assert.Contains("-ConsoleVia ssh://", refused.Exception.Message, StringComparison.Ordinal);
+
+        var invalid = _ps.Run($"Connect-HeadlessVmHost h2 -Uri '{_bed.Uri("h2")}' -ConsoleVia 'tunnel' -Force");
+        var error = invalid.Terminating is { } t ? ((IContainsErrorRecord)t).ErrorRecord : Assert.Single(invalid.Errors);
+        Assert.Equal(("InvalidConsoleVia", ErrorCategory.InvalidArgument, (object)"h2"), (Id(error), error.CategoryInfo.Category, error.TargetObject));
+    }
+}
