@@ -161,7 +161,7 @@ public sealed class LibvirtListingScenario : IScenario
     private static string Script(string name, params string[] arguments) => Script(name, new Dictionary<string, string>(), arguments);
 
     /// <summary>Runs a script of tests/hosts with <paramref name="environment"/> set for it alone; its output, or BenchException.</summary>
-    private static string Script(string name, IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    internal static string Script(string name, IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
         var script = Path.Combine(Path.GetDirectoryName(ModuleRunspace.Manifest)!, "tests", "hosts", name);
         var r = ProcessTools.Run("env", environment.Select(e => $"{e.Key}={e.Value}").Append("bash").Append(script).Concat(arguments), ScriptTimeout);

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using HeadlessVm.Bench;
 
-// dotnet run -c Release --project bench/HeadlessVm.Bench [-- --quick] [--out FILE] [--only console,listing,libvirt,...]
+// dotnet run -c Release --project bench/HeadlessVm.Bench [-- --quick] [--out FILE] [--only console,listing,libvirt,remote,...]
 // A child of the import scenario: the first Import-Module of a process, timed in a process of its own.
 if (args is ["--cold-import", var manifest])
 {
@@ -27,7 +27,7 @@ for (var i = 0; i < args.Length; i++)
             only = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.OrdinalIgnoreCase);
             break;
         default:
-            Console.Error.WriteLine("usage: HeadlessVm.Bench [--quick] [--out FILE] [--only import,console,listing,bridge,footprint,libvirt]");
+            Console.Error.WriteLine("usage: HeadlessVm.Bench [--quick] [--out FILE] [--only import,console,listing,bridge,footprint,libvirt,remote]");
             return 2;
     }
 }
