@@ -21,10 +21,13 @@ public sealed class RemoteConsoleTests : IDisposable
 {
     private static readonly TimeSpan Greeting = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long the ssh wrapper of the kill test waits once it forwarded (seconds): what its sleep's command line says.</summary>
+    private const string Waits = "117";
+
     private readonly PowerShellSession _ps = new();
     private readonly HostBed _bed;
     private readonly BedDomains _domains;
-    private readonly List<int> _started = new();
+    private readonly List<(int Pid, string Mentions)> _started = new();
 
     public RemoteConsoleTests(LibvirtDaemons daemons)
     {
@@ -37,10 +40,10 @@ public sealed class RemoteConsoleTests : IDisposable
     {
         try
         {
-            foreach (var pid in _started)
+            // By PID, and only while the PID is still the process started here (its command line says so).
+            foreach (var (pid, mentions) in _started)
             {
-                ProcessInfo.Signal(pid, ProcessInfo.SIGKILL);
-                ProcessInfo.WaitForExit(pid, TimeSpan.FromSeconds(5));
+                TestProcesses.Kill(pid, mentions);
             }
 
             _domains.Dispose();
@@ -194,14 +197,14 @@ public sealed class RemoteConsoleTests : IDisposable
         var mark = Path.Combine(_ps.WorkFolder, "forwarded");
         var ssh = Path.Combine(_ps.WorkFolder, "ssh-then-wait");
         File.WriteAllText(ssh, "#!/bin/sh\n" +
-            $"case \" $* \" in *\" -O forward \"*) {_bed.SshCommand} \"$@\"; echo $$ > {mark}.tmp; mv {mark}.tmp {mark}; exec sleep 120 ;; esac\n" +
+            $"case \" $* \" in *\" -O forward \"*) {_bed.SshCommand} \"$@\"; echo $$ > {mark}.tmp; mv {mark}.tmp {mark}; exec sleep {Waits} ;; esac\n" +
             $"exec {_bed.SshCommand} \"$@\"\n");
         File.SetUnixFileMode(ssh, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         _ps.Ok($"Connect-HeadlessVmHost h1 -Uri '{_bed.Uri("h1")}' -ConsoleVia 'ssh://root@{_bed.Address("h1")}?command={ssh}' -Force | Out-Null");
         var web1 = Vm("h1");
 
         var pwsh = SecondProcess.Start(_ps.StateRoot, $"Start-VncBridge {web1} -ComputerName h1 -WebPort 16142");
-        _started.Add(pwsh.Id);
+        _started.Add((pwsh.Id, _ps.StateRoot));
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
         while (!File.Exists(mark) && !pwsh.HasExited && DateTime.UtcNow < deadline)
         {
@@ -210,7 +213,7 @@ public sealed class RemoteConsoleTests : IDisposable
 
         Assert.True(File.Exists(mark), "the second pwsh never made its forward: " + (pwsh.HasExited ? pwsh.StandardError.ReadToEnd() : "timed out"));
         var waiting = int.Parse(File.ReadAllText(mark).Trim(), System.Globalization.CultureInfo.InvariantCulture);
-        _started.Add(waiting);
+        _started.Add((waiting, Waits));
         var master = MasterPid();
         Assert.True(File.Exists(_ps.Paths.ForForward($"h1~{web1}").Socket));
         ProcessInfo.Signal(pwsh.Id, ProcessInfo.SIGKILL);
@@ -229,6 +232,72 @@ public sealed class RemoteConsoleTests : IDisposable
         var url = ((VncBridge)_ps.Ok($"Start-VncBridge {web1} -ComputerName h1 -WebPort 16142").Single().BaseObject).Url!;
         Assert.StartsWith("RFB 003.008", Rfb(url));
         _ps.Ok($"Stop-VncBridge h1~{web1}");
+        AssertNoTunnelLeft();
+    }
+
+    [Fact]
+    public void Two_pwsh_processes_bridging_VMs_of_one_host_at_once_share_one_master()
+    {
+        var web1 = Vm("h1");
+        var web2 = Vm("h1");
+        var first = SecondProcess.Start(_ps.StateRoot, $"Start-VncBridge {web1} -ComputerName h1 -WebPort 16145 | Out-Null");
+        var second = SecondProcess.Start(_ps.StateRoot, $"Start-VncBridge {web2} -ComputerName h1 -WebPort 16145 | Out-Null");
+        _started.AddRange(new[] { (first.Id, _ps.StateRoot), (second.Id, _ps.StateRoot) });
+        foreach (var pwsh in new[] { first, second })
+        {
+            var done = SecondProcess.Finish(pwsh);
+            Assert.True(done.ExitCode == 0 && !(done.Stdout + done.Stderr).Contains("FullyQualifiedErrorId", StringComparison.Ordinal), done.Stdout + done.Stderr);
+        }
+
+        var master = MasterPid();
+        Assert.Equal(new[] { master }, Masters());
+        Assert.Equal(2, H1.ForwardRecords().Count());
+        Assert.All(H1.ForwardRecords().Select(ForwardRecord.Read), f => Assert.Equal(master, f!.MasterPid));
+        foreach (var vm in new[] { web1, web2 })
+        {
+            Assert.StartsWith("RFB 003.008", Rfb((Uri)_ps.Ok($"Get-VmConsoleUrl {vm} -ComputerName h1").Single().BaseObject));
+        }
+
+        _ps.Ok("Get-VncBridge | Stop-VncBridge");
+        ConsoleTestKit.AssertDead(master);
+        AssertNoTunnelLeft();
+    }
+
+    [Fact]
+    public void A_host_whose_link_is_cut_is_one_error_naming_it_the_other_host_still_answers_and_its_console_comes_back_with_the_link()
+    {
+        var web1 = Vm("h1");
+        var web2 = Vm("h2");
+        _ps.Ok($"Start-VncBridge {web1} -ComputerName h1 -WebPort 16146 | Out-Null; Start-VncBridge {web2} -ComputerName h2 -WebPort 16146 | Out-Null");
+        var h2 = _ps.Paths.ForSshHost("h2");
+        var h2Master = Assert.Single(ConsoleTestKit.ProcessesMentioning(h2.ControlSocket));
+
+        _bed.Run("cut-link", "h2");
+        try
+        {
+            // Listing: h1's VM, and one error for h2 (its connection's keepalive, or the new login's ConnectTimeout, gives up).
+            var listed = _ps.Run($"Get-HeadlessVm {web1}, {web2} -ComputerName h1, h2 -ErrorAction SilentlyContinue");
+            Assert.Equal(new[] { ("h1", web1) }, listed.Output.Select(o => (VmInfo)o.BaseObject).Select(v => (v.ComputerName, v.Name)));
+            var error = Assert.Single(listed.Errors);
+            Assert.Equal(("h2", ErrorCategory.ConnectionError), (error.TargetObject, error.CategoryInfo.Category));
+            Assert.Contains(Id(error), new[] { "HostConnectionLost", "HostUnreachable", "HostTimeout" });
+
+            // h2's console cannot be had now, and the error says it is h2; h1's still answers.
+            Assert.Single(_ps.Run($"Get-VmConsoleUrl {web2} -ComputerName h2").Errors);
+            Assert.StartsWith("RFB 003.008", Rfb((Uri)_ps.Ok($"Get-VmConsoleUrl {web1} -ComputerName h1").Single().BaseObject));
+        }
+        finally
+        {
+            _bed.Run("restore-link", "h2");
+        }
+
+        // With the link back, the next Get-VmConsoleUrl makes h2's tunnel good again (a new master if the old one gave up).
+        var url = (Uri)_ps.Ok($"Get-VmConsoleUrl {web2} -ComputerName h2").Single().BaseObject;
+        Assert.StartsWith("RFB 003.008", Rfb(url));
+        var now = Assert.Single(ConsoleTestKit.ProcessesMentioning(h2.ControlSocket));
+        _ps.Ok("Get-VncBridge | Stop-VncBridge");
+        ConsoleTestKit.AssertDead(now);
+        ConsoleTestKit.AssertDead(h2Master);
         AssertNoTunnelLeft();
     }
 
