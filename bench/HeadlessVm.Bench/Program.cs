@@ -75,7 +75,7 @@ var context = new BenchContext(quick, report, cancellation.Token);
 IScenario[] scenarios =
 {
     new ImportScenario(), new TimeToConsoleScenario(), new ListingScenario(), new BridgeScenario(), new FootprintScenario(),
-    new LibvirtListingScenario(),
+    new LibvirtListingScenario(), new RemoteConsoleScenario(),
 };
 var sections = new Dictionary<IScenario, Section>();
 foreach (var scenario in scenarios.OrderBy(s => s.Title, StringComparer.Ordinal))

@@ -7,8 +7,8 @@ namespace HeadlessVm.Core.Tunnels;
 
 /// <summary>
 /// One host's OpenSSH ControlMaster: a detached <c>ssh -M -N -f -S ssh/HOST.ctl</c> that logged in once, and through
-/// which each console adds a forward (<c>ssh -S ctl -O forward -L SOCKET:127.0.0.1:PORT</c>) at the cost of a local
-/// round trip instead of a login. Found again by any later process as a <see cref="Daemon"/>: its command line names
+/// which each console adds a forward (what <c>ssh -S ctl -O forward -L SOCKET:127.0.0.1:PORT</c> asks, sent straight to
+/// the control socket by <see cref="SshMux"/>) at the cost of a local round trip instead of a login. Found again by any later process as a <see cref="Daemon"/>: its command line names
 /// its control socket, which is in the state folder. Every method runs under the host's tunnel lock
 /// (<see cref="StatePaths.SshHostFiles.LockFile"/>), which <see cref="SshTunnels"/> holds.
 /// </summary>
@@ -124,6 +124,17 @@ internal sealed class SshMaster
     /// <summary>Asks the master to forward the record's socket to its VNC server; ConsoleTunnelFailed with ssh's words when it will not.</summary>
     public void Forward(ForwardRecord forward, CancellationToken cancellationToken)
     {
+        if (Mux(forward, cancel: false, cancellationToken) is { } muxed)
+        {
+            if (muxed.Length > 0)
+            {
+                throw HeadlessVmErrors.ConsoleTunnelFailed(forward.BridgeName, _hostName, $"forward {forward.Socket} to {forward.Address}:{forward.Port}",
+                    muxed, _destination.Program, 0);
+            }
+
+            return;
+        }
+
         var result = Control(cancellationToken, "forward", "-L", forward.Spec);
         if (result.ExitCode != 0)
         {
@@ -135,6 +146,11 @@ internal sealed class SshMaster
     /// <summary>Asks the master to stop a forward (its connections stay until they close); best effort, false when ssh refused.</summary>
     public bool Cancel(ForwardRecord forward, CancellationToken cancellationToken)
     {
+        if (Mux(forward, cancel: true, cancellationToken) is { } muxed)
+        {
+            return muxed.Length == 0;
+        }
+
         var result = Control(cancellationToken, "cancel", "-L", forward.Spec);
         // ssh -O cancel exits 0 even when the master refused; its message says so.
         return result.ExitCode == 0 && !result.StandardError.Contains("failed", StringComparison.Ordinal);
@@ -174,6 +190,25 @@ internal sealed class SshMaster
     }
 
     private void Stop(int pid) => Processes.Daemon.Stop(pid, StopWait);
+
+    /// <summary>
+    /// The request through the control socket itself (<see cref="SshMux"/>): empty when the master did it, its words
+    /// when it refused, null when the socket did not answer as a master's should (then the ssh program is asked).
+    /// </summary>
+    private string? Mux(ForwardRecord forward, bool cancel, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var refused = SshMux.Forward(_files.ControlSocket, forward, cancel, CommandTimeout, cancellationToken);
+            _host.Debug($"ssh master of {_hostName}: {(cancel ? "cancel" : "forward")} -L {forward.Spec} through {_files.ControlSocket}: {refused ?? "done"}.");
+            return refused ?? string.Empty;
+        }
+        catch (SshMuxException e)
+        {
+            _host.Debug($"The control socket {_files.ControlSocket} did not answer as an ssh master's ({e.Message}); asking {_destination.Program} instead.");
+            return null;
+        }
+    }
 
     private NativeResult Control(CancellationToken cancellationToken, string command, params string[] arguments)
     {

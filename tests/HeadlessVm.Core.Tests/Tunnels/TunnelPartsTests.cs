@@ -136,6 +136,49 @@ public sealed class TunnelPartsTests
         Assert.False(v4.SameForward(v4 with { Port = 5902 }));
     }
 
+    [Fact]
+    public void A_forward_asked_of_the_master_through_its_control_socket_is_the_message_ssh_O_forward_sends()
+    {
+        // PROTOCOL.mux, MUX_C_OPEN_FWD: type, request id, MUX_FWD_LOCAL, listen path, PORT_STREAMLOCAL (-2), connect host, port.
+        var forward = new ForwardRecord("h1~a", "/s/a.sock", "127.0.0.1", 5901, 42, DateTimeOffset.Now);
+        var expected = Convert.FromHexString(
+            "10000006" + "00000001" + "00000001" + "00000009" + Convert.ToHexString("/s/a.sock"u8) + "fffffffe" +
+            "00000009" + Convert.ToHexString("127.0.0.1"u8) + "0000170d");
+        Assert.Equal(expected, SshMux.Request(forward, cancel: false));
+        Assert.Equal(new byte[] { 0x10, 0, 0, 0x07 }, SshMux.Request(forward, cancel: true)[..4]);
+        Assert.Equal(expected[4..], SshMux.Request(forward, cancel: true)[4..]);
+    }
+
+    [Fact]
+    public async Task A_control_socket_that_is_not_a_masters_is_a_mux_failure_so_the_ssh_program_is_asked_instead()
+    {
+        var folder = Directory.CreateTempSubdirectory("hvm-mux-");
+        try
+        {
+            var forward = new ForwardRecord("h1~a", Path.Combine(folder.FullName, "a.sock"), "127.0.0.1", 5901, 42, DateTimeOffset.Now);
+            Assert.Throws<SshMuxException>(() => SshMux.Forward(Path.Combine(folder.FullName, "none.ctl"), forward, false, TimeSpan.FromSeconds(5), default));
+
+            // A socket that accepts and says something else (an HTTP server, say) is not taken for a master.
+            var path = Path.Combine(folder.FullName, "other.ctl");
+            using var listener = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+            listener.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+            listener.Listen();
+            var server = Task.Run(() =>
+            {
+                using var client = listener.Accept();
+                client.Send("\0\0\0\x08HTTP/1.0"u8.ToArray());
+                client.Receive(new byte[64]);
+            });
+            var error = Assert.Throws<SshMuxException>(() => SshMux.Forward(path, forward, false, TimeSpan.FromSeconds(5), default));
+            Assert.Contains("version 4 was expected", error.Message);
+            await server.WaitAsync(TimeSpan.FromSeconds(5));
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("No ED25519 host key is known for h1 and you have requested strict checking.\nHost key verification failed.", ErrorIds.HostKeyNotTrusted)]
     [InlineData("root@h1: Permission denied (publickey).", ErrorIds.HostAuthenticationFailed)]
