@@ -46,6 +46,12 @@ public sealed class RemoteConsoleTests : IDisposable
                 TestProcesses.Kill(pid, mentions);
             }
 
+            // What else runs from the test's folder (the ext transport's relay, which libvirt may keep): by PID, found by its command line.
+            foreach (var pid in ConsoleTestKit.ProcessesMentioning(_ps.WorkFolder))
+            {
+                TestProcesses.Kill(pid, _ps.WorkFolder);
+            }
+
             _domains.Dispose();
         }
         finally
@@ -193,11 +199,12 @@ public sealed class RemoteConsoleTests : IDisposable
     [Fact]
     public void A_pwsh_killed_during_Start_VncBridge_leaves_no_forward_or_master_once_the_next_command_ran()
     {
-        // An ssh for the tunnels (-ConsoleVia) that, once a forward is made, says so and waits: the moment to kill pwsh on cue.
-        var mark = Path.Combine(_ps.WorkFolder, "forwarded");
+        // An ssh for the tunnels (-ConsoleVia) that, once the master logged in and went to the background, says so and
+        // waits instead of returning: pwsh is then waiting for the login, the longest step, and is killed there on cue.
+        var mark = Path.Combine(_ps.WorkFolder, "logged-in");
         var ssh = Path.Combine(_ps.WorkFolder, "ssh-then-wait");
         File.WriteAllText(ssh, "#!/bin/sh\n" +
-            $"case \" $* \" in *\" -O forward \"*) {_bed.SshCommand} \"$@\"; echo $$ > {mark}.tmp; mv {mark}.tmp {mark}; exec sleep {Waits} ;; esac\n" +
+            $"case \" $* \" in *\" -M \"*) {_bed.SshCommand} \"$@\"; echo $$ > {mark}.tmp; mv {mark}.tmp {mark}; exec sleep {Waits} ;; esac\n" +
             $"exec {_bed.SshCommand} \"$@\"\n");
         File.SetUnixFileMode(ssh, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         _ps.Ok($"Connect-HeadlessVmHost h1 -Uri '{_bed.Uri("h1")}' -ConsoleVia 'ssh://root@{_bed.Address("h1")}?command={ssh}' -Force | Out-Null");
@@ -211,27 +218,35 @@ public sealed class RemoteConsoleTests : IDisposable
             Thread.Sleep(100);
         }
 
-        Assert.True(File.Exists(mark), "the second pwsh never made its forward: " + (pwsh.HasExited ? pwsh.StandardError.ReadToEnd() : "timed out"));
+        Assert.True(File.Exists(mark), "the second pwsh's master never logged in: " + (pwsh.HasExited ? pwsh.StandardError.ReadToEnd() : "timed out"));
         var waiting = int.Parse(File.ReadAllText(mark).Trim(), System.Globalization.CultureInfo.InvariantCulture);
         _started.Add((waiting, Waits));
-        var master = MasterPid();
-        Assert.True(File.Exists(_ps.Paths.ForForward($"h1~{web1}").Socket));
+        var master = Assert.Single(Masters());
         ProcessInfo.Signal(pwsh.Id, ProcessInfo.SIGKILL);
         ConsoleTestKit.AssertDead(pwsh.Id);
         ProcessInfo.Signal(waiting, ProcessInfo.SIGKILL);
         ConsoleTestKit.AssertDead(waiting);
+        Assert.True(ProcessInfo.IsAlive(master), "the master should outlive the pwsh that started it");
 
-        // Killed between its forward and its bridge: the next command (any that sweeps) cancels the forward and ends the master.
+        // Killed while its master logged in (no pidfile, no forward, no bridge yet): the next command (any that sweeps) ends the master.
         Assert.Empty(_ps.Ok("Get-VncBridge"));
         ConsoleTestKit.AssertDead(master);
         AssertNoTunnelLeft();
 
-        // And the console still opens afterwards, through the same route.
-        File.Delete(mark);
+        // Killed between its forward and its bridge (made here by taking a bridge's record and token away, as if they were
+        // never written): the next command cancels the forward and ends the master too.
         File.WriteAllText(ssh, $"#!/bin/sh\nexec {_bed.SshCommand} \"$@\"\n");
         var url = ((VncBridge)_ps.Ok($"Start-VncBridge {web1} -ComputerName h1 -WebPort 16142").Single().BaseObject).Url!;
         Assert.StartsWith("RFB 003.008", Rfb(url));
-        _ps.Ok($"Stop-VncBridge h1~{web1}");
+        var forwarded = MasterPid();
+        Directory.Delete(_ps.Paths.ForTargetBridge($"h1~{web1}").Folder, recursive: true);
+        foreach (var token in Directory.EnumerateFiles(_ps.Paths.Root, $"h1~{web1}", SearchOption.AllDirectories))
+        {
+            File.Delete(token);
+        }
+
+        Assert.Empty(_ps.Ok("Get-VncBridge"));
+        ConsoleTestKit.AssertDead(forwarded);
         AssertNoTunnelLeft();
     }
 
@@ -340,15 +355,42 @@ public sealed class RemoteConsoleTests : IDisposable
     [Fact]
     public void ConsoleVia_tunnels_a_host_libvirt_reaches_without_ssh_and_Direct_connects_straight_with_a_warning()
     {
-        // h2's libvirt through its unix socket (no ssh at all), its consoles through an ssh endpoint of their own.
-        var h2 = _ps.Paths.ForSshHost("h2");
-        _ps.Ok($"Connect-HeadlessVmHost h2 -Uri '{_bed.Uri("h2", "unix")}' -ConsoleVia 'ssh://root@{_bed.Address("h2")}?command={_bed.SshCommand}' -Force | Out-Null");
+        // h2's libvirt without ssh: libvirt's ext transport, through a program that relays to h2's libvirtd socket.
+        var relay = Path.Combine(_ps.WorkFolder, "libvirt-relay");
+        File.WriteAllText(relay, "#!/usr/bin/python3 -I\n" +
+            "import os, selectors, socket\n" +
+            $"s = socket.socket(socket.AF_UNIX); s.connect('{_bed.Root}/h2/run/libvirt/libvirt-sock')\n" +
+            "sel = selectors.DefaultSelector(); sel.register(0, selectors.EVENT_READ); sel.register(s, selectors.EVENT_READ)\n" +
+            "while True:\n" +
+            "    for key, _ in sel.select():\n" +
+            "        data = os.read(0, 65536) if key.fileobj == 0 else s.recv(65536)\n" +
+            "        if not data: raise SystemExit(0)\n" +
+            "        if key.fileobj == 0: s.sendall(data)\n" +
+            "        else:\n" +
+            "            while data: data = data[os.write(1, data):]\n");
+        File.SetUnixFileMode(relay, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var ext = $"qemu+ext:///system?command={relay}";
+        _ps.Ok($"Connect-HeadlessVmHost h2 -Uri '{ext}' -Force | Out-Null");
         var tunnelled = Vm("h2");
+
+        // No way to its consoles is known: a clear error naming both ways, and Test-HeadlessVmHost says the same.
+        var needs = Assert.Single(_ps.Run($"Start-VncBridge {tunnelled} -ComputerName h2 -WebPort 16144").Errors);
+        Assert.Equal(("ConsoleNeedsTunnel", ErrorCategory.InvalidOperation, (object)tunnelled), (Id(needs), needs.CategoryInfo.Category, needs.TargetObject));
+        Assert.Contains("-ConsoleVia ssh://", needs.Exception.Message, StringComparison.Ordinal);
+        Assert.Contains("-ConsoleVia Direct", needs.Exception.Message, StringComparison.Ordinal);
+        var check = _ps.Ok("Test-HeadlessVmHost h2").Select(o => (HostCheck)o.BaseObject).Single(c => c.Check == "Console");
+        Assert.Equal(HostCheckStatus.Failed, check.Status);
+        Assert.Contains("-ConsoleVia", check.Remedy, StringComparison.Ordinal);
+
+        // Its consoles through an ssh endpoint of their own.
+        var h2 = _ps.Paths.ForSshHost("h2");
+        _ps.Ok($"Connect-HeadlessVmHost h2 -Uri '{ext}' -ConsoleVia 'ssh://root@{_bed.Address("h2")}?command={_bed.SshCommand}' -Force | Out-Null");
         var url = ((VncBridge)_ps.Ok($"Start-VncBridge {tunnelled} -ComputerName h2 -WebPort 16144").Single().BaseObject).Url!;
         Assert.StartsWith("RFB 003.008", Rfb(url));
         Assert.Single(ConsoleTestKit.ProcessesMentioning(h2.ControlSocket));
         _ps.Ok($"Stop-VncBridge h2~{tunnelled}");
         Assert.Empty(ConsoleTestKit.ProcessesMentioning(h2.ControlSocket));
+        _ps.Ok("Disconnect-HeadlessVmHost h2");
 
         // Direct: straight to the VM's VNC on h2's address, with a warning that VNC crosses the network unencrypted.
         _ps.Ok($"Connect-HeadlessVmHost h2 -Uri '{_bed.Uri("h2")}' -ConsoleVia Direct -Force | Out-Null");
@@ -367,5 +409,6 @@ public sealed class RemoteConsoleTests : IDisposable
         var invalid = _ps.Run($"Connect-HeadlessVmHost h2 -Uri '{_bed.Uri("h2")}' -ConsoleVia 'tunnel' -Force");
         var error = invalid.Terminating is { } t ? ((IContainsErrorRecord)t).ErrorRecord : Assert.Single(invalid.Errors);
         Assert.Equal(("InvalidConsoleVia", ErrorCategory.InvalidArgument, (object)"h2"), (Id(error), error.CategoryInfo.Category, error.TargetObject));
+
     }
 }
