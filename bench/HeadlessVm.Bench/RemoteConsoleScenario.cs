@@ -24,22 +24,16 @@ public sealed class RemoteConsoleScenario : IScenario
     public void Run(BenchContext context, Section section)
     {
         var runs = context.Runs(10);
-        var bed = new Dictionary<string, string>
-        {
-            ["HVM_HOSTBED_ROOT"] = $"/tmp/hvrbed-{Environment.ProcessId}",
-            ["HVM_HOSTBED_NET"] = $"10.234.{Random.Shared.Next(100, 250)}",
-            ["HVM_HOSTBED_BRIDGE"] = $"hvr{Environment.ProcessId % 100000}",
-        };
         using var session = new ModuleRunspace(context.Cancellation);
         using var home = new Scratch(asHome: true);
         using var hand = new Scratch(asHome: false);
         var prefix = "hvr-" + Guid.NewGuid().ToString("N")[..4];
         var (first, second) = (prefix + "a", prefix + "b");
+        var facts = new BenchBed("hvr", 234);
         try
         {
             BenchContext.Log("remote: host bed up 1");
-            var facts = LibvirtListingScenario.Script("hostbed.sh", bed, "up", "1").Split('\n').Select(l => l.Split('=', 2)).Where(p => p.Length == 2)
-                .ToDictionary(p => p[0].Trim(), p => p[1].Trim());
+            facts.Up(1);
             session.Invoke("Connect-HeadlessVmHost h1 -Uri $u | Out-Null", new Dictionary<string, object?> { ["u"] = facts["h1.uri_ssh"] });
             var vms = session.Invoke("$n | ForEach-Object { New-HeadlessVm $_ -ComputerName h1 -MemoryMB 32 -Network None -Paused }",
                 new Dictionary<string, object?> { ["n"] = new[] { first, second } });
@@ -98,14 +92,7 @@ public sealed class RemoteConsoleScenario : IScenario
         finally
         {
             session.Cleanup($"Get-VncBridge | Stop-VncBridge; Get-HeadlessVm '{prefix}*' -ComputerName h1 | Remove-HeadlessVm -Force");
-            try
-            {
-                LibvirtListingScenario.Script("hostbed.sh", bed, "down");
-            }
-            catch (Exception ex) when (ex is BenchException or TimeoutException)
-            {
-                section.Warning($"hostbed.sh down failed: {ex.Message}");
-            }
+            facts.Down(section);
         }
     }
 
