@@ -400,6 +400,10 @@ public sealed class RemoteConsoleTests : IDisposable
         Assert.Contains(direct.Warnings, w => w.Contains("unencrypted", StringComparison.Ordinal) && w.Contains(_bed.Address("h2"), StringComparison.Ordinal));
         Assert.StartsWith("RFB 003.008", Rfb(((VncBridge)direct.Output.Single().BaseObject).Url!));
         Assert.Empty(ConsoleTestKit.ProcessesMentioning(h2.ControlSocket));
+        var directCheck = _ps.Ok("Test-HeadlessVmHost h2").Select(o => (HostCheck)o.BaseObject).Single(c => c.Check == "Console");
+        Assert.Equal(HostCheckStatus.Warning, directCheck.Status);
+        Assert.Contains("RFB 003.008", directCheck.Detail, StringComparison.Ordinal);
+        Assert.Contains("unencrypted", directCheck.Detail, StringComparison.Ordinal);
 
         // A VM of h2 whose VNC listens on h2's loopback cannot be reached directly: an error that says what to do.
         var refused = Assert.Single(_ps.Run($"Start-VncBridge {tunnelled} -ComputerName h2 -WebPort 16144").Errors);

@@ -192,8 +192,19 @@ public sealed class HostChecks
         }
 
         var endpoint = vnc.Endpoint;
-        var address = System.Net.IPAddress.TryParse(endpoint.Address, out var ip) ? ip : System.Net.Dns.GetHostAddresses(endpoint.Address).First();
-        var greeting = RfbGreeting.Read(new System.Net.IPEndPoint(address, endpoint.Port), GreetingWait, cancellationToken);
+        System.Net.IPAddress? address;
+        try
+        {
+            address = System.Net.IPAddress.TryParse(endpoint.Address, out var ip) ? ip : System.Net.Dns.GetHostAddresses(endpoint.Address).FirstOrDefault();
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            add("Console", HostCheckStatus.Failed, $"{endpoint.Address}, where VM '{vnc.VmName}''s VNC server is, cannot be resolved here: {e.Message}",
+                $"Make {endpoint.Address} resolvable from this machine, or use -ConsoleVia ssh://USER@{host}.");
+            return;
+        }
+
+        var greeting = address is null ? null : RfbGreeting.Read(new System.Net.IPEndPoint(address, endpoint.Port), GreetingWait, cancellationToken);
         add("Console", greeting is null ? HostCheckStatus.Failed : HostCheckStatus.Warning,
             greeting is null ? $"VM '{vnc.VmName}''s VNC server at {endpoint.Display} did not answer from here." : $"VM '{vnc.VmName}''s VNC server at {endpoint.Display} answered '{greeting}'. {unencrypted}",
             greeting is null ? $"Check that {endpoint.Display} is reachable from this machine (firewall, the VM's listen address)." : $"Use -ConsoleVia ssh://USER@{host} to keep VNC off the network.");
