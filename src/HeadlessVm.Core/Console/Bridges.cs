@@ -153,7 +153,9 @@ public sealed partial class Bridges
             }
 
             _host.Verbose($"Console bridge '{name}' serves {target} on {WebsockifyArguments.HostPort(server.ListenAddress, server.WebPort)}.");
-            return (Inspect(record, files, refreshTunnel: false), endpoint);
+            // The VM's endpoint was just read (its password with it): asking its host again would cost another round trip.
+            var started = endpoint is null ? Inspect(record, files, refreshTunnel: false) : _records.Inspect(record, files, vmRunning: true, () => endpoint.Password);
+            return (started, endpoint);
         }
     }
 
