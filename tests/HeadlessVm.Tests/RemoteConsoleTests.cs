@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Management.Automation;
 using System.Net;
 using System.Net.Sockets;
@@ -21,7 +20,7 @@ public sealed class RemoteConsoleTests : IDisposable
 {
     private static readonly TimeSpan Greeting = TimeSpan.FromSeconds(10);
 
-    /// <summary>How long the ssh wrapper of the kill test waits once it forwarded (seconds): what its sleep's command line says.</summary>
+    /// <summary>How long the ssh wrapper of the kill test waits once its master logged in (seconds): what its sleep's command line says.</summary>
     private const string Waits = "117";
 
     private readonly PowerShellSession _ps = new();
