@@ -140,11 +140,17 @@ public sealed class RemoteConsoleTests : IDisposable
         Assert.Equal(new[] { master }, Masters());
         Assert.Equal(2, H1.ForwardRecords().Count());
 
-        // A bridge that goes takes its forward; the master stays for the other, and ends with the host's last bridge.
+        // A bridge that goes takes its forward and cuts its open viewer (ssh would keep a cancelled forward's channels);
+        // the master stays for the other bridge, whose viewer stays, and ends with the host's last bridge.
+        using var viewer1 = ConsoleTestKit.OpenWebSocket(ConsoleTestKit.WebSocketUri(url1, ConsoleTestKit.TokenOf(url1)));
+        var url2 = (Uri)_ps.Ok($"Get-VmConsoleUrl {web2} -ComputerName h1").Single().BaseObject;
+        using var viewer2 = ConsoleTestKit.OpenWebSocket(ConsoleTestKit.WebSocketUri(url2, ConsoleTestKit.TokenOf(url2)));
         _ps.Ok($"Stop-VncBridge h1~{web1}");
+        Assert.True(ConsoleTestKit.IsClosed(viewer1), "the stopped bridge's viewer is still connected");
+        Assert.False(ConsoleTestKit.IsClosed(viewer2), "the other bridge's viewer was cut");
         Assert.False(File.Exists(socket1));
         Assert.Null(Rfb(socket1));
-        Assert.StartsWith("RFB 003.008", Rfb((Uri)_ps.Ok($"Get-VmConsoleUrl {web2} -ComputerName h1").Single().BaseObject));
+        Assert.StartsWith("RFB 003.008", Rfb(url2));
         Assert.Equal(new[] { master }, Masters());
         _ps.Ok($"Stop-VncBridge h1~{web2}");
         ConsoleTestKit.AssertDead(master);
