@@ -11,7 +11,9 @@ Package  Build, then out/HeadlessVm.<version>.nupkg made by PSResourceGet's Comp
          Install-PSResource installs from a local folder repository (Register-PSResourceRepository -Uri <folder>).
 Test     Build, then both suites: dotnet test (xunit), and tests/pester with Invoke-Pester in a new
          'pwsh -NoProfile' (Pester 5 is downloaded into out/test-modules the first time). Prints each
-         suite's totals and fails when any test fails. Needs pwsh on PATH.
+         suite's totals and fails when any test fails. Needs pwsh on PATH. Neither suite can hang: a test
+         that runs longer than -HangTimeoutMinutes fails the run naming it (dotnet test's blame-hang),
+         and a Pester run longer than -PesterTimeoutMinutes is killed, naming the test that was running.
 Clean    Removes out/, artifacts/ and the generated en-US/ help, and runs dotnet clean.
 
 .EXAMPLE
@@ -35,7 +37,15 @@ param(
     [string] $OutputPath = (Join-Path $PSScriptRoot 'out'),
 
     # Lay out and package what the last 'dotnet build' left in artifacts/module, without building again.
-    [switch] $NoBuild
+    [switch] $NoBuild,
+
+    # Test: how long one xunit test may run before dotnet test aborts the run and names it.
+    [ValidateRange(1, 120)]
+    [int] $HangTimeoutMinutes = 10,
+
+    # Test: how long the whole Pester run may take before it is killed and the running test is named.
+    [ValidateRange(1, 240)]
+    [int] $PesterTimeoutMinutes = 20
 )
 
 $ErrorActionPreference = 'Stop'
@@ -146,6 +156,45 @@ function Get-XunitTotal([string] $Folder) {
     [pscustomobject]$totals
 }
 
+# Runs a program, printing its output as it comes, for at most -Minutes; returns its exit code. One that
+# runs longer is killed with its children, and the last Pester start marker it printed ("[|] name...",
+# Debug.ShowStartMarkers) names the test that was running.
+function Invoke-Bounded([string] $Program, [string[]] $Arguments, [int] $Minutes) {
+    $start = [System.Diagnostics.ProcessStartInfo]::new($Program)
+    foreach ($argument in $Arguments) { $start.ArgumentList.Add($argument) }
+    $start.RedirectStandardOutput = $true
+    $start.RedirectStandardError = $true
+    $process = [System.Diagnostics.Process]::Start($start)
+    try {
+        $errors = $process.StandardError.ReadToEndAsync()
+        $deadline = [DateTime]::UtcNow.AddMinutes($Minutes)
+        $running = $null
+        $line = $process.StandardOutput.ReadLineAsync()
+        while ($true) {
+            if ($line.Wait(500)) {
+                if ($null -eq $line.Result) { break }
+                Write-Host $line.Result
+                if ($line.Result -match '^\s*\[\|\] (.*)\.\.\.$') { $running = $Matches[1] }
+                elseif ($line.Result -match '^\s*\[[-+!?]\] ') { $running = $null }
+                $line = $process.StandardOutput.ReadLineAsync()
+            }
+            elseif ([DateTime]::UtcNow -gt $deadline) {
+                $process.Kill($true)
+                $null = $process.WaitForExit(30000)
+                $what = if ($running) { "the test '$running' was running" } else { 'no test was running (a BeforeAll or AfterAll hung)' }
+                Write-Host "Pester did not finish within $Minutes min and was killed: $what."
+                return 124
+            }
+        }
+        $process.WaitForExit()
+        if ($errors.Wait(30000) -and $errors.Result) { [Console]::Error.Write($errors.Result) }
+        return $process.ExitCode
+    }
+    finally {
+        $process.Dispose()
+    }
+}
+
 function Invoke-Test {
     # The tests start pwsh themselves (build.ps1, the examples, a second shell, PSResourceGet): the
     # pwsh on PATH, which is also the one that runs the Pester suite.
@@ -161,10 +210,16 @@ function Invoke-Test {
     }
     $testProjects = @(Get-ChildItem -Path (Join-Path $root 'tests/*/*.Tests.csproj'))
 
+    # Between the tests' own state folders, and in anything they start without one, HEADLESSVM_HOME names
+    # a folder nobody can create: a stray module call fails instead of using the user's own store.
+    $savedHome = $env:HEADLESSVM_HOME
+    $env:HEADLESSVM_HOME = '/proc/headlessvm-tests-no-store'
+
     # xunit: the core, and the cmdlets hosted in-process. Its failure does not stop the Pester run: a
-    # reader gets both suites' totals.
+    # reader gets both suites' totals. A test that hangs aborts the run with its name (blame-hang; no dump).
     & dotnet test (Join-Path $root 'HeadlessVm.sln') --configuration $Configuration --no-build --nologo `
-        --logger trx --results-directory (Join-Path $results 'xunit')
+        --logger trx --results-directory (Join-Path $results 'xunit') `
+        --blame-hang-timeout "$($HangTimeoutMinutes)m" --blame-hang-dump-type none
     $xunitExit = $LASTEXITCODE
     $xunit = Get-XunitTotal (Join-Path $results 'xunit')
 
@@ -173,12 +228,13 @@ function Invoke-Test {
     $savedModulePath = $env:PSModulePath
     $env:PSModulePath = $testModules + [System.IO.Path]::PathSeparator + $env:PSModulePath
     try {
-        & $pwsh.Source -NoProfile -NonInteractive -File (Join-Path $root 'tests/pester/Invoke-PesterSuite.ps1') `
-            -ModuleManifest (Join-Path $moduleFolder 'HeadlessVm.psd1') -PesterVersion $pesterVersion -ResultPath $pesterResult
-        $pesterExit = $LASTEXITCODE
+        $pesterExit = Invoke-Bounded $pwsh.Source @('-NoProfile', '-NonInteractive', '-File', (Join-Path $root 'tests/pester/Invoke-PesterSuite.ps1'),
+            '-ModuleManifest', (Join-Path $moduleFolder 'HeadlessVm.psd1'), '-PesterVersion', $pesterVersion, '-ResultPath', $pesterResult) `
+            -Minutes $PesterTimeoutMinutes
     }
     finally {
         $env:PSModulePath = $savedModulePath
+        $env:HEADLESSVM_HOME = $savedHome
     }
     $pester = if (Test-Path -LiteralPath $pesterResult) { Get-Content -LiteralPath $pesterResult -Raw | ConvertFrom-Json }
 

@@ -6,7 +6,7 @@ Brings up a lab of VMs from a CSV file and prints the browser console URL of eac
 
 .DESCRIPTION
 Each row of the CSV is a VM: its columns (Name, MemoryMB, ProcessorCount, IsoPath, DiskPath, ...)
-bind to the New-HeadlessVm parameters of the same names. Relative media paths are looked up in
+bind to the New-HeadlessVm parameters of the same names (several disks in one cell, joined by ';'). Relative media paths are looked up in
 -MediaPath. Every VM gets a console bridge (websockify + noVNC); open the printed URL in a browser.
 
 .EXAMPLE
@@ -34,7 +34,13 @@ Import-Csv -LiteralPath $CsvPath |
     ForEach-Object {
         $_.Name = $NamePrefix + $_.Name
         if ($_.PSObject.Properties['IsoPath'] -and $_.IsoPath -and -not [System.IO.Path]::IsPathRooted($_.IsoPath)) { $_.IsoPath = Join-Path $MediaPath $_.IsoPath }
-        if ($_.PSObject.Properties['DiskPath'] -and $_.DiskPath -and -not [System.IO.Path]::IsPathRooted($_.DiskPath)) { $_.DiskPath = Join-Path $MediaPath $_.DiskPath }
+        if ($_.PSObject.Properties['DiskPath'] -and $_.DiskPath) {
+            # Several disks are one cell joined by ';' (as Get-HeadlessVm | Export-Csv writes them).
+            $_.DiskPath = @($_.DiskPath -split ';' | Where-Object { $_.Trim() } | ForEach-Object {
+                    $disk = $_.Trim()
+                    if ([System.IO.Path]::IsPathRooted($disk)) { $disk } else { Join-Path $MediaPath $disk }
+                }) -join ';'
+        }
         $_
     } |
     New-HeadlessVm -Accelerator $Accelerator |

@@ -55,7 +55,7 @@ $url = Get-VmConsoleUrl -Name $Name
 
 Write-Host @"
 
-VM '$Name' is running (qemu PID $($vm.ProcessId), state in $(Split-Path -Parent (Split-Path -Parent $vm.Path))).
+VM '$Name' is running (qemu PID $($vm.ProcessId), state in $(Split-Path -Parent (Split-Path -Parent $vm.StatePath))).
 Open its screen in a browser on this machine (from another one: ssh -L $($url.Port):127.0.0.1:$($url.Port) <this host>):
 
 "@

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using HeadlessVm.Testing;
 
 namespace HeadlessVm.Bench;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using HeadlessVm.Bench;
+using HeadlessVm.Testing;
 
 // dotnet run -c Release --project bench/HeadlessVm.Bench [-- --quick] [--out FILE] [--only console,listing,libvirt,remote,...]
 // A child of the import scenario: the first Import-Module of a process, timed in a process of its own.

@@ -17,6 +17,12 @@ public enum FailureKind
 
     /// <summary>Something HeadlessVm does not do yet (a console across hosts before its ssh tunnels exist).</summary>
     NotImplemented,
+
+    /// <summary>A file holds something that is not what it should (a damaged record).</summary>
+    InvalidData,
+
+    /// <summary>A file or folder cannot be written (a read-only or full file system, a path that is a file).</summary>
+    WriteError,
 }
 
 /// <summary>Every failure the core reports: a stable id, a kind, and the name of what it concerns.</summary>

@@ -31,7 +31,7 @@ public sealed class GetHeadlessVmCommand : VmCmdlet
         {
             // All at once: the VMs are asked concurrently, one QMP round trip each.
             var names = ResolveVms(Name);
-            Try(null, () => WriteObject(Vms.Inspect(names), enumerateCollection: true));
+            Try(null, () => WriteObject(Vms.Inspect(names, (name, ex) => WriteError(ex, name)), enumerateCollection: true));
             return;
         }
 

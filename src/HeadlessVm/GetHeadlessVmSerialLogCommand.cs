@@ -16,6 +16,7 @@ public sealed class GetHeadlessVmSerialLogCommand : VmCmdlet
 
     /// <summary>Only the last N lines (of each VM).</summary>
     [Parameter]
+    [InvariantNumber(EmptyIsNotGiven = false)]
     [ValidateRange(0, int.MaxValue)]
     public int? Tail { get; set; }
 

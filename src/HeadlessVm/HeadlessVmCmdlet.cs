@@ -3,6 +3,7 @@ using HeadlessVm.Core;
 using HeadlessVm.Core.Backends;
 using HeadlessVm.Core.Errors;
 using HeadlessVm.Core.Hosts;
+using HeadlessVm.Core.Qemu;
 using HeadlessVm.Core.State;
 
 namespace HeadlessVm.Commands;
@@ -20,8 +21,30 @@ public abstract class HeadlessVmCmdlet : PSCmdlet, IVmHost
 
     protected CancellationToken CancellationToken => _cancellation.Token;
 
-    /// <summary>The core, wired for the store that $HEADLESSVM_HOME (or its fallbacks) names.</summary>
-    protected HeadlessVmContext Context => _context ??= new HeadlessVmContext(StatePaths.FromEnvironment(), this);
+    /// <summary>
+    /// The core, wired for the store that $HEADLESSVM_HOME (or its fallbacks) names; a relative folder in
+    /// those variables is resolved against PowerShell's current location, like a path parameter.
+    /// </summary>
+    protected HeadlessVmContext Context
+    {
+        get
+        {
+            if (_context is null)
+            {
+                try
+                {
+                    _context = new HeadlessVmContext(StatePaths.FromEnvironment(resolve: p => ResolvePath(p)!), this,
+                        kvmProbe: () => QemuLauncher.ProbeKvm(p => ResolvePath(p)!));
+                }
+                catch (HeadlessVmException ex)
+                {
+                    ThrowTerminating(ex);
+                }
+            }
+
+            return _context!;
+        }
+    }
 
     /// <summary>Where the VMs live.</summary>
     protected IVmBackend Vms => Context.Vms;
@@ -93,14 +116,24 @@ public abstract class HeadlessVmCmdlet : PSCmdlet, IVmHost
         return record;
     }
 
-    /// <summary>Maps core exceptions to ErrorRecords with a specific id, a real category and a target; null for bugs.</summary>
-    protected static ErrorRecord? ToErrorRecord(Exception ex, string? target) => ex switch
+    /// <summary>
+    /// Maps core exceptions to ErrorRecords with a specific id, a real category and a target (the item being
+    /// worked on, <paramref name="target"/>, unless the error names its own); null for bugs. A state folder
+    /// that refused a write becomes StateFolderUnusable, naming the folder and the variable that chose it.
+    /// </summary>
+    protected ErrorRecord? ToErrorRecord(Exception ex, string? target) => ex switch
     {
+        StateWriteException w => ToErrorRecord(HeadlessVmErrors.StateFolderUnusable(target ?? Context.Paths.Root, Context.Paths, w), target),
+        // A lock is the store's, not an item's: the item it held up is the target.
+        HeadlessVmException { ErrorId: ErrorIds.StateLocked } h when target is not null => new ErrorRecord(h, h.ErrorId, Map(h.Kind), target),
         HeadlessVmException h => new ErrorRecord(h, h.ErrorId, Map(h.Kind), h.Target ?? target ?? string.Empty),
         UnauthorizedAccessException u => new ErrorRecord(u, ErrorIds.StateAccessDenied, ErrorCategory.PermissionDenied, target ?? string.Empty),
         IOException io => new ErrorRecord(io, ErrorIds.StateIOError, ErrorCategory.WriteError, target ?? string.Empty),
         _ => null,
     };
+
+    /// <summary>Writes a core failure as a non-terminating error for <paramref name="target"/>; a bug is rethrown.</summary>
+    protected void WriteError(Exception ex, string? target) => WriteError(ToErrorRecord(ex, target) ?? throw ex);
 
     protected void ThrowTerminating(HeadlessVmException ex) => ThrowTerminatingError(ToErrorRecord(ex, ex.Target)!);
 
@@ -118,6 +151,8 @@ public abstract class HeadlessVmCmdlet : PSCmdlet, IVmHost
         FailureKind.ConnectionError => ErrorCategory.ConnectionError,
         FailureKind.OperationStopped => ErrorCategory.OperationStopped,
         FailureKind.NotImplemented => ErrorCategory.NotImplemented,
+        FailureKind.InvalidData => ErrorCategory.InvalidData,
+        FailureKind.WriteError => ErrorCategory.WriteError,
         _ => ErrorCategory.InvalidOperation,
     };
 
@@ -162,7 +197,27 @@ public abstract class HeadlessVmCmdlet : PSCmdlet, IVmHost
         return result.DistinctBy(nameOf).ToArray();
     }
 
-    /// <summary>A path as the user meant it: relative to PowerShell's current location, not the process's.</summary>
-    protected string? ResolvePath(string? path) =>
-        string.IsNullOrWhiteSpace(path) ? null : GetUnresolvedProviderPathFromPSPath(path);
+    /// <summary>
+    /// A path as the user meant it: relative to PowerShell's current location (never the process's
+    /// working folder), '~' and PowerShell drives resolved; null for empty text (not given).
+    /// A path that names something other than a file system path (a relative path while the current
+    /// location is Env: or a registry drive) ends the command with PathNotInFileSystem (InvalidArgument,
+    /// the path as given as target): every path the command would read is relative to the same location.
+    /// </summary>
+    protected string? ResolvePath(string? path)
+    {
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            return null;
+        }
+
+        var resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out var provider, out _);
+        if (provider.ImplementingType != typeof(Microsoft.PowerShell.Commands.FileSystemProvider))
+        {
+            // Thrown as an ErrorRecord, not a core exception: callers resolve paths outside Try as well as inside it.
+            ThrowTerminating(HeadlessVmErrors.PathNotInFileSystem(path, provider.Name));
+        }
+
+        return resolved;
+    }
 }

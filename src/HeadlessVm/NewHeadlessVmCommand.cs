@@ -7,9 +7,13 @@ namespace HeadlessVm.Commands;
 
 /// <summary>
 /// Creates a VM's record and starts it (unless -NoStart), in the folder store or, with -ComputerName or
-/// -ConnectionUri, as a libvirt domain on that one host. Every parameter binds by property name. The values are
-/// checked by the core (VmDraftValidator), the same for every backend, not by attributes here. Paths are resolved
-/// against the current location only for a host on this machine; another host's paths are its own.
+/// -ConnectionUri, as a libvirt domain on that one host. Every parameter binds by property name, and takes
+/// values the way a CSV cell or a JSON property holds them: an empty cell is "not given", numbers are read
+/// invariantly (<see cref="InvariantNumberAttribute"/>), switches from yes/no text (<see cref="YesNoAttribute"/>),
+/// lists from ';'-joined text (<see cref="TextValueAttribute"/>), and every property Get-HeadlessVm prints is
+/// accepted back by the parameter of its name. The values are checked by the core (VmDraftValidator), the same
+/// for every backend, not by attributes here. Paths are resolved against the current location only for a host
+/// on this machine; another host's paths are its own.
 /// </summary>
 [Cmdlet(VerbsCommon.New, "HeadlessVm", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(VmInfo))]
@@ -19,70 +23,100 @@ public sealed class NewHeadlessVmCommand : VmCmdlet
     [ValidateNotNullOrEmpty]
     public string Name { get; set; } = string.Empty;
 
+    /// <summary>Memory in MiB; 1024 when not given.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    public int MemoryMB { get; set; } = 1024;
+    [InvariantNumber]
+    public int? MemoryMB { get; set; }
 
+    /// <summary>Virtual CPUs; 1 when not given.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    public int ProcessorCount { get; set; } = 1;
+    [InvariantNumber]
+    public int? ProcessorCount { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(CpuModelCompleter))]
+    [TextValue]
     public string? Cpu { get; set; }
 
+    /// <summary>x86_64 when not given.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(ArchitectureCompleter))]
-    public string Architecture { get; set; } = VmDraftValidator.DefaultArchitecture;
+    [TextValue]
+    public string? Architecture { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [TextValue]
     public string? IsoPath { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [TextValue(List = true)]
     public string[]? DiskPath { get; set; }
 
-    /// <summary>The format of each disk (one for all, or one per -DiskPath); needed when the extension does not say.</summary>
+    /// <summary>The format of each disk (one for all, or one per -DiskPath); read from each image when not given.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(DiskFormatCompleter))]
+    [TextValue(List = true)]
     public string[]? DiskFormat { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [TextValue]
     public string? KernelPath { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [TextValue]
     public string? InitrdPath { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [TextValue]
     public string? KernelArgument { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [TextValue]
     public string? BootOrder { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [InvariantNumber]
     public int? VncDisplay { get; set; }
 
+    /// <summary>Where qemu's VNC server listens; 127.0.0.1 when not given. VncAddress, as Get-HeadlessVm prints it, is an alias.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    public string ListenAddress { get; set; } = "127.0.0.1";
+    [Alias("VncAddress")]
+    [TextValue]
+    public string? ListenAddress { get; set; }
 
+    /// <summary>Auto when not given.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    public AcceleratorKind Accelerator { get; set; } = AcceleratorKind.Auto;
+    [TextValue]
+    public AcceleratorKind? Accelerator { get; set; }
 
+    /// <summary>User when not given.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    public NetworkMode Network { get; set; } = NetworkMode.User;
+    [TextValue]
+    public NetworkMode? Network { get; set; }
 
-    /// <summary>Host port to guest port over TCP, e.g. '2222:22'; 'ADDRESS:HOST:GUEST' to listen elsewhere than 127.0.0.1.</summary>
+    /// <summary>
+    /// Host port to guest port over TCP, e.g. '2222:22'; 'ADDRESS:HOST:GUEST' to listen elsewhere than
+    /// 127.0.0.1; the printed form '127.0.0.1:2222->22' too.
+    /// </summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [TextValue(List = true)]
     public string[]? PortForward { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [TextValue]
     public string? MacAddress { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [TextValue(List = true)]
     public string[]? ExtraArgument { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [YesNo]
     public SwitchParameter NoStart { get; set; }
 
     /// <summary>Start qemu with the guest's CPUs stopped (qemu -S); Resume-HeadlessVm runs them.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [YesNo]
     public SwitchParameter Paused { get; set; }
 
     protected override void ProcessRecord()
@@ -101,7 +135,12 @@ public sealed class NewHeadlessVmCommand : VmCmdlet
             }
 
             var host = targets[0];
-            var draft = VmDraftValidator.ToSpec(Draft(host.IsThisMachine));
+            // A store VM's disk format is read from the image. A libvirt host's images are libvirt's (on another
+            // machine they cannot be read at all, and one named may not exist yet): their names say it.
+            Func<string, string> contentFormat = host.IsLocalStore
+                ? path => Context.Disks.FormatOf(path, CancellationToken)
+                : path => Core.Qemu.DiskFormats.FromExtension(path) ?? "raw";
+            var draft = VmDraftValidator.ToSpec(Draft(host.IsThisMachine), contentFormat, this);
             var action = NoStart ? "Create VM record" : $"Create and start VM{(Paused ? " paused" : string.Empty)} ({draft.MemoryMB} MB, {draft.ProcessorCount} CPU, {draft.Architecture})";
             if (!ShouldProcess(Describe(new VmOnHost(host, Name)), action))
             {

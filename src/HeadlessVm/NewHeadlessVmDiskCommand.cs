@@ -18,16 +18,19 @@ public sealed class NewHeadlessVmDiskCommand : HeadlessVmCmdlet
 
     /// <summary>The size the guest sees, in GiB (fractions allowed). Optional with -BackingPath, which gives its own size.</summary>
     [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
+    [InvariantNumber(AllowFraction = true)]
     public double? SizeGB { get; set; }
 
     /// <summary>qcow2, raw, vpc (VHD), vhdx...; by default the one the extension names, else qcow2.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [TextValue]
     [ValidateSet("qcow2", "raw", "vpc", "vhd", "vhdx", "vmdk", "vdi", "qed", IgnoreCase = true)]
     public string? Format { get; set; }
 
     /// <summary>The base image of a linked clone; it is only read, never written.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [Alias("BaseImage")]
+    [TextValue]
     public string? BackingPath { get; set; }
 
     [Parameter]

@@ -15,9 +15,12 @@ public sealed class SaveVmScreenshotCommand : VmCmdlet
     [Alias("VmName")]
     public string[] Name { get; set; } = Array.Empty<string>();
 
-    /// <summary>The PNG file, or a folder to put &lt;vm&gt;-&lt;timestamp&gt;.png in; the current location by default.</summary>
-    [Parameter(Position = 1)]
-    [ValidateNotNullOrEmpty]
+    /// <summary>
+    /// The PNG file, or a folder to put &lt;vm&gt;-&lt;timestamp&gt;.png in; the current location by default. It binds
+    /// by property name, so that a script block gives each piped VM its own file: -Path { "$($_.Name).png" }.
+    /// </summary>
+    [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
+    [TextValue]
     public string? Path { get; set; }
 
     /// <summary>Overwrite an existing file.</summary>

@@ -28,6 +28,7 @@ public sealed class SendHeadlessVmKeyCommand : VmActionCmdlet
 
     /// <summary>How long each key is held down, in milliseconds.</summary>
     [Parameter]
+    [InvariantNumber(EmptyIsNotGiven = false)]
     [ValidateRange(10, 10000)]
     public int HoldTimeMs { get; set; } = 100;
 

@@ -37,11 +37,12 @@ public sealed class StartVncBridgeCommand : VncBridgeCmdlet, IDisposable
 
     /// <summary>The web (and WebSocket) port; 6080, or the next free port when 6080 is taken. Checked by the core.</summary>
     [Parameter]
+    [InvariantNumber(EmptyIsNotGiven = false)]
     public int WebPort { get; set; }
 
     /// <summary>Checked by the core (InvalidListenAddress), as a VM's is.</summary>
     [Parameter]
-    public string ListenAddress { get; set; } = "127.0.0.1";
+    public string ListenAddress { get; set; } = ConsoleSettings.DefaultListenAddress;
 
     /// <summary>The noVNC web client folder; /usr/share/novnc by default.</summary>
     [Parameter]
@@ -56,6 +57,10 @@ public sealed class StartVncBridgeCommand : VncBridgeCmdlet, IDisposable
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? KeyPath { get; set; }
+
+    /// <summary>Replace a running bridge whose settings differ from those given (its URL changes), instead of refusing.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
 
     private Task<ConsoleServerRecord?>? _prepared;
     private BufferedVmHost? _preparedLog;
@@ -146,10 +151,12 @@ public sealed class StartVncBridgeCommand : VncBridgeCmdlet, IDisposable
 
     public void Dispose() => StopUnusedServer();
 
+    /// <summary>What was asked: a setting not given is null, so that a running bridge is not held to its default.</summary>
     private BridgeRequest Request(string? vmName) => new(vmName, vmName is null && ParameterSetName == TargetSet ? Target : null,
         vmName is null && ParameterSetName == TargetSet ? BridgeName : null,
         MyInvocation.BoundParameters.ContainsKey(nameof(WebPort)) ? WebPort : null,
-        ListenAddress, ResolvePath(WebRoot), ResolvePath(CertificatePath), ResolvePath(KeyPath));
+        MyInvocation.BoundParameters.ContainsKey(nameof(ListenAddress)) ? ListenAddress : null,
+        ResolvePath(WebRoot), ResolvePath(CertificatePath), ResolvePath(KeyPath), Force);
 
     /// <summary>A server started ahead of a pipeline that brought no VM (it failed, or was stopped) is not left behind.</summary>
     private void StopUnusedServer()

@@ -12,6 +12,7 @@ namespace HeadlessVm.Commands;
 public sealed class StopHeadlessVmCommand : VmActionCmdlet
 {
     [Parameter]
+    [InvariantNumber(EmptyIsNotGiven = false)]
     [ValidateRange(0, 86400)]
     public int TimeoutSec { get; set; } = 60;
 

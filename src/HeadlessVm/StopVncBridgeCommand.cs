@@ -22,22 +22,37 @@ public sealed class StopVncBridgeCommand : VncBridgeCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach (var bridge in ResolveBridges(Name, refreshTunnels: false))
+        // By name: a bridge whose record is damaged can be stopped (that is how it is removed). With hosts
+        // named, the names are their VMs' HOST~VM bridges.
+        var names = HostsNamed ? ResolveBridges(Name, refreshTunnels: false).Select(b => b.Name).ToArray() : ResolveBridgeNames(Name);
+        foreach (var name in names)
         {
-            var what = bridge.ProcessId is { } pid ? $" on console server PID {pid}" : string.Empty;
-            if (!ShouldProcess(bridge.Name, $"Stop the browser console bridge{what} and revoke its token"))
+            if (!ShouldProcess(name, $"Stop the browser console bridge{ServerOf(name)} and revoke its token"))
             {
                 continue;
             }
 
-            Try(bridge.Name, () =>
+            Try(name, () =>
             {
-                var stopped = Bridges.Stop(bridge.Name, CancellationToken);
-                if (PassThru)
+                var stopped = Bridges.Stop(name, CancellationToken);
+                if (PassThru && stopped is not null)
                 {
                     WriteObject(stopped);
                 }
             });
+        }
+    }
+
+    /// <summary>" on console server PID N" when the bridge can be read and its server runs.</summary>
+    private string ServerOf(string name)
+    {
+        try
+        {
+            return Bridges.Find(name)?.ProcessId is { } pid ? $" on console server PID {pid}" : string.Empty;
+        }
+        catch (HeadlessVm.Core.HeadlessVmException)
+        {
+            return " (its record is damaged)";
         }
     }
 }

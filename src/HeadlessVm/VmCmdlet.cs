@@ -32,12 +32,14 @@ public abstract class VmCmdlet : HeadlessVmCmdlet
     [Alias("Cn")]
     [AllowNull]
     [AllowEmptyCollection]
+    [TextValue(List = true)]
     public string[]? ComputerName { get; set; }
 
     /// <summary>A libvirt URI, such as qemu:///system or qemu+ssh://admin@web1/system.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [AllowNull]
     [AllowEmptyCollection]
+    [TextValue(List = true)]
     public string[]? ConnectionUri { get; set; }
 
     /// <summary>The hosts the current record names; null (after an error) when they cannot be resolved.</summary>

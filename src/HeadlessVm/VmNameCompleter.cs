@@ -23,7 +23,7 @@ public sealed class VmNameCompleter : IArgumentCompleter
         IReadOnlyList<string> names;
         try
         {
-            names = Names(new HeadlessVmContext(StatePaths.FromEnvironment()), fakeBoundParameters);
+            names = Names(new HeadlessVmContext(StatePaths.FromEnvironment(resolve: ResolveAgainstLocation)), fakeBoundParameters);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or HeadlessVmException)
         {
@@ -66,4 +66,15 @@ public sealed class VmNameCompleter : IArgumentCompleter
     private static string[] Strings(IDictionary bound, string key) => bound.Contains(key)
         ? LanguagePrimitives.ConvertTo<string[]>(bound[key]) ?? Array.Empty<string>()
         : Array.Empty<string>();
+
+    /// <summary>
+    /// A relative HEADLESSVM_HOME against PowerShell's current location, as the cmdlets resolve it. A
+    /// completer has no session state of its own, so it asks the runspace it runs in (only when needed).
+    /// </summary>
+    private static string ResolveAgainstLocation(string path)
+    {
+        using var ps = PowerShell.Create(RunspaceMode.CurrentRunspace);
+        ps.AddScript("$ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($args[0])").AddArgument(path);
+        return ps.Invoke().FirstOrDefault()?.BaseObject as string ?? path;
+    }
 }

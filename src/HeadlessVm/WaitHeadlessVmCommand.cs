@@ -40,6 +40,7 @@ public sealed class WaitHeadlessVmCommand : VmCmdlet
 
     /// <summary>How long to wait in all, for every VM named.</summary>
     [Parameter]
+    [InvariantNumber(EmptyIsNotGiven = false)]
     [ValidateRange(1, 7 * 86400)]
     public int TimeoutSec { get; set; } = 300;
 

@@ -52,7 +52,7 @@ public sealed class ConsoleServersTests : IDisposable
         var again = servers.Ensure("b", ConsoleSettings.Check("b", Request()), null, CancellationToken.None);
         Assert.Equal(one.WebPort, again.WebPort);
         Assert.Equal(pid, servers.FindProcess(files));
-        Assert.Single(TempStore.ProcessesMentioning(files.LogFile), p => !ProcessInfo.Children(pid.Value).Contains(p));
+        Assert.Single(LeftoverProcesses.Find(files.LogFile).Select(p => p.Pid), p => !ProcessInfo.Children(pid.Value).Contains(p));
 
         // Another web root: its own server, on the next port that is neither held nor the first server's.
         var other = servers.Ensure("c", ConsoleSettings.Check("c", Request(OtherWebRoot())), null, CancellationToken.None);
@@ -72,7 +72,7 @@ public sealed class ConsoleServersTests : IDisposable
         Assert.True(ProcessInfo.WaitForExit(pid.Value, TimeSpan.FromSeconds(10)));
         Assert.True(ProcessInfo.WaitForExit(otherPid.Value, TimeSpan.FromSeconds(10)));
         Assert.False(Directory.Exists(files.Folder));
-        Assert.Empty(TempStore.ProcessesMentioning(_store.Root));
+        Assert.Empty(LeftoverProcesses.Find(_store.Root));
     }
 
     [Fact]
@@ -104,6 +104,6 @@ public sealed class ConsoleServersTests : IDisposable
         var ex = Assert.Throws<HeadlessVmException>(() => servers.Ensure("a", ConsoleSettings.Check("a", Request(port: _first)), _first, CancellationToken.None));
         Assert.Equal("WebPortInUse", ex.ErrorId);
         Assert.Equal(FailureKind.ResourceUnavailable, ex.Kind);
-        Assert.Empty(TempStore.ProcessesMentioning(_store.Root));
+        Assert.Empty(LeftoverProcesses.Find(_store.Root));
     }
 }

@@ -79,8 +79,9 @@ public sealed class DaemonTests : IDisposable
         // A reused PID: alive, but another program.
         daemon.RecordPid(Environment.ProcessId);
         Assert.Null(daemon.Find());
+        // A damaged pidfile does not hide the live daemon: its command line is looked for instead.
         File.WriteAllText(daemon.PidFile, "not a pid");
-        Assert.Null(daemon.Find());
+        Assert.Equal(process.Id, daemon.Find());
         daemon.ForgetPid();
         Assert.False(File.Exists(daemon.PidFile));
         Assert.Null(daemon.Find());

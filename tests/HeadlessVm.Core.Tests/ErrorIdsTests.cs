@@ -47,7 +47,9 @@ public sealed class ErrorIdsTests
         _ when type == typeof(Exception) => new IOException("inner"),
         _ when type == typeof(Model.VmState) => Model.VmState.Running,
         _ when type == typeof(Model.PortForward) => new Model.PortForward("127.0.0.1", 1, 2),
-        _ when type == typeof(IEnumerable<string>) => new[] { "a" },
+        _ when type == typeof(IEnumerable<string>) || type == typeof(IReadOnlyList<string>) => new[] { "a" },
+        _ when type == typeof(State.StatePaths) => new State.StatePaths("/x", "HEADLESSVM_HOME"),
+        _ when type == typeof(State.StateWriteException) => new State.StateWriteException("/x/y", new IOException("Read-only file system")),
         _ when type == typeof(Core.Libvirt.LibvirtError) => new Core.Libvirt.LibvirtError(1, 10, 2, "internal error"),
         _ => throw new InvalidOperationException($"no sample for {type}"),
     };

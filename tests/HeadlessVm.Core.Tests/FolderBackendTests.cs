@@ -1,6 +1,12 @@
+using System.Net;
+using System.Net.Sockets;
+using HeadlessVm.Core.Backends;
 using HeadlessVm.Core.Console;
 using HeadlessVm.Core.Model;
 using HeadlessVm.Core.Processes;
+using HeadlessVm.Core.Qemu;
+using HeadlessVm.Core.Qmp;
+using HeadlessVm.Core.State;
 
 namespace HeadlessVm.Core.Tests;
 
@@ -15,10 +21,17 @@ public sealed class FolderBackendTests : IDisposable
     private readonly RecordingHost _host = new();
     private readonly string? _path = Environment.GetEnvironmentVariable("PATH");
 
-    public void Dispose() => _store.Dispose();
+    public void Dispose()
+    {
+        Environment.SetEnvironmentVariable("PATH", _path);
+        _store.Dispose();
+    }
 
-    private static VmSpec Draft(string name, string architecture = "x86_64", AcceleratorKind accelerator = AcceleratorKind.Tcg) =>
-        new() { Name = name, Architecture = architecture, MemoryMB = 64, Network = NetworkMode.None, Accelerator = accelerator };
+    // An address of its own: no other program takes a display picked there, so every qemu start below is one the test expects.
+    private readonly string _address = FreePorts.PrivateLoopbackAddress();
+
+    private VmSpec Draft(string name, string architecture = "x86_64", AcceleratorKind accelerator = AcceleratorKind.Tcg) =>
+        new() { Name = name, Architecture = architecture, MemoryMB = 64, Network = NetworkMode.None, Accelerator = accelerator, ListenAddress = _address };
 
     /// <summary>
     /// A qemu for the made-up architecture "hvmtest" that refuses KVM as a host with broken KVM does
@@ -104,5 +117,30 @@ public sealed class FolderBackendTests : IDisposable
         Assert.True(ProcessInfo.WaitForExit(bridge1.ProcessId.Value, TimeSpan.FromSeconds(10)));
         Assert.Equal(new[] { "b1" }, context.Vms.Names());
         Assert.Null(context.Vms.Get("b1").ConsoleUrl);
+    }
+
+    [Fact]
+    public void A_display_another_program_takes_after_it_was_picked_is_picked_again_when_qemu_starts()
+    {
+        // The race on cue: :1 was free when picked (here: given), and a program binds it before the start checks it.
+        var store = new VmStore(_store.Paths);
+        var launcher = new QemuLauncher(store, new DisplayAllocator(_store.Paths), new KvmFailures(_store.Paths), new VmMonitor(store, _host), () => false, _host);
+        var spec = VmDraftValidator.Validate(Draft("raced")) with { VncDisplay = 1 };
+        store.Save(spec);
+        using var taker = new TcpListener(IPAddress.Parse(_address), VmSpec.VncBasePort + 1);
+        taker.Start();
+
+        var started = launcher.StartNew(spec, displayChosen: false, others: [], paused: true, CancellationToken.None);
+        Assert.Equal(2, started.VncDisplay);
+        Assert.Equal(2, store.Get("raced").VncDisplay);
+        Assert.Contains("VNC display :1 was taken before qemu could bind it; VM 'raced' uses :2 instead.", _host.Verbose);
+        var password = VmSecrets.ReadVncPassword(_store.Paths.ForVm("raced"));
+        Assert.True(VncProbe.Authenticate(_address, VmSpec.VncBasePort + 2, password).Accepted);
+
+        // A display the user chose is not moved: the start fails, naming the port.
+        var chosen = VmDraftValidator.Validate(Draft("chosen")) with { VncDisplay = 1 };
+        store.Save(chosen);
+        Assert.Equal("VncPortInUse", Assert.Throws<HeadlessVmException>(() =>
+            launcher.StartNew(chosen, displayChosen: true, others: [], paused: true, CancellationToken.None)).ErrorId);
     }
 }

@@ -10,45 +10,52 @@ public sealed class ProcessInfoTests : IDisposable
         using var cancelled = new CancellationTokenSource();
         cancelled.Cancel();
         Assert.Throws<OperationCanceledException>(() => new Backoff().Wait(cancelled.Token));
-        // Cancelled while waiting out a long pause (a minute): it ends then, not at the pause's end.
-        using var later = new CancellationTokenSource(TimeSpan.FromMilliseconds(20));
-        var pause = new Backoff(60_000);
-        Action waitForever = () =>
+
+        // Cancelled during a ten-minute pause: the wait ends then. Ignoring the token would keep it
+        // waiting out the pause, far past the bound below.
+        using var later = new CancellationTokenSource();
+        var pause = new Backoff(mostMilliseconds: 600_000, firstMilliseconds: 600_000);
+        using var waiting = new ManualResetEventSlim();
+        var wait = Task.Run(() =>
         {
-            while (true)
-            {
-                pause.Wait(later.Token);
-            }
-        };
-        Assert.Throws<OperationCanceledException>(waitForever);
+            waiting.Set();
+            pause.Wait(later.Token);
+        });
+        Assert.True(waiting.Wait(TimeSpan.FromSeconds(30)));
+        later.Cancel();
+        Assert.True(((IAsyncResult)wait).AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(30)), "the backoff kept waiting after it was cancelled");
+        Assert.IsAssignableFrom<OperationCanceledException>(Assert.Single(wait.Exception!.InnerExceptions));
     }
 
-    private readonly string _dir = Directory.CreateTempSubdirectory("hvm-proc-").FullName;
+    // Every qemu below names this folder (its pidfile): the store's sweep kills one an assertion left running.
+    private readonly TempStore _store = new("hvm-proc-");
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _store.Dispose();
 
     [Fact]
     public void A_killed_qemu_counts_as_exited_only_once_its_threads_are_gone_and_its_ports_are_free()
     {
         // After SIGKILL, qemu's first thread turns zombie while its other threads still exit and hold its
         // sockets; treating that moment as "exited" made a restart find its VNC port taken.
-        var display = Enumerable.Range(60, 30).First(d => Ports.IsFree("127.0.0.1", 5900 + d));
+        // An address of its own: nothing else on the machine listens on its VNC ports.
+        var address = FreePorts.PrivateLoopbackAddress();
+        const int display = 60;
         for (var attempt = 0; attempt < 5; attempt++)
         {
-            var pidFile = Path.Combine(_dir, $"q{attempt}.pid");
+            var pidFile = Path.Combine(_store.Root, $"q{attempt}.pid");
             var result = NativeRunner.Run(new NativeCommand("qemu-system-x86_64", new[]
             {
                 "-accel", "tcg", "-m", "32", "-display", "none", "-nic", "none",
-                "-vnc", $"127.0.0.1:{display}", "-pidfile", pidFile, "-daemonize",
+                "-vnc", $"{address}:{display}", "-pidfile", pidFile, "-daemonize",
             }));
             Assert.Equal(0, result.ExitCode);
             var pid = int.Parse(File.ReadAllText(pidFile).Trim());
             Assert.True(ProcessInfo.IsAlive(pid));
-            Assert.False(Ports.IsFree("127.0.0.1", 5900 + display));
+            Assert.False(Ports.IsFree(address, 5900 + display));
 
             Assert.True(ProcessInfo.Signal(pid, ProcessInfo.SIGKILL));
             Assert.True(ProcessInfo.WaitForExit(pid, TimeSpan.FromSeconds(15)));
-            Assert.True(Ports.IsFree("127.0.0.1", 5900 + display), $"attempt {attempt}: qemu PID {pid} counted as exited while its VNC port was still held");
+            Assert.True(Ports.IsFree(address, 5900 + display), $"attempt {attempt}: qemu PID {pid} counted as exited while its VNC port was still held");
         }
     }
 

@@ -155,26 +155,45 @@ public sealed class QemuArgumentBuilderTests
     [InlineData("a.vpc", "vpc")]
     [InlineData("a.vhdx", "vhdx")]
     [InlineData("a.vmdk", "vmdk")]
-    [InlineData("a.img", "raw")]
     [InlineData("a.raw", "raw")]
-    public void Disk_formats_are_inferred_from_the_extension(string path, string format)
+    // No ".img" row: an .img file is as often qcow2 (cloud images) as raw; an existing image's format comes
+    // from its content (qemu-img info), which DiskContentAndBootTests prove with the real program.
+    public void The_extension_names_a_format_which_a_new_image_takes(string path, string format)
     {
-        Assert.Equal(format, DiskFormats.Resolve(path, null));
+        Assert.Equal(format, DiskFormats.FromExtension(path));
     }
 
     [Fact]
-    public void An_unknown_extension_is_never_guessed_as_raw()
+    public void An_existing_image_takes_the_format_of_its_content_and_a_name_that_disagrees_is_a_warning()
     {
-        var ex = Assert.Throws<HeadlessVmException>(() => DiskFormats.Resolve("/d/x.bin", null));
+        var warnings = new List<string>();
+        Assert.Equal("qcow2", DiskFormats.Resolve("/d/cloud.img", null, _ => "qcow2", warnings.Add));
+        Assert.Contains("holds a qcow2 image, though its name says raw", Assert.Single(warnings));
+        Assert.Equal("vmdk", DiskFormats.Resolve("/d/x.bin", null, _ => "vmdk", warnings.Add));
+        Assert.Equal("qcow2", DiskFormats.Resolve("/d/x.qcow2", null, _ => "qcow2", warnings.Add));
+        Assert.Single(warnings);
+        // The override is taken as stated, and the content is not even read.
+        Assert.Equal("raw", DiskFormats.Resolve("/d/x.qcow2", "raw", _ => throw new InvalidOperationException(), warnings.Add));
+    }
+
+    [Fact]
+    public void Raw_content_is_raw_only_when_the_name_says_so_too()
+    {
+        Assert.Equal("raw", DiskFormats.Resolve("/d/x.img", null, _ => "raw", _ => { }));
+        var ex = Assert.Throws<HeadlessVmException>(() => DiskFormats.Resolve("/d/x.bin", null, _ => "raw", _ => { }));
         Assert.Equal("DiskFormatUnknown", ex.ErrorId);
-        Assert.Equal("raw", DiskFormats.Resolve("/d/x.bin", "raw"));
-        Assert.Equal("vpc", DiskFormats.Resolve("/d/x.bin", "vhd"));
-        Assert.Equal("UnknownDiskFormat", Assert.Throws<HeadlessVmException>(() => DiskFormats.Resolve("/d/x.bin", "floppy")).ErrorId);
+        Assert.Contains("though its name says qcow2", Assert.Throws<HeadlessVmException>(() => DiskFormats.Resolve("/d/x.qcow2", null, _ => "raw", _ => { })).Message);
+        Assert.Equal("raw", DiskFormats.Resolve("/d/x.bin", "raw", _ => "raw", _ => { }));
+        Assert.Equal("vpc", DiskFormats.Resolve("/d/x.bin", "vhd", _ => "raw", _ => { }));
+        Assert.Equal("UnknownDiskFormat", Assert.Throws<HeadlessVmException>(() => DiskFormats.Resolve("/d/x.bin", "floppy", _ => "raw", _ => { })).ErrorId);
     }
 
     [Theory]
     [InlineData("8080:80", "127.0.0.1", 8080, 80)]
     [InlineData("0.0.0.0:2222:22", "0.0.0.0", 2222, 22)]
+    [InlineData("127.0.0.1:2223->22", "127.0.0.1", 2223, 22)]
+    [InlineData("2223->22", "127.0.0.1", 2223, 22)]
+    [InlineData(" 0.0.0.0:80->8080 ", "0.0.0.0", 80, 8080)]
     public void Port_forwards_parse(string text, string address, int host, int guest)
     {
         Assert.Equal(new PortForward(address, host, guest), PortForward.Parse(text));

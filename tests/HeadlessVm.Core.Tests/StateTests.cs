@@ -67,7 +67,7 @@ public sealed class StateTests : IDisposable
         var store = new VmStore(new StatePaths(_root));
         Directory.CreateDirectory(store.Paths.ForVm("bad").Folder);
         File.WriteAllText(store.Paths.ForVm("bad").SpecFile, "{ not json");
-        Assert.Equal("CorruptVmRecord", Assert.Throws<HeadlessVmException>(() => store.Find("bad")).ErrorId);
+        Assert.Equal("VmRecordDamaged", Assert.Throws<HeadlessVmException>(() => store.Find("bad")).ErrorId);
     }
 
     [Theory]
@@ -104,7 +104,9 @@ public sealed class StateTests : IDisposable
             Assert.ThrowsAny<OperationCanceledException>(() => store.Lock(cts.Token));
         }
 
-        using (store.Lock())
+        // Released: taken again at once (bounded, so that a lock that stays held fails the test instead of hanging it).
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using (store.Lock(bound.Token))
         {
         }
     }

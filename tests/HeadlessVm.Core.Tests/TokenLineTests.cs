@@ -18,7 +18,7 @@ public sealed class TokenLineTests : IDisposable
         var line = TokenLine.New("127.0.0.1:5901");
         line.Write(server, "web1");
 
-        Assert.Equal(line, TokenLine.Read(server.TokenFile("web1")));
+        Assert.Equal(line, TokenLine.Read(server.TokenFile("web1")).Value);
         Assert.Equal(TokenLine.Format(line.Token, "127.0.0.1:5901"), File.ReadAllText(server.TokenFile("web1")));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(server.TokenFile("web1")));
         Assert.Equal(new[] { "web1" }, Directory.GetFiles(server.TokensFolder).Select(Path.GetFileName));
@@ -54,7 +54,7 @@ public sealed class TokenLineTests : IDisposable
     [Fact]
     public void A_missing_token_file_is_none()
     {
-        Assert.Null(TokenLine.Read(Path.Combine(_store.Root, "missing")));
+        Assert.True(TokenLine.Read(Path.Combine(_store.Root, "missing")).Missing);
     }
 
     [Fact]

@@ -1,2 +1,2 @@
-global using HeadlessVm.TestSupport;
+global using HeadlessVm.Testing;
 global using Xunit;

@@ -53,7 +53,7 @@ public sealed class BrowserConsoleTests : IDisposable
     {
         var url = (Uri)_ps.Ok(
             $"New-HeadlessVm con1 -KernelPath '{TestGuest.Kernel}' -InitrdPath '{TestGuest.Initrd}' -KernelArgument '{TestGuest.KernelArguments}' " +
-            "-MemoryMB 256 -Accelerator Tcg | Start-VncBridge -WebPort 16090 | Get-VmConsoleUrl").Single().BaseObject;
+            $"-MemoryMB 256 -Accelerator Tcg | Start-VncBridge -WebPort {FreePorts.Next()} | Get-VmConsoleUrl").Single().BaseObject;
         ConsoleTestKit.WaitForSerial(_ps.Paths.ForVm("con1").SerialLog, TestGuest.Ready, TimeSpan.FromSeconds(90));
 
         await using var chromium = await HeadlessChromium.LaunchAsync();
@@ -90,7 +90,7 @@ public sealed class BrowserConsoleTests : IDisposable
     [Fact]
     public async Task Without_the_password_in_the_fragment_noVNC_cannot_log_in_and_asks_for_credentials()
     {
-        var url = (Uri)_ps.Ok("New-HeadlessVm con2 -MemoryMB 64 -Accelerator Tcg | Start-VncBridge -WebPort 16091 | Get-VmConsoleUrl").Single().BaseObject;
+        var url = (Uri)_ps.Ok($"New-HeadlessVm con2 -MemoryMB 64 -Accelerator Tcg | Start-VncBridge -WebPort {FreePorts.Next()} | Get-VmConsoleUrl").Single().BaseObject;
         var withoutPassword = new Uri(url.GetLeftPart(UriPartial.Query));
         Assert.Equal(string.Empty, withoutPassword.Fragment);
 
@@ -121,7 +121,7 @@ public sealed class BrowserConsoleTests : IDisposable
             await File.WriteAllTextAsync(key, rsa.ExportPkcs8PrivateKeyPem());
         }
 
-        var bridge = _ps.Ok("New-HeadlessVm con3 -MemoryMB 64 -Accelerator Tcg | Start-VncBridge -WebPort 16092 -CertificatePath cert.pem -KeyPath key.pem").Single();
+        var bridge = _ps.Ok($"New-HeadlessVm con3 -MemoryMB 64 -Accelerator Tcg | Start-VncBridge -WebPort {FreePorts.Next()} -CertificatePath cert.pem -KeyPath key.pem").Single();
         Assert.True((bool)bridge.Properties["Secure"].Value);
         var url = (Uri)_ps.Ok("Get-VmConsoleUrl con3").Single().BaseObject;
         Assert.Equal("https", url.Scheme);
@@ -132,7 +132,7 @@ public sealed class BrowserConsoleTests : IDisposable
         {
             Assert.Contains("noVNC", await http.GetStringAsync(url));
             // Nothing in clear text: plain http on the same port gets no page.
-            await Assert.ThrowsAnyAsync<Exception>(() => http.GetStringAsync(new Uri($"http://{url.Authority}/vnc.html")));
+            await Assert.ThrowsAsync<HttpRequestException>(() => http.GetStringAsync(new Uri($"http://{url.Authority}/vnc.html")));
         }
 
         Assert.StartsWith("RFB 003.", ConsoleTestKit.FirstBytesOverWebSocket(ConsoleTestKit.WebSocketUri(url, ConsoleTestKit.TokenOf(url))));

@@ -22,11 +22,12 @@ public sealed class ConsoleBridgeTests : IDisposable
     [Fact]
     public async Task New_HeadlessVm_piped_to_Start_VncBridge_and_Get_VmConsoleUrl_yields_a_uri_that_a_detached_websockify_serves()
     {
-        var url = _ps.Ok("New-HeadlessVm b1 -MemoryMB 64 -Accelerator Tcg | Start-VncBridge -WebPort 16081 | Get-VmConsoleUrl").Single().BaseObject;
+        var webPort = FreePorts.Next();
+        var url = _ps.Ok($"New-HeadlessVm b1 -MemoryMB 64 -Accelerator Tcg | Start-VncBridge -WebPort {webPort} | Get-VmConsoleUrl").Single().BaseObject;
         var uri = Assert.IsType<Uri>(url);
         Assert.Equal("http", uri.Scheme);
         Assert.Equal("127.0.0.1", uri.Host);
-        Assert.Equal(16081, uri.Port);
+        Assert.Equal(webPort, uri.Port);
         Assert.Equal("/vnc.html", uri.AbsolutePath);
         Assert.Contains("autoconnect=1", uri.Query);
         Assert.Contains("resize=scale", uri.Query);
@@ -38,11 +39,12 @@ public sealed class ConsoleBridgeTests : IDisposable
         Assert.Equal("b1", P<string>(bridge, "VmName"));
         Assert.Equal("Running", bridge.Properties["State"].Value.ToString());
         Assert.Equal("127.0.0.1", P<string>(bridge, "ListenAddress"));
-        Assert.Equal(16081, P<int>(bridge, "WebPort"));
+        Assert.Equal(webPort, P<int>(bridge, "WebPort"));
         Assert.Equal($"127.0.0.1:{P<int>(_ps.Ok("Get-HeadlessVm b1").Single(), "VncPort")}", P<string>(bridge, "Target"));
         Assert.True(P<bool>(bridge, "TokenRequired"));
         Assert.False(P<bool>(bridge, "Secure"));
-        Assert.Equal(uri, P<Uri>(bridge, "Url"));
+        // AbsoluteUri: Uri equality ignores the fragment, which carries the password.
+        Assert.Equal(uri.AbsoluteUri, P<Uri>(bridge, "Url").AbsoluteUri);
 
         // At the prompt it prints as the URL itself, whole, on one line; to scripts it is a [uri].
         var printed = _ps.Ok("Get-VmConsoleUrl b1 | Out-String -Width 400").Single().ToString().Trim();
@@ -53,7 +55,7 @@ public sealed class ConsoleBridgeTests : IDisposable
         var pid = P<int>(bridge, "ProcessId");
         var argv = ProcessInfo.CommandLine(pid)!;
         Assert.Contains("--token-plugin", argv);
-        Assert.Contains("127.0.0.1:16081", argv);
+        Assert.Contains($"127.0.0.1:{webPort}", argv);
         Assert.NotEqual(Environment.ProcessId, ConsoleTestKit.ParentOf(pid));
         Assert.NotEqual(ConsoleTestKit.SessionOf(Environment.ProcessId), ConsoleTestKit.SessionOf(pid));
 
@@ -64,17 +66,17 @@ public sealed class ConsoleBridgeTests : IDisposable
         }
 
         // Get-HeadlessVm shows the console URL while the bridge runs.
-        Assert.Equal(uri, P<Uri>(_ps.Ok("Get-HeadlessVm b1").Single(), "ConsoleUrl"));
+        Assert.Equal(uri.AbsoluteUri, P<Uri>(_ps.Ok("Get-HeadlessVm b1").Single(), "ConsoleUrl").AbsoluteUri);
 
         // A second Start-VncBridge returns the running bridge instead of a second websockify.
         var again = _ps.Ok("Get-HeadlessVm b1 | Start-VncBridge").Single();
         Assert.Equal(pid, P<int>(again, "ProcessId"));
-        Assert.Equal(16081, P<int>(again, "WebPort"));
+        Assert.Equal(webPort, P<int>(again, "WebPort"));
 
         // Secrets and records in the store are private: the VM's bridge record and password, and the
         // console server's record, pidfile, log and token folder.
         var folder = VmFolder("b1");
-        var server = ServerFolder(16081);
+        var server = ServerFolder(webPort);
         foreach (var file in new[] { Path.Combine(folder, "bridge.json"), Path.Combine(folder, "vnc.password"), Path.Combine(server, "server.json"),
                      Path.Combine(server, "websockify.pid"), Path.Combine(server, "websockify.log"), Path.Combine(server, "tokens", "b1") })
         {
@@ -93,7 +95,8 @@ public sealed class ConsoleBridgeTests : IDisposable
     [Fact]
     public void Without_the_token_the_WebSocket_upgrade_fails_and_with_it_the_VNC_server_answers()
     {
-        var uri = (Uri)_ps.Ok("New-HeadlessVm b1 -MemoryMB 64 -Accelerator Tcg | Start-VncBridge -WebPort 16082 | Get-VmConsoleUrl").Single().BaseObject;
+        var webPort = FreePorts.Next();
+        var uri = (Uri)_ps.Ok($"New-HeadlessVm b1 -MemoryMB 64 -Accelerator Tcg | Start-VncBridge -WebPort {webPort} | Get-VmConsoleUrl").Single().BaseObject;
         var token = ConsoleTestKit.TokenOf(uri);
 
         Assert.Null(ConsoleTestKit.FirstBytesOverWebSocket(ConsoleTestKit.WebSocketUri(uri, null)));
@@ -102,27 +105,31 @@ public sealed class ConsoleBridgeTests : IDisposable
 
         // Stop-VncBridge revokes the token: a new bridge has a new one and the old one no longer opens anything.
         _ps.Ok("Stop-VncBridge b1");
-        var second = (Uri)_ps.Ok("Start-VncBridge b1 -WebPort 16082 | Get-VmConsoleUrl").Single().BaseObject;
+        var second = (Uri)_ps.Ok($"Start-VncBridge b1 -WebPort {webPort} | Get-VmConsoleUrl").Single().BaseObject;
         Assert.NotEqual(token, ConsoleTestKit.TokenOf(second));
         Assert.Null(ConsoleTestKit.FirstBytesOverWebSocket(ConsoleTestKit.WebSocketUri(uri, token)));
         Assert.StartsWith("RFB 003.", ConsoleTestKit.FirstBytesOverWebSocket(ConsoleTestKit.WebSocketUri(second, ConsoleTestKit.TokenOf(second))));
     }
 
     [Fact]
-    public void Without_the_VNC_password_VNC_authentication_fails()
+    public void The_VNC_server_accepts_the_VMs_own_password_and_refuses_any_other()
     {
         var vm = _ps.Ok("New-HeadlessVm b1 -MemoryMB 64 -Accelerator Tcg").Single();
-        var port = P<int>(vm, "VncPort");
-        var (types, result) = ConsoleTestKit.VncAuth(port, new byte[16]);
-        // VNC authentication is the only way in: no "None" security type is offered.
-        Assert.Equal(new byte[] { 2 }, types);
-        Assert.Equal(1u, result);
+        ConsoleTestKit.AssertVncPasswordAccepted(_ps, "b1");
+        var blank = VncProbe.Authenticate("127.0.0.1", P<int>(vm, "VncPort"), null);
+        Assert.Equal(VncProbe.Failed, blank.Result);
+
+        // The password the console URL carries is that same one: noVNC logs in with it.
+        var url = (Uri)_ps.Ok("Start-VncBridge b1 | Get-VmConsoleUrl").Single().BaseObject;
+        var fromUrl = Uri.UnescapeDataString(url.Fragment["#password=".Length..]);
+        Assert.True(VncProbe.Authenticate("127.0.0.1", P<int>(vm, "VncPort"), fromUrl).Accepted);
     }
 
     [Fact]
     public void Get_VncBridge_shows_a_killed_websockify_as_stopped_and_Get_VmConsoleUrl_then_says_to_run_Start_VncBridge()
     {
-        var bridge = _ps.Ok("New-HeadlessVm b1 -MemoryMB 64 -Accelerator Tcg | Start-VncBridge -WebPort 16083").Single();
+        var webPort = FreePorts.Next();
+        var bridge = _ps.Ok($"New-HeadlessVm b1 -MemoryMB 64 -Accelerator Tcg | Start-VncBridge -WebPort {webPort}").Single();
         var pid = P<int>(bridge, "ProcessId");
         ProcessInfo.Signal(pid, ProcessInfo.SIGKILL);
         ConsoleTestKit.AssertDead(pid);
@@ -142,7 +149,7 @@ public sealed class ConsoleBridgeTests : IDisposable
         Assert.Contains("Start-VncBridge", error.Exception.Message);
 
         // Starting it again brings up a new websockify.
-        var restarted = _ps.Ok("Start-VncBridge b1 -WebPort 16083").Single();
+        var restarted = _ps.Ok($"Start-VncBridge b1 -WebPort {webPort}").Single();
         Assert.Equal("Running", restarted.Properties["State"].Value.ToString());
         Assert.NotEqual(pid, P<int>(restarted, "ProcessId"));
     }
@@ -172,9 +179,11 @@ public sealed class ConsoleBridgeTests : IDisposable
         var again = _ps.Ok("Get-VncBridge b1").Single();
         Assert.Equal("Running", again.Properties["State"].Value.ToString());
         Assert.Equal(server, P<int>(again, "ProcessId"));
-        Assert.Equal(oldUrl, P<Uri>(again, "Url"));
+        Assert.Equal(oldUrl.AbsoluteUri, P<Uri>(again, "Url").AbsoluteUri);
         Assert.StartsWith("RFB 003.", ConsoleTestKit.FirstBytesOverWebSocket(ConsoleTestKit.WebSocketUri(oldUrl, ConsoleTestKit.TokenOf(oldUrl))));
-        Assert.Equal(oldUrl, P<Uri>(_ps.Ok("Get-VncBridge b1 | Start-VncBridge").Single(), "Url"));
+        Assert.Equal(oldUrl.AbsoluteUri, P<Uri>(_ps.Ok("Get-VncBridge b1 | Start-VncBridge").Single(), "Url").AbsoluteUri);
+        // The restarted VM has its password again (set over QMP at this start), so the URL's password logs in.
+        ConsoleTestKit.AssertVncPasswordAccepted(_ps, "b1");
     }
 
     [Fact]
@@ -187,46 +196,42 @@ public sealed class ConsoleBridgeTests : IDisposable
         Assert.Equal(new object[] { "b1", "nosuch" }, r.Errors.Select(e => e.TargetObject));
 
         // A bridge needs a running VM.
-        var start = _ps.Run("Start-VncBridge b1 -WebPort 16084");
+        var start = _ps.Run($"Start-VncBridge b1 -WebPort {FreePorts.Next()}");
         Assert.Equal("VmNotRunning", start.Errors.Single().FullyQualifiedErrorId.Split(',')[0]);
         Assert.Empty(_ps.Ok("Get-VncBridge"));
     }
 
     [Fact]
-    public void When_port_6080_is_taken_Start_VncBridge_uses_the_next_free_port_and_an_explicit_taken_port_is_an_error()
+    public async Task When_port_6080_is_taken_Start_VncBridge_uses_the_next_free_port_and_an_explicit_taken_port_is_an_error()
     {
-        TcpListener? holder = null;
-        if (Ports.IsFree("127.0.0.1", 6080))
+        // On a loopback address of its own, so that no other program's ports (or ours) disturb the search from 6080.
+        var address = FreePorts.PrivateLoopbackAddress();
+        using var holder = new TcpListener(IPAddress.Parse(address), 6080);
+        holder.Start();
+
+        var bridge = _ps.Ok($"New-HeadlessVm b1 -MemoryMB 64 -Accelerator Tcg | Start-VncBridge -ListenAddress {address}").Single();
+        Assert.Equal(6081, P<int>(bridge, "WebPort"));
+        Assert.Equal(6081, P<Uri>(bridge, "Url").Port);
+        Assert.Equal(address, P<Uri>(bridge, "Url").Host);
+        using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(20) })
         {
-            holder = new TcpListener(IPAddress.Loopback, 6080);
-            holder.Start();
+            Assert.Contains("noVNC", await http.GetStringAsync(P<Uri>(bridge, "Url")));
         }
 
-        try
-        {
-            var expected = Enumerable.Range(6081, 100).First(p => Ports.IsFree("127.0.0.1", p));
-            var bridge = _ps.Ok("New-HeadlessVm b1 -MemoryMB 64 -Accelerator Tcg | Start-VncBridge").Single();
-            Assert.Equal(expected, P<int>(bridge, "WebPort"));
-            Assert.Equal(expected, P<Uri>(bridge, "Url").Port);
-
-            var r = _ps.Run("New-HeadlessVm b2 -MemoryMB 64 -Accelerator Tcg | Start-VncBridge -WebPort 6080");
-            var error = Assert.Single(r.Errors);
-            Assert.Equal("WebPortInUse", error.FullyQualifiedErrorId.Split(',')[0]);
-            Assert.Equal(ErrorCategory.ResourceUnavailable, error.CategoryInfo.Category);
-            Assert.Equal("b2", error.TargetObject);
-            Assert.Single(_ps.Ok("Get-VncBridge"));
-        }
-        finally
-        {
-            holder?.Stop();
-        }
+        var r = _ps.Run($"New-HeadlessVm b2 -MemoryMB 64 -Accelerator Tcg | Start-VncBridge -ListenAddress {address} -WebPort 6080");
+        var error = Assert.Single(r.Errors);
+        Assert.Equal("WebPortInUse", error.FullyQualifiedErrorId.Split(',')[0]);
+        Assert.Equal(ErrorCategory.ResourceUnavailable, error.CategoryInfo.Category);
+        Assert.Equal("b2", error.TargetObject);
+        Assert.Single(_ps.Ok("Get-VncBridge"));
     }
 
     [Fact]
     public void Two_VMs_share_one_console_server_and_each_token_opens_only_its_own_VM()
     {
         _ps.Ok("New-HeadlessVm b1 -MemoryMB 64 -Accelerator Tcg; New-HeadlessVm b2 -MemoryMB 64 -Accelerator Tcg");
-        var bridges = _ps.Ok("Get-HeadlessVm | Start-VncBridge -WebPort 16087");
+        var webPort = FreePorts.Next();
+        var bridges = _ps.Ok($"Get-HeadlessVm | Start-VncBridge -WebPort {webPort}");
         Assert.Equal(2, bridges.Count);
         Assert.Equal(new[] { "b1", "b2" }, bridges.Select(b => P<string>(b, "VmName")));
         // One websockify serves both consoles on one port; each VM is a token.
@@ -252,8 +257,8 @@ public sealed class ConsoleBridgeTests : IDisposable
 
         // Stopping b1's bridge revokes its token and cuts its open console; b2's console and server stay.
         _ps.Ok("Stop-VncBridge b1");
-        Assert.True(ConsoleTestKit.IsClosed(first));
-        Assert.False(ConsoleTestKit.IsClosed(second));
+        ConsoleTestKit.AssertClosed(first);
+        ConsoleTestKit.AssertOpen(second);
         Assert.Null(ConsoleTestKit.FirstBytesOverWebSocket(ConsoleTestKit.WebSocketUri(urls[0], tokens[0])));
         Assert.StartsWith("RFB 003.", ConsoleTestKit.FirstBytesOverWebSocket(ConsoleTestKit.WebSocketUri(urls[1], tokens[1])));
         Assert.True(ProcessInfo.IsAlive(pid));
@@ -262,21 +267,22 @@ public sealed class ConsoleBridgeTests : IDisposable
         // The last bridge takes the server with it.
         _ps.Ok("Stop-VncBridge b2");
         ConsoleTestKit.AssertDead(pid);
-        Assert.False(Directory.Exists(ServerFolder(16087)));
+        Assert.False(Directory.Exists(ServerFolder(webPort)));
     }
 
     [Fact]
     public void A_bridge_with_another_web_port_gets_its_own_server_and_a_port_serving_other_settings_is_refused()
     {
         _ps.Ok("New-HeadlessVm b1 -MemoryMB 64 -Accelerator Tcg; New-HeadlessVm b2 -MemoryMB 64 -Accelerator Tcg; New-HeadlessVm b3 -MemoryMB 64 -Accelerator Tcg");
-        var one = _ps.Ok("Start-VncBridge b1 -WebPort 16088").Single();
-        var two = _ps.Ok("Start-VncBridge b2 -WebPort 16089").Single();
+        var (port1, port2) = (FreePorts.Next(), FreePorts.Next());
+        var one = _ps.Ok($"Start-VncBridge b1 -WebPort {port1}").Single();
+        var two = _ps.Ok($"Start-VncBridge b2 -WebPort {port2}").Single();
         Assert.NotEqual(P<int>(one, "ProcessId"), P<int>(two, "ProcessId"));
 
-        // Port 16088 serves /usr/share/novnc without TLS; asking it for another web root is refused, nothing is added.
+        // The first port serves /usr/share/novnc without TLS; asking it for another web root is refused, nothing is added.
         var webRoot = Directory.CreateDirectory(Path.Combine(_ps.WorkFolder, "web")).FullName;
         File.WriteAllText(Path.Combine(webRoot, "vnc.html"), "<html>noVNC</html>");
-        var r = _ps.Run("Start-VncBridge b3 -WebPort 16088 -WebRoot ./web");
+        var r = _ps.Run($"Start-VncBridge b3 -WebPort {port1} -WebRoot ./web");
         var error = Assert.Single(r.Errors);
         Assert.Equal("WebPortInUse", error.FullyQualifiedErrorId.Split(',')[0]);
         Assert.Equal(ErrorCategory.ResourceUnavailable, error.CategoryInfo.Category);
@@ -291,19 +297,20 @@ public sealed class ConsoleBridgeTests : IDisposable
     {
         // Start-VncBridge starts its server while New-HeadlessVm starts qemu; here New-HeadlessVm fails.
         _ps.Ok("New-HeadlessVm b1 -MemoryMB 64 -Accelerator Tcg -NoStart");
-        var r = _ps.Run("New-HeadlessVm b1 -MemoryMB 64 -Accelerator Tcg | Start-VncBridge -WebPort 16090");
+        var webPort = FreePorts.Next();
+        var r = _ps.Run($"New-HeadlessVm b1 -MemoryMB 64 -Accelerator Tcg | Start-VncBridge -WebPort {webPort}");
         Assert.Equal("VmAlreadyExists", Assert.Single(r.Errors).FullyQualifiedErrorId.Split(',')[0]);
         Assert.Empty(r.Output);
-        Assert.False(Directory.Exists(ServerFolder(16090)));
-        Assert.True(Ports.IsFree("127.0.0.1", 16090));
-        Assert.Empty(ConsoleTestKit.ProcessesMentioning(_ps.StateRoot));
+        Assert.False(Directory.Exists(ServerFolder(webPort)));
+        Assert.True(Ports.IsFree("127.0.0.1", webPort));
+        Assert.Empty(LeftoverProcesses.Find(_ps.StateRoot));
 
         // The same pipeline bringing VMs leaves the server serving them, and says so with -Verbose.
-        var r2 = _ps.Run("New-HeadlessVm b2 -MemoryMB 64 -Accelerator Tcg | Start-VncBridge -WebPort 16090 -Verbose");
+        var r2 = _ps.Run($"New-HeadlessVm b2 -MemoryMB 64 -Accelerator Tcg | Start-VncBridge -WebPort {webPort} -Verbose");
         Assert.Empty(r2.Errors);
         Assert.Contains(r2.Verbose, v => v.StartsWith("Running: ", StringComparison.Ordinal) && v.Contains(" -m websockify --daemon", StringComparison.Ordinal));
         Assert.Contains(r2.Verbose, v => v.StartsWith("Console bridge 'b2' serves", StringComparison.Ordinal));
-        var b3 = _ps.Ok("New-HeadlessVm b3 -MemoryMB 64 -Accelerator Tcg | Start-VncBridge -WebPort 16090").Single();
+        var b3 = _ps.Ok($"New-HeadlessVm b3 -MemoryMB 64 -Accelerator Tcg | Start-VncBridge -WebPort {webPort}").Single();
         var listed = _ps.Ok("Get-VncBridge");
         Assert.Equal(new[] { "b2", "b3" }, listed.Select(b => P<string>(b, "Name")));
         Assert.All(listed, b => Assert.Equal(P<int>(b3, "ProcessId"), P<int>(b, "ProcessId")));
@@ -312,9 +319,10 @@ public sealed class ConsoleBridgeTests : IDisposable
     [Fact]
     public void Stop_VncBridge_WhatIf_changes_nothing_and_Stop_VncBridge_ends_websockify_and_forgets_the_bridge()
     {
-        var bridge = _ps.Ok("New-HeadlessVm b1 -MemoryMB 64 -Accelerator Tcg | Start-VncBridge -WebPort 16085").Single();
+        var webPort = FreePorts.Next();
+        var bridge = _ps.Ok($"New-HeadlessVm b1 -MemoryMB 64 -Accelerator Tcg | Start-VncBridge -WebPort {webPort}").Single();
         var pid = P<int>(bridge, "ProcessId");
-        var tokens = Path.Combine(ServerFolder(16085), "tokens", "b1");
+        var tokens = Path.Combine(ServerFolder(webPort), "tokens", "b1");
         var before = File.ReadAllText(tokens);
 
         var whatIf = _ps.Run("Get-VncBridge | Stop-VncBridge -WhatIf");
@@ -362,15 +370,16 @@ public sealed class ConsoleBridgeTests : IDisposable
     {
         var vm = _ps.Ok("New-HeadlessVm b1 -MemoryMB 64 -Accelerator Tcg").Single();
         var target = $"127.0.0.1:{P<int>(vm, "VncPort")}";
-        var bridge = _ps.Ok($"Start-VncBridge -Target {target} -WebPort 16086").Single();
+        var webPort = FreePorts.Next();
+        var bridge = _ps.Ok($"Start-VncBridge -Target {target} -WebPort {webPort}").Single();
         Assert.Null(bridge.Properties["VmName"].Value);
         Assert.Equal(target, P<string>(bridge, "Target"));
         var name = P<string>(bridge, "Name");
         Assert.Equal($"127.0.0.1-{P<int>(vm, "VncPort")}", name);
         var folder = Path.Combine(_ps.Paths.BridgesFolder, name);
-        Assert.Equal(folder, P<string>(bridge, "Path"));
+        Assert.Equal(folder, P<string>(bridge, "StatePath"));
         Assert.True(File.Exists(Path.Combine(folder, "bridge.json")));
-        Assert.True(File.Exists(Path.Combine(ServerFolder(16086), "tokens", name)));
+        Assert.True(File.Exists(Path.Combine(ServerFolder(webPort), "tokens", name)));
 
         // Without a VM there is no password to put in the URL: noVNC asks for it.
         var url = (Uri)_ps.Ok("Get-VncBridge | Get-VmConsoleUrl").Single().BaseObject;

@@ -45,31 +45,47 @@ public static class ConsoleTestKit
     }
 
     /// <summary>
-    /// True when the far end closes or drops the WebSocket within a few seconds; false when it stays open
-    /// (the VNC server sends nothing unasked after its greeting, so a receive just waits).
+    /// Asserts that the far end closes or drops the WebSocket: a receive ends with a Close frame or an
+    /// error. The VNC server sends nothing unasked after its greeting, so on an open connection the
+    /// receive would wait; it is bounded (10 s) and then fails the test.
     /// </summary>
-    public static bool IsClosed(ClientWebSocket client)
+    public static void AssertClosed(ClientWebSocket client)
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         try
         {
             var result = client.ReceiveAsync(new byte[256], cts.Token).GetAwaiter().GetResult();
-            return result.MessageType == WebSocketMessageType.Close;
+            Assert.True(result.MessageType == WebSocketMessageType.Close, $"the console connection is still open: it sent {result.Count} bytes");
         }
         catch (OperationCanceledException)
         {
-            return false;
+            throw new Xunit.Sdk.XunitException("the console connection is still open 10 s after it should have been cut");
         }
         catch (WebSocketException)
         {
-            return true;
         }
     }
 
-    /// <summary>Live processes whose command line mentions <paramref name="text"/> (a test's state folder).</summary>
-    public static IReadOnlyList<int> ProcessesMentioning(string text) =>
-        ProcessInfo.AllIds()
-            .Where(pid => ProcessInfo.IsAlive(pid) && ProcessInfo.CommandLine(pid) is { } argv && argv.Any(a => a.Contains(text, StringComparison.Ordinal)))
+    /// <summary>
+    /// Asserts that the WebSocket (greeting already read) still reaches the VNC server: it answers the
+    /// client's ProtocolVersion with its security types (RFC 6143, 7.1.1 and 7.1.2), within 10 s.
+    /// </summary>
+    public static void AssertOpen(ClientWebSocket client)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        client.SendAsync("RFB 003.008\n"u8.ToArray(), WebSocketMessageType.Binary, true, cts.Token).GetAwaiter().GetResult();
+        var buffer = new byte[64];
+        var result = client.ReceiveAsync(buffer, cts.Token).GetAwaiter().GetResult();
+        Assert.Equal(WebSocketMessageType.Binary, result.MessageType);
+        Assert.True(result.Count >= 2 && buffer[0] > 0, $"the VNC server answered {result.Count} bytes, not its security types");
+    }
+
+    /// <summary>Live qemu processes whose command line names <paramref name="qmpSocket"/> (a VM's own QMP socket, in the VM's folder).</summary>
+    public static IReadOnlyList<int> QemusWithSocket(string qmpSocket) =>
+        LeftoverProcesses.Find(Path.GetDirectoryName(qmpSocket)!)
+            .Where(p => p.CommandLine.Contains($"path={qmpSocket},", StringComparison.Ordinal)
+                && ProcessInfo.CommandLine(p.Pid) is [var program, ..] && program.Contains("qemu", StringComparison.Ordinal))
+            .Select(p => p.Pid)
             .ToArray();
 
     public static Uri WebSocketUri(Uri consoleUrl, string? token)
@@ -84,32 +100,6 @@ public static class ConsoleTestKit
     {
         var path = Uri.UnescapeDataString(consoleUrl.Query.Split("path=")[1].Split('&')[0]);
         return path.Split("token=")[1];
-    }
-
-    /// <summary>
-    /// Speaks RFB 3.8 to a VNC server and answers its VNC-auth challenge with <paramref name="response"/>.
-    /// Returns the security types offered and the SecurityResult (0 ok, 1 failed).
-    /// </summary>
-    public static (byte[] SecurityTypes, uint Result) VncAuth(int port, byte[] response)
-    {
-        using var tcp = new TcpClient("127.0.0.1", port) { ReceiveTimeout = 10000, SendTimeout = 10000 };
-        var s = tcp.GetStream();
-        var version = ReadExactly(s, 12);
-        Assert.StartsWith("RFB 003.", Encoding.ASCII.GetString(version));
-        s.Write("RFB 003.008\n"u8);
-        var count = ReadExactly(s, 1)[0];
-        Assert.NotEqual(0, count);
-        var types = ReadExactly(s, count);
-        if (!types.Contains((byte)2))
-        {
-            return (types, uint.MaxValue);
-        }
-
-        s.WriteByte(2);
-        ReadExactly(s, 16);
-        s.Write(response);
-        var result = ReadExactly(s, 4);
-        return (types, (uint)(result[0] << 24 | result[1] << 16 | result[2] << 8 | result[3]));
     }
 
     public static void WaitForSerial(string serialLog, string text, TimeSpan timeout)
@@ -144,12 +134,27 @@ public static class ConsoleTestKit
         return int.Parse(text[(text.LastIndexOf(')') + 2)..].Split(' ')[3]);
     }
 
-    public static void AssertDead(int pid) => Assert.True(ProcessInfo.WaitForExit(pid, TimeSpan.FromSeconds(10)), $"process {pid} is still alive");
-
-    private static byte[] ReadExactly(Stream s, int n)
+    /// <summary>
+    /// Proves the VM's VNC password works: qemu's VNC server, asked over RFB with the password in the VM's
+    /// vnc.password, accepts it (SecurityResult 0), and refuses a wrong one. qemu started with password=on
+    /// refuses everyone until set_password arrives, so this fails when the module never sent it.
+    /// </summary>
+    public static void AssertVncPasswordAccepted(PowerShellSession ps, string vmName)
     {
-        var buffer = new byte[n];
-        s.ReadExactly(buffer);
-        return buffer;
+        var vm = ps.Ok($"Get-HeadlessVm '{vmName}'").Single();
+        var address = (string)vm.Properties["VncAddress"].Value;
+        var port = (int)vm.Properties["VncPort"].Value;
+        var password = File.ReadAllText(ps.Paths.ForVm(vmName).VncPasswordFile).Trim();
+        Assert.False(string.IsNullOrEmpty(password));
+
+        var right = VncProbe.Authenticate(address, port, password);
+        // VNC authentication is the only way in: no "None" security type is offered.
+        Assert.Equal(new byte[] { 2 }, right.SecurityTypes);
+        Assert.True(right.Accepted, $"VM '{vmName}' ({address}:{port}) refused its own VNC password: {right}");
+
+        var wrong = VncProbe.Authenticate(address, port, new string(password.Select(c => c == 'x' ? 'y' : 'x').ToArray()));
+        Assert.True(wrong.Result == VncProbe.Failed, $"VM '{vmName}' did not refuse a wrong VNC password: {wrong}");
     }
+
+    public static void AssertDead(int pid) => Assert.True(ProcessInfo.WaitForExit(pid, TimeSpan.FromSeconds(10)), $"process {pid} is still alive");
 }

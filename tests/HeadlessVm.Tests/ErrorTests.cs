@@ -89,8 +89,10 @@ public sealed class ErrorTests : IDisposable
     [Fact]
     public void An_explicit_VNC_display_held_by_another_VM_is_an_error_naming_it()
     {
-        _ps.Ok("New-HeadlessVm holder -NoStart -VncDisplay 4");
-        var error = SingleError("New-HeadlessVm taker -NoStart -VncDisplay 4", "VncDisplayInUse", ErrorCategory.ResourceExists, "taker");
+        // On an address of its own, whose port for :4 no other program holds.
+        var address = FreePorts.PrivateLoopbackAddress();
+        _ps.Ok($"New-HeadlessVm holder -NoStart -VncDisplay 4 -ListenAddress {address}");
+        var error = SingleError($"New-HeadlessVm taker -NoStart -VncDisplay 4 -ListenAddress {address}", "VncDisplayInUse", ErrorCategory.ResourceExists, "taker");
         Assert.Contains("'holder'", error.Exception.Message);
         Assert.Single(_ps.Ok("Get-HeadlessVm"));
     }
@@ -98,12 +100,14 @@ public sealed class ErrorTests : IDisposable
     [Fact]
     public void A_VNC_port_held_by_another_program_is_skipped_when_allocating_and_an_error_when_asked_for()
     {
-        var free = VncDisplays.FirstFree(2);
-        using var listener = new TcpListener(IPAddress.Loopback, 5900 + free[0]);
+        // On an address of its own: the listener below is the only program on its VNC ports, so the allocator's
+        // first choice, :1, is taken and :2 is the first free one.
+        var address = FreePorts.PrivateLoopbackAddress();
+        using var listener = new TcpListener(IPAddress.Parse(address), 5901);
         listener.Start();
-        var error = SingleError($"New-HeadlessVm busy -NoStart -VncDisplay {free[0]}", "VncPortInUse", ErrorCategory.ResourceUnavailable, "busy");
-        Assert.Contains((5900 + free[0]).ToString(System.Globalization.CultureInfo.InvariantCulture), error.Exception.Message);
-        Assert.Equal(free[1], _ps.Ok("New-HeadlessVm free -NoStart").Single().Properties["VncDisplay"].Value);
+        var error = SingleError($"New-HeadlessVm busy -NoStart -VncDisplay 1 -ListenAddress {address}", "VncPortInUse", ErrorCategory.ResourceUnavailable, "busy");
+        Assert.Contains("5901", error.Exception.Message);
+        Assert.Equal(2, _ps.Ok($"New-HeadlessVm free -NoStart -ListenAddress {address}").Single().Properties["VncDisplay"].Value);
     }
 
     [Fact]

@@ -13,11 +13,14 @@ public sealed class FormatTests : IDisposable
 
     private string Render(string script) => string.Concat(_ps.Ok(script).Select(o => o.ToString()));
 
+    private static int VncPort(System.Management.Automation.PSObject vm) => (int)vm.Properties["VncPort"].Value;
+
     [Fact]
     public void Get_HeadlessVm_prints_a_table_that_fits_120_columns()
     {
-        _ps.Ok("New-HeadlessVm -Name fw1 -MemoryMB 64 -Accelerator Tcg | Out-Null");
-        _ps.Ok("New-HeadlessVm -Name a-very-long-vm-name-that-goes-on-and-on-for-sixty-three-chars-x -MemoryMB 64 -NoStart | Out-Null");
+        // The VNC column shows the ports the allocator chose (other programs here may hold the first ones).
+        var running = VncPort(_ps.Ok("New-HeadlessVm -Name fw1 -MemoryMB 64 -Accelerator Tcg").Single());
+        var stopped = VncPort(_ps.Ok("New-HeadlessVm -Name a-very-long-vm-name-that-goes-on-and-on-for-sixty-three-chars-x -MemoryMB 64 -NoStart").Single());
 
         var text = Render("Get-HeadlessVm | Out-String -Width 120");
         var lines = text.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
@@ -25,18 +28,16 @@ public sealed class FormatTests : IDisposable
 
         var header = lines.First(l => l.TrimStart().StartsWith("Name", StringComparison.Ordinal));
         Assert.Matches(@"^Name\s+State\s+CPUs\s+MemoryMB\s+VNC\s+Console\s+Uptime$", header.Trim());
-        var running = lines.Single(l => l.StartsWith("fw1 ", StringComparison.Ordinal));
-        Assert.Matches(@"^fw1\s+Running\s+1\s+64\s+127\.0\.0\.1:5901\s+\d+\.\d\d:\d\d:\d\d$", running.Trim());
-        var stopped = lines.Single(l => l.StartsWith("a-very-long", StringComparison.Ordinal));
-        Assert.Matches(@"\sStopped\s+1\s+64\s+127\.0\.0\.1:5902\s*$", stopped);
+        Assert.Matches($@"^fw1\s+Running\s+1\s+64\s+127\.0\.0\.1:{running}\s+\d+\.\d\d:\d\d:\d\d$", lines.Single(l => l.StartsWith("fw1 ", StringComparison.Ordinal)).Trim());
+        Assert.Matches($@"\sStopped\s+1\s+64\s+127\.0\.0\.1:{stopped}\s*$", lines.Single(l => l.StartsWith("a-very-long", StringComparison.Ordinal)));
     }
 
     [Fact]
     public void Format_List_shows_the_details_of_a_VM()
     {
-        _ps.Ok("New-HeadlessVm -Name fw1 -MemoryMB 64 -NoStart -PortForward '2222:22' | Out-Null");
+        var vm = _ps.Ok("New-HeadlessVm -Name fw1 -MemoryMB 64 -NoStart -PortForward '2222:22'").Single();
         var text = Render("Get-HeadlessVm fw1 | Format-List | Out-String -Width 120");
-        Assert.Matches(@"Vnc\s+: 127\.0\.0\.1:5901 \(display 1\)", text);
+        Assert.Matches($@"Vnc\s+: 127\.0\.0\.1:{VncPort(vm)} \(display {vm.Properties["VncDisplay"].Value}\)", text);
         Assert.Matches(@"PortForward\s+: 127\.0\.0\.1:2222:22|PortForward\s+: .*2222.*22", text);
         Assert.Matches(@"Path\s+: " + Regex.Escape(_ps.StateRoot), text);
         Assert.Matches(@"Accelerator\s+: Auto", text);
@@ -75,9 +76,10 @@ public sealed class FormatTests : IDisposable
     {
         _ps.Ok("New-HeadlessVm -Name fw1 -MemoryMB 64 -Accelerator Tcg | Start-VncBridge | Out-Null");
         var port = (int)_ps.Ok("(Get-VncBridge fw1).WebPort").Single().BaseObject;
+        var vnc = VncPort(_ps.Ok("Get-HeadlessVm fw1").Single());
 
         var table = Render("Get-HeadlessVm | Out-String -Width 120");
-        Assert.Matches($@"(?m)^fw1\s+Running\s+1\s+64\s+127\.0\.0\.1:5901\s+http://127\.0\.0\.1:{port}\s+\d+\.\d\d:\d\d:\d\d\s*$", table);
+        Assert.Matches($@"(?m)^fw1\s+Running\s+1\s+64\s+127\.0\.0\.1:{vnc}\s+http://127\.0\.0\.1:{port}\s+\d+\.\d\d:\d\d:\d\d\s*$", table);
         var list = Render("Get-HeadlessVm | Format-List | Out-String -Width 200");
         Assert.Matches(@"ConsoleUrl\s+: http://127\.0\.0\.1:\d+/vnc\.html\?", list);
 
@@ -86,7 +88,7 @@ public sealed class FormatTests : IDisposable
         Assert.Contains("fw1", bridges);
         var bridgeList = Render("Get-VncBridge | Format-List | Out-String -Width 200");
         Assert.Matches($@"Listen\s+: 127\.0\.0\.1:{port}", bridgeList);
-        Assert.Matches(@"Target\s+: 127\.0\.0\.1:5901", bridgeList);
+        Assert.Matches($@"Target\s+: 127\.0\.0\.1:{vnc}", bridgeList);
     }
 
     [Fact]

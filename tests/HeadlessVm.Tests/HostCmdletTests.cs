@@ -41,7 +41,7 @@ public sealed class HostCmdletTests : IDisposable
     public void A_VM_made_on_a_libvirt_host_lists_with_its_host_and_each_verb_piped_from_Get_acts_there()
     {
         _ps.Ok($"Connect-HeadlessVmHost h-a -Uri '{UriA}' | Out-Null");
-        var vm = (VmInfo)_ps.Ok("New-HeadlessVm lv1 -ComputerName h-a -MemoryMB 64 -DiskPath /var/lib/libvirt/images/lv1.qcow2 -NoStart").Single().BaseObject;
+        var vm = (VmInfo)_ps.Ok("New-HeadlessVm lv1 -ComputerName h-a -MemoryMB 64 -Accelerator Tcg -DiskPath /var/lib/libvirt/images/lv1.qcow2 -NoStart").Single().BaseObject;
         Assert.Equal("h-a", vm.ComputerName);
         Assert.Equal(UriA, vm.ConnectionUri);
         Assert.Equal(ManagedBy.HeadlessVm, vm.ManagedBy);
@@ -67,7 +67,7 @@ public sealed class HostCmdletTests : IDisposable
     public void Listing_several_hosts_adds_a_Host_column_and_piping_the_list_sends_each_VM_back_to_its_own_host()
     {
         _ps.Ok($"Connect-HeadlessVmHost h-a -Uri '{UriA}'; Connect-HeadlessVmHost h-b -Uri '{UriB}' | Out-Null");
-        _ps.Ok("New-HeadlessVm s1 -MemoryMB 64 -NoStart | Out-Null");
+        _ps.Ok("New-HeadlessVm s1 -MemoryMB 64 -Accelerator Tcg -NoStart | Out-Null");
 
         var one = string.Concat(_ps.Ok("Get-HeadlessVm -ComputerName h-a | Out-String -Width 120").Select(o => o.ToString()));
         Assert.DoesNotMatch(@"(?m)^Host\s", one);
@@ -117,7 +117,9 @@ public sealed class HostCmdletTests : IDisposable
 
         // A VM piped to Stop-VncBridge stops its own host's bridge; a stopped VM takes its bridge with it.
         Assert.Equal("h-a~web1", _ps.Ok("Get-HeadlessVm web1 -ComputerName h-a | Stop-VncBridge -PassThru | ForEach-Object Name").Single().ToString());
-        _ps.Ok("Get-HeadlessVm web1 -ComputerName h-a | Start-VncBridge | Out-Null");
+        var again = _ps.Run("Get-HeadlessVm web1 -ComputerName h-a | Start-VncBridge");
+        Assert.Empty(again.Errors);
+        Assert.Contains(again.Warnings, w => w.Contains("asks for no password", StringComparison.Ordinal));
         _ps.Ok("Stop-HeadlessVm web1 -ComputerName h-a -Force");
         Assert.Empty(_ps.Ok("Get-VncBridge"));
     }
@@ -183,7 +185,7 @@ public sealed class HostCmdletTests : IDisposable
     [Fact]
     public void A_host_that_cannot_be_reached_is_one_error_naming_it_and_the_other_hosts_still_list()
     {
-        _ps.Ok("New-HeadlessVm s1 -MemoryMB 64 -NoStart | Out-Null");
+        _ps.Ok("New-HeadlessVm s1 -MemoryMB 64 -Accelerator Tcg -NoStart | Out-Null");
         var r = _ps.Run($"Get-HeadlessVm -ComputerName local, no-such-host.invalid -ConnectionUri @() ; Get-HeadlessVm -ConnectionUri '{UriA}', 'qemu+ssh://nobody@127.0.0.1:1/system'");
         Assert.Equal(new[] { "s1", "only-a", "web1" }, r.Output.Select(o => ((VmInfo)o.BaseObject).Name));
         Assert.Equal(2, r.Errors.Count);
@@ -204,7 +206,7 @@ public sealed class HostCmdletTests : IDisposable
         Assert.Equal("x", two.TargetObject);
 
         // The test driver has no console and its domains no log file: the serial log is a clear error.
-        _ps.Ok($"New-HeadlessVm quiet -ConnectionUri '{UriA}' -MemoryMB 64 | Out-Null");
+        _ps.Ok($"New-HeadlessVm quiet -ConnectionUri '{UriA}' -MemoryMB 64 -Accelerator Tcg | Out-Null");
         var log = Assert.Single(_ps.Run($"Get-HeadlessVmSerialLog quiet -ConnectionUri '{UriA}'").Errors);
         Assert.Equal("NoSerialLog", Id(log));
         Assert.Equal(ErrorCategory.ObjectNotFound, log.CategoryInfo.Category);
@@ -225,7 +227,7 @@ public sealed class HostCmdletTests : IDisposable
     {
         // A second process whose mount namespace has /dev/null over libvirt.so.0 and libvirt-qemu.so.0.
         var r = SecondProcess.Finish(SecondProcess.Start(new[] { "bash", Path.Combine(RepoPaths.Root, "tests", "hosts", "without-libvirt.sh") }, _ps.StateRoot,
-            "New-HeadlessVm s1 -MemoryMB 64 -NoStart | Out-Null; (Get-HeadlessVm s1).Name; " +
+            "New-HeadlessVm s1 -MemoryMB 64 -Accelerator Tcg -NoStart | Out-Null; (Get-HeadlessVm s1).Name; " +
             "Get-HeadlessVm -ConnectionUri test:///default -ErrorVariable e -ErrorAction SilentlyContinue; " +
             "'{0} {1} {2}' -f $e[0].FullyQualifiedErrorId.Split(',')[0], $e[0].CategoryInfo.Category, $e[0].TargetObject; $e[0].Exception.Message"));
         var lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -239,9 +241,8 @@ public sealed class HostCmdletTests : IDisposable
     public void Ctrl_C_ends_a_wait_on_a_libvirt_VM_and_leaves_the_VM_as_it_was()
     {
         _ps.Ok($"Connect-HeadlessVmHost h-a -Uri '{UriA}' | Out-Null");
-        var (elapsed, state) = _ps.StopWhileWaiting("Wait-HeadlessVm web1 -ComputerName h-a -For Paused -TimeoutSec 600");
-        Assert.True(elapsed < TimeSpan.FromSeconds(60));
-        Assert.Equal(PSInvocationState.Stopped, state);
+        // StopWhileWaiting fails the test when the pipeline has not stopped within its bound after Ctrl+C.
+        Assert.Equal(PSInvocationState.Stopped, _ps.StopWhileWaiting("Wait-HeadlessVm web1 -ComputerName h-a -For Paused -TimeoutSec 3600"));
         Assert.Equal("Running", _ps.Ok("(Get-HeadlessVm web1 -ComputerName h-a).State").Single().ToString());
     }
 }

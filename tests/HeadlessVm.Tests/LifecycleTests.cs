@@ -15,11 +15,17 @@ public sealed class LifecycleTests : IDisposable
 
     private static List<string> Argv(int pid) => ProcessInfo.CommandLine(pid)!.ToList();
 
+    /// <summary>The QMP commands sent, in order, from -Debug's "QMP -> {...}" lines.</summary>
+    internal static List<string> QmpCommands(IEnumerable<string> debug) =>
+        debug.Where(d => d.StartsWith("QMP -> ", StringComparison.Ordinal))
+            .Select(d => System.Text.Json.Nodes.JsonNode.Parse(d["QMP -> ".Length..])?["execute"]?.GetValue<string>() ?? string.Empty)
+            .ToList();
+
     [Fact]
     public void New_HeadlessVm_starts_a_real_qemu_that_Get_HeadlessVm_reports_running_and_Stop_powers_off()
     {
-        var display = VncDisplays.FirstFree(1)[0];
         var created = _ps.Ok("New-HeadlessVm web1 -MemoryMB 128 -ProcessorCount 2 -Accelerator Tcg").Single();
+        var display = (int)Prop(created, "VncDisplay")!;
         Assert.Equal("HeadlessVm.Core.Model.VmInfo", created.TypeNames[0]);
         Assert.Equal("web1", Prop(created, "Name"));
         Assert.Equal("Running", Prop(created, "State")!.ToString());
@@ -42,14 +48,8 @@ public sealed class LifecycleTests : IDisposable
         Assert.Equal("Tcg", Prop(listed, "Accelerator")!.ToString());
         Assert.NotNull(Prop(listed, "Uptime"));
 
-        // qemu really serves VNC on the port it reports, on loopback only.
-        using (var client = new System.Net.Sockets.TcpClient())
-        {
-            client.Connect("127.0.0.1", 5900 + display);
-            var banner = new byte[12];
-            client.GetStream().ReadExactly(banner);
-            Assert.StartsWith("RFB 003.", System.Text.Encoding.ASCII.GetString(banner));
-        }
+        // qemu really serves VNC on the port it reports, on loopback only, with the VM's password.
+        ConsoleTestKit.AssertVncPasswordAccepted(_ps, "web1");
 
         // A firmware-only VM ignores the power button, so Stop falls back to power-off after the timeout.
         var stopped = _ps.Run("Get-HeadlessVm | Stop-HeadlessVm -TimeoutSec 2 -PassThru");
@@ -68,14 +68,26 @@ public sealed class LifecycleTests : IDisposable
             .Select(o => (int)Prop(o, "ProcessId")!).ToArray();
 
         // Firmware-only guests ignore the power button, so each needs the fallback, after one shared wait.
-        var r = _ps.Run("Get-HeadlessVm lab* | Stop-HeadlessVm -TimeoutSec 2 -PassThru");
+        var r = _ps.Run("Get-HeadlessVm lab* | Stop-HeadlessVm -TimeoutSec 2 -PassThru -Debug -WarningAction Continue");
         Assert.Empty(r.Errors);
         Assert.Equal(new[] { "lab1", "lab2", "lab3" }, r.Output.Select(o => (string)Prop(o, "Name")!));
         Assert.All(r.Output, o => Assert.Equal("Stopped", Prop(o, "State")!.ToString()));
         Assert.Equal(3, r.Warnings.Count(w => w.Contains("did not shut down within 2 s", StringComparison.Ordinal)));
+        Assert.All(pids, pid => Assert.False(ProcessInfo.IsAlive(pid)));
+
+        // What qemu was told, in order: every power button before the first power off (QMP quit).
+        // (-Debug makes warnings ask for confirmation unless -WarningAction says otherwise: PowerShell's own rule.)
+        var commands = QmpCommands(r.Debug);
+        Assert.Equal(new[] { "system_powerdown", "system_powerdown", "system_powerdown", "quit", "quit", "quit" },
+            commands.Where(c => c is "system_powerdown" or "quit"));
+
+        // One countdown for all three: its time left only goes down, and it ends once.
         Assert.All(r.Progress, p => Assert.Equal("Stopping 3 VMs", p.Activity));
         Assert.Contains(r.Progress, p => p.StatusDescription.Contains("0 of 3 done", StringComparison.Ordinal));
-        Assert.All(pids, pid => Assert.False(ProcessInfo.IsAlive(pid)));
+        var left = r.Progress.Where(p => p.RecordType == ProgressRecordType.Processing).Select(p => p.SecondsRemaining).ToList();
+        Assert.NotEmpty(left);
+        Assert.Equal(left.OrderByDescending(x => x), left);
+        Assert.Single(r.Progress, p => p.RecordType == ProgressRecordType.Completed);
     }
 
     [Fact]
@@ -89,24 +101,33 @@ public sealed class LifecycleTests : IDisposable
             "lab-c,128,1,Tcg",
         });
 
-        var expected = VncDisplays.FirstFree(3);
         var created = _ps.Ok("Import-Csv ./vms.csv | New-HeadlessVm");
         Assert.Equal(new[] { "lab-a", "lab-b", "lab-c" }, created.Select(o => (string)Prop(o, "Name")!));
         Assert.All(created, o => Assert.Equal("Running", Prop(o, "State")!.ToString()));
-        Assert.Equal(expected, created.Select(o => (int)Prop(o, "VncDisplay")!));
-        Assert.Equal("96", Argv((int)Prop(created[1], "ProcessId")!).SkipWhile(a => a != "-m").ElementAt(1));
+        Assert.Equal(new[] { "64", "96", "128" }, created.Select(o => Argv((int)Prop(o, "ProcessId")!).SkipWhile(a => a != "-m").ElementAt(1)));
+        Assert.Equal(new[] { "1", "2", "1" }, created.Select(o => Argv((int)Prop(o, "ProcessId")!).SkipWhile(a => a != "-smp").ElementAt(1)));
+        // Each has a display of its own (the allocator's choice: other programs here may hold some), and its qemu serves it.
+        Assert.Equal(3, created.Select(o => (int)Prop(o, "VncDisplay")!).Distinct().Count());
+        Assert.All(created, o => Assert.Contains($"127.0.0.1:{Prop(o, "VncDisplay")},password=on", Argv((int)Prop(o, "ProcessId")!)));
 
-        var stopped = _ps.Ok("Get-HeadlessVm lab-* | Stop-HeadlessVm -Force -PassThru");
-        Assert.Equal(3, stopped.Count);
-        Assert.All(stopped, o => Assert.Equal("Stopped", Prop(o, "State")!.ToString()));
+        // -Force powers off at once: no power button, no countdown, no fallback warning.
+        var stopped = _ps.Run("Get-HeadlessVm lab-* | Stop-HeadlessVm -Force -PassThru -Debug -WarningAction Continue");
+        Assert.Empty(stopped.Errors);
+        Assert.Empty(stopped.Warnings);
+        Assert.Empty(stopped.Progress);
+        Assert.Equal(new[] { "quit", "quit", "quit" }, QmpCommands(stopped.Debug).Where(c => c is "system_powerdown" or "quit"));
+        Assert.Equal(3, stopped.Output.Count);
+        Assert.All(stopped.Output, o => Assert.Equal("Stopped", Prop(o, "State")!.ToString()));
         Assert.All(created, o => Assert.False(ProcessInfo.IsAlive((int)Prop(o, "ProcessId")!)));
     }
 
     [Fact]
-    public void Json_specifications_piped_through_ForEach_Object_create_several_VMs()
+    public void Json_specifications_piped_through_ForEach_Object_create_several_VMs_that_Start_HeadlessVm_starts_with_their_passwords()
     {
+        // j2 asks for display :97 on an address of its own, where no other program can hold its port.
+        var address = FreePorts.PrivateLoopbackAddress();
         File.WriteAllText(Path.Combine(_ps.WorkFolder, "vms.json"),
-            """[ { "Name": "j1", "MemoryMB": 64, "NoStart": true }, { "Name": "j2", "MemoryMB": 80, "VncDisplay": 97, "NoStart": true } ]""");
+            $$"""[ { "Name": "j1", "MemoryMB": 64, "Accelerator": "Tcg", "NoStart": true }, { "Name": "j2", "MemoryMB": 80, "Accelerator": "Tcg", "VncDisplay": 97, "ListenAddress": "{{address}}", "NoStart": true } ]""");
 
         var created = _ps.Ok("Get-Content ./vms.json -Raw | ConvertFrom-Json | ForEach-Object { $_ } | New-HeadlessVm");
         Assert.Equal(2, created.Count);
@@ -116,8 +137,14 @@ public sealed class LifecycleTests : IDisposable
 
         var started = _ps.Ok("Start-HeadlessVm j* -PassThru");
         Assert.All(started, o => Assert.Equal("Running", Prop(o, "State")!.ToString()));
-        Assert.Equal("127.0.0.1:97,password=on", Argv((int)Prop(started[1], "ProcessId")!).SkipWhile(a => a != "-vnc").ElementAt(1));
+        Assert.Equal($"{address}:97,password=on", Argv((int)Prop(started[1], "ProcessId")!).SkipWhile(a => a != "-vnc").ElementAt(1));
+        ConsoleTestKit.AssertVncPasswordAccepted(_ps, "j1");
+        ConsoleTestKit.AssertVncPasswordAccepted(_ps, "j2");
+
+        // Stopped and started again: a new qemu, whose password is set again.
         _ps.Ok("Stop-HeadlessVm j* -Force");
+        _ps.Ok("Start-HeadlessVm j2");
+        ConsoleTestKit.AssertVncPasswordAccepted(_ps, "j2");
     }
 
     [Fact]
@@ -145,8 +172,16 @@ public sealed class LifecycleTests : IDisposable
         var pid = (int)Prop(_ps.Ok("New-HeadlessVm pz -MemoryMB 64 -Accelerator Tcg").Single(), "ProcessId")!;
         Assert.Equal("Paused", Prop(_ps.Ok("Suspend-HeadlessVm pz -PassThru").Single(), "State")!.ToString());
         Assert.Equal("Paused", Prop(_ps.Ok("Get-HeadlessVm pz").Single(), "State")!.ToString());
+        Assert.Equal("Paused", Prop(_ps.Ok("Wait-HeadlessVm pz -For Paused -TimeoutSec 60 -PassThru").Single(), "State")!.ToString());
         Assert.Equal("Running", Prop(_ps.Ok("Resume-HeadlessVm pz -PassThru").Single(), "State")!.ToString());
-        var restarted = _ps.Ok("Restart-HeadlessVm pz -PassThru").Single();
+        Assert.Equal("Running", Prop(_ps.Ok("Wait-HeadlessVm pz -For Running -TimeoutSec 60 -PassThru").Single(), "State")!.ToString());
+
+        // Restart is a hard reset in the same qemu (GuestSessionTests watches a guest boot again after it), with
+        // the CPUs stopped around it so that the serial log's boot boundary falls between the two boots.
+        var restart = _ps.Run("Restart-HeadlessVm pz -PassThru -Debug");
+        Assert.Empty(restart.Errors);
+        Assert.Equal(new[] { "qmp_capabilities", "query-status", "stop", "system_reset", "cont" }, QmpCommands(restart.Debug).Take(5));
+        var restarted = restart.Output.Single();
         Assert.Equal("Running", Prop(restarted, "State")!.ToString());
         Assert.Equal(pid, Prop(restarted, "ProcessId"));
         _ps.Ok("Stop-HeadlessVm pz -Force");
@@ -161,7 +196,8 @@ public sealed class LifecycleTests : IDisposable
     [Fact]
     public void A_VM_whose_qemu_was_killed_shows_as_stopped_and_starts_again()
     {
-        var pid = (int)Prop(_ps.Ok("New-HeadlessVm victim -MemoryMB 64 -Accelerator Tcg").Single(), "ProcessId")!;
+        // On an address of its own: while it is down, no other program can take its display.
+        var pid = (int)Prop(_ps.Ok($"New-HeadlessVm victim -MemoryMB 64 -Accelerator Tcg -ListenAddress {FreePorts.PrivateLoopbackAddress()}").Single(), "ProcessId")!;
         ProcessInfo.Signal(pid, ProcessInfo.SIGKILL);
         Assert.True(ProcessInfo.WaitForExit(pid, TimeSpan.FromSeconds(15)), $"qemu (PID {pid}) still runs 15 s after SIGKILL");
 
@@ -172,6 +208,7 @@ public sealed class LifecycleTests : IDisposable
         var again = _ps.Ok("Start-HeadlessVm victim -PassThru").Single();
         Assert.True("Running" == Prop(again, "State")!.ToString(), $"after Start: State {Prop(again, "State")}, PID {Prop(again, "ProcessId")} (killed PID {pid})");
         Assert.NotEqual(pid, Prop(again, "ProcessId"));
+        ConsoleTestKit.AssertVncPasswordAccepted(_ps, "victim");
         _ps.Ok("Stop-HeadlessVm victim -Force");
     }
 
@@ -266,9 +303,8 @@ public sealed class LifecycleTests : IDisposable
     public void Ctrl_C_during_Stop_HeadlessVm_stops_the_waiting_and_leaves_the_VM_running()
     {
         var pid = (int)Prop(_ps.Ok("New-HeadlessVm patient -MemoryMB 64 -Accelerator Tcg").Single(), "ProcessId")!;
-        var (elapsed, state) = _ps.StopWhileWaiting("Stop-HeadlessVm patient -TimeoutSec 120");
-        Assert.True(elapsed < TimeSpan.FromSeconds(60), "Stop should have stopped waiting long before its timeout");
-        Assert.Equal(PSInvocationState.Stopped, state);
+        // A firmware-only guest ignores the power button: only Ctrl+C can end this wait before its hour is up.
+        Assert.Equal(PSInvocationState.Stopped, _ps.StopWhileWaiting("Stop-HeadlessVm patient -TimeoutSec 3600"));
         Assert.True(ProcessInfo.IsAlive(pid));
         Assert.Equal("Running", Prop(_ps.Ok("Get-HeadlessVm patient").Single(), "State")!.ToString());
         _ps.Ok("Stop-HeadlessVm patient -Force");
@@ -276,14 +312,7 @@ public sealed class LifecycleTests : IDisposable
 
     private static void RunQemuImg(params string[] args)
     {
-        var psi = new ProcessStartInfo("qemu-img") { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(psi)!;
-        p.WaitForExit();
-        Assert.Equal(0, p.ExitCode);
+        var result = BoundedProcess.Run("qemu-img", args, TimeSpan.FromMinutes(2));
+        Assert.True(result.ExitCode == 0, result.Output);
     }
 }

@@ -1,28 +1,40 @@
 using System.Collections.ObjectModel;
 using System.Management.Automation;
+using System.Management.Automation.Host;
 using System.Management.Automation.Runspaces;
+using System.Runtime.CompilerServices;
 using HeadlessVm.Core.State;
+using HeadlessVm.Testing;
 
 namespace HeadlessVm.Tests;
 
 /// <summary>
 /// A PowerShell runspace in this process with the module imported from the root manifest, pointed at
-/// its own temporary state folder. Disposing it stops, by PID, every qemu and websockify that the
-/// store says it started, and deletes the folder.
+/// its own temporary state folder. Disposing it removes, through the module, every VM and bridge the
+/// test left (tests may leave them for this), then sweeps /proc for any process whose command line
+/// still names the folder: such a process leaked past the module, so the sweep kills it by PID and the
+/// test fails. Between sessions HEADLESSVM_HOME names <see cref="NoStore"/>, never the user's store.
 /// </summary>
 public sealed class PowerShellSession : IDisposable
 {
-    private readonly Runspace _runspace;
+    /// <summary>How long one script may run before the test fails naming it (well under dotnet test's hang timeout).</summary>
+    public static readonly TimeSpan ScriptLimit = TimeSpan.FromMinutes(5);
 
-    public PowerShellSession()
+    private readonly Runspace _runspace;
+    private int _disposed;
+
+    /// <param name="host">A host for the runspace (one that answers -Confirm prompts); PowerShell's default, which has no UI, when null.</param>
+    public PowerShellSession(PSHost? host = null)
     {
         // Short, because unix socket paths are limited to 107 characters.
         StateRoot = Directory.CreateTempSubdirectory("hvm-").FullName;
         // The environment is process-wide: the PowerShell tests run one at a time (see the collection).
-        Environment.SetEnvironmentVariable("HEADLESSVM_HOME", StateRoot);
+        Environment.SetEnvironmentVariable(NoStore.Variable, StateRoot);
         WorkFolder = Directory.CreateDirectory(Path.Combine(StateRoot, "work")).FullName;
 
-        _runspace = RunspaceFactory.CreateRunspace(InitialSessionState.CreateDefault2());
+        _runspace = host is null
+            ? RunspaceFactory.CreateRunspace(InitialSessionState.CreateDefault2())
+            : RunspaceFactory.CreateRunspace(host, InitialSessionState.CreateDefault2());
         try
         {
             _runspace.Open();
@@ -56,26 +68,52 @@ public sealed class PowerShellSession : IDisposable
     }
 
     /// <summary>
-    /// Runs a cmdlet that waits, presses Ctrl+C (PowerShell.Stop) once it reports progress, and returns how
-    /// long it took to stop and the final invocation state.
+    /// Runs a cmdlet that waits, presses Ctrl+C (PowerShell.Stop) once it reports progress, and returns the
+    /// final invocation state. Give the cmdlet a timeout far beyond <paramref name="stopLimit"/> (default
+    /// 60 s): a stop that takes longer means the cmdlet did not honour Ctrl+C, and the test fails.
     /// </summary>
-    public (TimeSpan Elapsed, PSInvocationState State) StopWhileWaiting(string script)
+    public PSInvocationState StopWhileWaiting(string script, TimeSpan? stopLimit = null) =>
+        StopWhen(script, ps => ps.Streams.Progress.Count > 0, "it reported progress", stopLimit);
+
+    /// <summary>
+    /// Runs <paramref name="script"/> asynchronously, presses Ctrl+C once <paramref name="ready"/> holds
+    /// (checked every 20 ms, for at most 2 minutes), and returns the final invocation state once the
+    /// pipeline has stopped (at most <paramref name="stopLimit"/>, default 60 s, after Ctrl+C).
+    /// </summary>
+    public PSInvocationState StopWhen(string script, Func<PowerShell, bool> ready, string readyMeans, TimeSpan? stopLimit = null)
     {
         using var ps = CreatePowerShell();
         ps.AddScript(script);
-        var watch = System.Diagnostics.Stopwatch.StartNew();
         var pending = ps.BeginInvoke();
-        while (ps.Streams.Progress.Count == 0 && !pending.IsCompleted && watch.Elapsed < TimeSpan.FromSeconds(30))
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        while (!ready(ps) && !pending.IsCompleted && DateTime.UtcNow < deadline)
         {
-            Thread.Sleep(50);
+            Thread.Sleep(20);
         }
 
-        Xunit.Assert.NotEmpty(ps.Streams.Progress);
-        ps.Stop();
+        if (!ready(ps))
+        {
+            ps.Stop();
+            throw new Xunit.Sdk.XunitException($"'{script}' never got to the point where Ctrl+C was to be pressed ({readyMeans}); state {ps.InvocationStateInfo.State}: {ps.InvocationStateInfo.Reason?.Message}\n" +
+                string.Join("\n", ps.Streams.Error.Select(e => $"{e.FullyQualifiedErrorId}: {e}")));
+        }
+
+        var stopping = ps.BeginStop(null, null);
+        var limit = stopLimit ?? TimeSpan.FromSeconds(60);
+        if (!stopping.AsyncWaitHandle.WaitOne(limit))
+        {
+            throw new Xunit.Sdk.XunitException($"Ctrl+C did not stop '{script}' within {limit.TotalSeconds} s: it does not honour cancellation.");
+        }
+
+        ps.EndStop(stopping);
         Xunit.Assert.True(pending.IsCompleted);
-        return (watch.Elapsed, ps.InvocationStateInfo.State);
+        return ps.InvocationStateInfo.State;
     }
 
+    /// <summary>
+    /// Runs <paramref name="script"/> on the session's runspace and returns everything it wrote. A script
+    /// that runs longer than <see cref="ScriptLimit"/> is stopped and fails the test, naming it.
+    /// </summary>
     public PsResult Run(string script, IDictionary<string, object?>? variables = null)
     {
         using var ps = PowerShell.Create();
@@ -91,14 +129,21 @@ public sealed class PowerShellSession : IDisposable
         ps.AddScript(script);
         Collection<PSObject> output;
         Exception? terminating = null;
+        var invocation = Task.Run(ps.Invoke);
         try
         {
-            output = ps.Invoke();
+            if (!invocation.Wait(ScriptLimit))
+            {
+                ps.BeginStop(null, null).AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(30));
+                throw new Xunit.Sdk.XunitException($"The script did not finish within {ScriptLimit.TotalMinutes} min and was stopped: {script}");
+            }
+
+            output = invocation.Result;
         }
-        catch (RuntimeException ex)
+        catch (AggregateException ex) when (ex.InnerException is RuntimeException runtime)
         {
             output = new Collection<PSObject>();
-            terminating = ex;
+            terminating = runtime;
         }
 
         return new PsResult(
@@ -111,28 +156,55 @@ public sealed class PowerShellSession : IDisposable
             terminating);
     }
 
-    /// <summary>Runs a script that must not fail, and returns its output.</summary>
+    /// <summary>
+    /// Runs a script that must not fail nor warn, and returns its output. A warning fails it too: it is how
+    /// the module says it did something else than asked (fell back to TCG, powered off after a timeout),
+    /// so a test that expects one uses <see cref="Run"/> and asserts it.
+    /// </summary>
     public List<PSObject> Ok(string script)
     {
         var r = Run(script);
-        if (r.Terminating is not null || r.Errors.Count > 0)
+        if (r.Terminating is not null || r.Errors.Count > 0 || r.Warnings.Count > 0)
         {
-            throw new Xunit.Sdk.XunitException($"Script failed: {script}\n{r.Terminating?.Message}\n{string.Join("\n", r.Errors.Select(e => $"{e.FullyQualifiedErrorId}: {e}"))}");
+            throw new Xunit.Sdk.XunitException($"Script failed: {script}\n{r.Terminating?.Message}\n" +
+                string.Join("\n", r.Errors.Select(e => $"{e.FullyQualifiedErrorId}: {e}").Concat(r.Warnings.Select(w => "WARNING: " + w))));
         }
 
         return r.Output;
     }
 
+    /// <summary>
+    /// Removes what the test left through the module, then fails the test if any process still names the
+    /// state folder (after killing it by PID); deletes the folder and points HEADLESSVM_HOME at <see cref="NoStore"/>.
+    /// </summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        IReadOnlyList<LeftoverProcesses.Leftover> leftovers;
         try
         {
-            _runspace.Dispose();
+            try
+            {
+                if (_runspace.RunspaceStateInfo.State == RunspaceState.Opened && _runspace.RunspaceAvailability == RunspaceAvailability.Available)
+                {
+                    // Errors here are not the test's: a test may have broken a VM's record or socket on purpose.
+                    Run("Get-HeadlessVm -ErrorAction Ignore | Remove-HeadlessVm -Force -Confirm:$false -ErrorAction Ignore; " +
+                        "Get-VncBridge -ErrorAction Ignore | Stop-VncBridge -Confirm:$false -ErrorAction Ignore");
+                }
+            }
+            finally
+            {
+                _runspace.Dispose();
+            }
         }
         finally
         {
-            TestProcesses.StopAllUnder(StateRoot);
-            Environment.SetEnvironmentVariable("HEADLESSVM_HOME", null);
+            leftovers = LeftoverProcesses.Sweep(StateRoot);
+            NoStore.Apply();
             try
             {
                 Directory.Delete(StateRoot, recursive: true);
@@ -141,7 +213,19 @@ public sealed class PowerShellSession : IDisposable
             {
             }
         }
+
+        if (LeftoverProcesses.Describe(leftovers, "The test") is { } leak)
+        {
+            throw new Xunit.Sdk.XunitException(leak);
+        }
     }
+}
+
+/// <summary>Before any test runs, HEADLESSVM_HOME names no usable store (see <see cref="NoStore"/>).</summary>
+internal static class NoStoreAtLoad
+{
+    [ModuleInitializer]
+    internal static void Apply() => NoStore.Apply();
 }
 
 public sealed record PsResult(
@@ -152,46 +236,6 @@ public sealed record PsResult(
     List<ProgressRecord> Progress,
     List<string> Debug,
     Exception? Terminating);
-
-/// <summary>What the VNC display allocator should pick on this machine: the first displays from :1 whose port is free now.</summary>
-public static class VncDisplays
-{
-    public static int[] FirstFree(int count) =>
-        Enumerable.Range(1, 98).Where(d => HeadlessVm.Core.Processes.Ports.IsFree("127.0.0.1", 5900 + d)).Take(count).ToArray();
-}
-
-/// <summary>Stops, by PID, the processes a test's state folder records (qemu pidfiles, bridge records).</summary>
-public static class TestProcesses
-{
-    public static void StopAllUnder(string stateRoot)
-    {
-        if (!Directory.Exists(stateRoot))
-        {
-            return;
-        }
-
-        foreach (var pidFile in Directory.EnumerateFiles(stateRoot, "*.pid", SearchOption.AllDirectories))
-        {
-            if (int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid))
-            {
-                Kill(pid, stateRoot);
-            }
-        }
-    }
-
-    /// <summary>Kills a process only if its command line mentions the test's state folder, so a reused PID is never hit.</summary>
-    public static void Kill(int pid, string mustMention)
-    {
-        var argv = HeadlessVm.Core.Processes.ProcessInfo.CommandLine(pid);
-        if (argv is null || !argv.Any(a => a.Contains(mustMention, StringComparison.Ordinal)))
-        {
-            return;
-        }
-
-        HeadlessVm.Core.Processes.ProcessInfo.Signal(pid, HeadlessVm.Core.Processes.ProcessInfo.SIGKILL);
-        HeadlessVm.Core.Processes.ProcessInfo.WaitForExit(pid, TimeSpan.FromSeconds(5));
-    }
-}
 
 [CollectionDefinition("PowerShell", DisableParallelization = true)]
 public sealed class PowerShellCollection : ICollectionFixture<LibvirtDaemons>

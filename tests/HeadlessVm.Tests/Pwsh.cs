@@ -28,24 +28,26 @@ public static class Pwsh
 
     /// <summary>
     /// Starts <c>pwsh -NoProfile -NonInteractive</c> with <paramref name="arguments"/>. <paramref name="environment"/>
-    /// sets variables for the child, and a null value removes one. <paramref name="wrapper"/> (a program and
-    /// its arguments, such as tests/hosts/without-libvirt.sh) runs pwsh when given.
+    /// sets variables for the child, and a null value removes one. <paramref name="launcher"/> is an argv
+    /// that runs pwsh (such as setpriv with its options and "--"): pwsh's path and arguments follow it.
     /// </summary>
     public static Process Start(IEnumerable<string> arguments, string? workingDirectory = null, IEnumerable<(string Name, string? Value)>? environment = null,
-        IReadOnlyList<string>? wrapper = null)
+        IReadOnlyList<string>? launcher = null)
     {
-        var psi = new ProcessStartInfo(wrapper is { Count: > 0 } ? wrapper[0] : Path)
+        var psi = new ProcessStartInfo(launcher is { Count: > 0 } ? launcher[0] : Path)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             WorkingDirectory = workingDirectory ?? RepoPaths.Root,
         };
-        if (wrapper is { Count: > 0 })
+        if (launcher is { Count: > 0 })
         {
-            foreach (var argument in wrapper.Skip(1).Append(Path))
+            foreach (var argument in launcher.Skip(1))
             {
                 psi.ArgumentList.Add(argument);
             }
+
+            psi.ArgumentList.Add(Path);
         }
 
         psi.ArgumentList.Add("-NoProfile");
@@ -55,17 +57,7 @@ public static class Pwsh
             psi.ArgumentList.Add(argument);
         }
 
-        foreach (var (name, value) in environment ?? [])
-        {
-            if (value is null)
-            {
-                psi.Environment.Remove(name);
-            }
-            else
-            {
-                psi.Environment[name] = value;
-            }
-        }
+        BoundedProcess.SetEnvironment(psi, environment);
 
         return Process.Start(psi)!;
     }
@@ -81,15 +73,24 @@ public static class Pwsh
             if (!process.WaitForExit(limit))
             {
                 process.Kill(entireProcessTree: true);
-                process.WaitForExit();
-                throw new TimeoutException($"pwsh did not finish in {limit.TotalSeconds} s.\n{stdout.Result}\n{stderr.Result}");
+                process.WaitForExit(TimeSpan.FromSeconds(10));
+                Task.WaitAll([stdout, stderr], TimeSpan.FromSeconds(10));
+                throw new TimeoutException($"pwsh did not finish in {limit.TotalSeconds} s.\n{Text(stdout)}\n{Text(stderr)}");
             }
 
-            process.WaitForExit();
+            // The streams end when every process holding them has closed them: a daemon that kept them would hang here.
+            if (!Task.WaitAll([stdout, stderr], TimeSpan.FromSeconds(30)))
+            {
+                throw new TimeoutException("pwsh exited, but something it started still holds its output open (a daemon that did not close its standard streams).");
+            }
+
             return new Result(process.ExitCode, stdout.Result, stderr.Result);
         }
     }
 
-    public static Result Run(IEnumerable<string> arguments, string? workingDirectory = null, IEnumerable<(string Name, string? Value)>? environment = null, TimeSpan? timeout = null) =>
-        Finish(Start(arguments, workingDirectory, environment), timeout);
+    private static string Text(Task<string> stream) => stream.IsCompletedSuccessfully ? stream.Result : "(output still open)";
+
+    public static Result Run(IEnumerable<string> arguments, string? workingDirectory = null, IEnumerable<(string Name, string? Value)>? environment = null, TimeSpan? timeout = null,
+        IReadOnlyList<string>? launcher = null) =>
+        Finish(Start(arguments, workingDirectory, environment, launcher), timeout);
 }

@@ -24,6 +24,9 @@ public sealed class RemoteConsoleTests : IDisposable
     private const string Waits = "117";
 
     private readonly PowerShellSession _ps = new();
+
+    /// <summary>The console server's port for this test: one the kernel picks, so that other test runs never meet it.</summary>
+    private readonly int _web = FreePorts.Next();
     private readonly HostBed _bed;
     private readonly BedDomains _domains;
     private readonly List<(int Pid, string Mentions)> _started = new();
@@ -42,13 +45,13 @@ public sealed class RemoteConsoleTests : IDisposable
             // By PID, and only while the PID is still the process started here (its command line says so).
             foreach (var (pid, mentions) in _started)
             {
-                TestProcesses.Kill(pid, mentions);
+                LeftoverProcesses.Kill(pid, mentions);
             }
 
             // What else runs from the test's folder (the ext transport's relay, which libvirt may keep): by PID, found by its command line.
-            foreach (var pid in ConsoleTestKit.ProcessesMentioning(_ps.WorkFolder))
+            foreach (var pid in Running(_ps.WorkFolder))
             {
-                TestProcesses.Kill(pid, _ps.WorkFolder);
+                LeftoverProcesses.Kill(pid, _ps.WorkFolder);
             }
 
             _domains.Dispose();
@@ -63,11 +66,14 @@ public sealed class RemoteConsoleTests : IDisposable
 
     private static string Id(ErrorRecord e) => e.FullyQualifiedErrorId.Split(',')[0];
 
+    /// <summary>Live processes with an argument that is <paramref name="path"/> (a control socket, a program) or names something under it.</summary>
+    private static IReadOnlyList<int> Running(string path) => LeftoverProcesses.Find(path).Select(l => l.Pid).ToArray();
+
     /// <summary>Makes and starts a VM with nothing to boot on <paramref name="host"/>; its name.</summary>
     private string Vm(string host, string extra = "")
     {
         var name = _domains.Name(host);
-        _ps.Ok($"New-HeadlessVm {name} -ComputerName {host} -MemoryMB 32 {extra} | Out-Null");
+        _ps.Ok($"New-HeadlessVm {name} -ComputerName {host} -MemoryMB 32 -Accelerator Tcg {extra} | Out-Null");
         return name;
     }
 
@@ -87,7 +93,7 @@ public sealed class RemoteConsoleTests : IDisposable
     }
 
     /// <summary>The ssh processes that run with h1's control socket (the master; forwards are asked for and end at once).</summary>
-    private IReadOnlyList<int> Masters() => ConsoleTestKit.ProcessesMentioning(H1.ControlSocket);
+    private IReadOnlyList<int> Masters() => Running(H1.ControlSocket);
 
     private void AssertNoTunnelLeft()
     {
@@ -103,7 +109,7 @@ public sealed class RemoteConsoleTests : IDisposable
     {
         var web1 = Vm("h1");
         var web2 = Vm("h1");
-        var start = _ps.Run($"Get-HeadlessVm {web1}, {web2} -ComputerName h1 | Start-VncBridge -WebPort 16140");
+        var start = _ps.Run($"Get-HeadlessVm {web1}, {web2} -ComputerName h1 | Start-VncBridge -WebPort {_web}");
         Assert.Empty(start.Errors);
         var bridges = start.Output.Select(o => (VncBridge)o.BaseObject).OrderBy(b => b.Name).ToList();
         Assert.Equal(new[] { $"h1~{web1}", $"h1~{web2}" }.Order(), bridges.Select(b => b.Name));
@@ -146,8 +152,8 @@ public sealed class RemoteConsoleTests : IDisposable
         var url2 = (Uri)_ps.Ok($"Get-VmConsoleUrl {web2} -ComputerName h1").Single().BaseObject;
         using var viewer2 = ConsoleTestKit.OpenWebSocket(ConsoleTestKit.WebSocketUri(url2, ConsoleTestKit.TokenOf(url2)));
         _ps.Ok($"Stop-VncBridge h1~{web1}");
-        Assert.True(ConsoleTestKit.IsClosed(viewer1), "the stopped bridge's viewer is still connected");
-        Assert.False(ConsoleTestKit.IsClosed(viewer2), "the other bridge's viewer was cut");
+        ConsoleTestKit.AssertClosed(viewer1);
+        ConsoleTestKit.AssertOpen(viewer2);
         Assert.False(File.Exists(socket1));
         Assert.Null(Rfb(socket1));
         Assert.StartsWith("RFB 003.008", Rfb(url2));
@@ -162,7 +168,7 @@ public sealed class RemoteConsoleTests : IDisposable
     {
         var web1 = Vm("h1");
         var web2 = Vm("h1");
-        var url = ((VncBridge)_ps.Ok($"Start-VncBridge {web1} -ComputerName h1 -WebPort 16141").Single().BaseObject).Url!;
+        var url = ((VncBridge)_ps.Ok($"Start-VncBridge {web1} -ComputerName h1 -WebPort {_web}").Single().BaseObject).Url!;
         var master = MasterPid();
 
         ProcessInfo.Signal(master, ProcessInfo.SIGKILL);
@@ -215,7 +221,7 @@ public sealed class RemoteConsoleTests : IDisposable
         _ps.Ok($"Connect-HeadlessVmHost h1 -Uri '{_bed.Uri("h1")}' -ConsoleVia 'ssh://root@{_bed.Address("h1")}?command={ssh}' -Force | Out-Null");
         var web1 = Vm("h1");
 
-        var pwsh = SecondProcess.Start(_ps.StateRoot, $"Start-VncBridge {web1} -ComputerName h1 -WebPort 16142");
+        var pwsh = SecondProcess.Start(_ps.StateRoot, $"Start-VncBridge {web1} -ComputerName h1 -WebPort {_web}");
         _started.Add((pwsh.Id, _ps.StateRoot));
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
         while (!File.Exists(mark) && !pwsh.HasExited && DateTime.UtcNow < deadline)
@@ -241,7 +247,7 @@ public sealed class RemoteConsoleTests : IDisposable
         // Killed between its forward and its bridge (made here by taking a bridge's record and token away, as if they were
         // never written): the next command cancels the forward and ends the master too.
         File.WriteAllText(ssh, $"#!/bin/sh\nexec {_bed.SshCommand} \"$@\"\n");
-        var url = ((VncBridge)_ps.Ok($"Start-VncBridge {web1} -ComputerName h1 -WebPort 16142").Single().BaseObject).Url!;
+        var url = ((VncBridge)_ps.Ok($"Start-VncBridge {web1} -ComputerName h1 -WebPort {_web}").Single().BaseObject).Url!;
         Assert.StartsWith("RFB 003.008", Rfb(url));
         var forwarded = MasterPid();
         Directory.Delete(_ps.Paths.ForTargetBridge($"h1~{web1}").Folder, recursive: true);
@@ -260,8 +266,8 @@ public sealed class RemoteConsoleTests : IDisposable
     {
         var web1 = Vm("h1");
         var web2 = Vm("h1");
-        var first = SecondProcess.Start(_ps.StateRoot, $"Start-VncBridge {web1} -ComputerName h1 -WebPort 16145 | Out-Null");
-        var second = SecondProcess.Start(_ps.StateRoot, $"Start-VncBridge {web2} -ComputerName h1 -WebPort 16145 | Out-Null");
+        var first = SecondProcess.Start(_ps.StateRoot, $"Start-VncBridge {web1} -ComputerName h1 -WebPort {_web} | Out-Null");
+        var second = SecondProcess.Start(_ps.StateRoot, $"Start-VncBridge {web2} -ComputerName h1 -WebPort {_web} | Out-Null");
         _started.AddRange(new[] { (first.Id, _ps.StateRoot), (second.Id, _ps.StateRoot) });
         foreach (var pwsh in new[] { first, second })
         {
@@ -288,9 +294,9 @@ public sealed class RemoteConsoleTests : IDisposable
     {
         var web1 = Vm("h1");
         var web2 = Vm("h2");
-        _ps.Ok($"Start-VncBridge {web1} -ComputerName h1 -WebPort 16146 | Out-Null; Start-VncBridge {web2} -ComputerName h2 -WebPort 16146 | Out-Null");
+        _ps.Ok($"Start-VncBridge {web1} -ComputerName h1 -WebPort {_web} | Out-Null; Start-VncBridge {web2} -ComputerName h2 -WebPort {_web} | Out-Null");
         var h2 = _ps.Paths.ForSshHost("h2");
-        var h2Master = Assert.Single(ConsoleTestKit.ProcessesMentioning(h2.ControlSocket));
+        var h2Master = Assert.Single(Running(h2.ControlSocket));
 
         _bed.Run("cut-link", "h2");
         try
@@ -317,7 +323,7 @@ public sealed class RemoteConsoleTests : IDisposable
         // With the link back, the next Get-VmConsoleUrl makes h2's tunnel good again (a new master if the old one gave up).
         var url = (Uri)_ps.Ok($"Get-VmConsoleUrl {web2} -ComputerName h2").Single().BaseObject;
         Assert.StartsWith("RFB 003.008", Rfb(url));
-        var now = Assert.Single(ConsoleTestKit.ProcessesMentioning(h2.ControlSocket));
+        var now = Assert.Single(Running(h2.ControlSocket));
         _ps.Ok("Get-VncBridge | Stop-VncBridge");
         ConsoleTestKit.AssertDead(now);
         ConsoleTestKit.AssertDead(h2Master);
@@ -343,7 +349,7 @@ public sealed class RemoteConsoleTests : IDisposable
 
         var vm = (VmInfo)_ps.Ok($"Get-HeadlessVm {name} -ComputerName h1").Single().BaseObject;
         Assert.Equal((ManagedBy.External, VmState.Running, "h1"), (vm.ManagedBy, vm.State, vm.ComputerName));
-        var start = _ps.Run($"Get-HeadlessVm {name} -ComputerName h1 | Start-VncBridge -WebPort 16143");
+        var start = _ps.Run($"Get-HeadlessVm {name} -ComputerName h1 | Start-VncBridge -WebPort {_web}");
         Assert.Empty(start.Errors);
         Assert.Contains(start.Warnings, w => w.Contains("asks for no password", StringComparison.Ordinal));
         var url = (Uri)_ps.Ok($"Get-VmConsoleUrl {name} -ComputerName h1").Single().BaseObject;
@@ -379,7 +385,7 @@ public sealed class RemoteConsoleTests : IDisposable
         var tunnelled = Vm("h2");
 
         // No way to its consoles is known: a clear error naming both ways, and Test-HeadlessVmHost says the same.
-        var needs = Assert.Single(_ps.Run($"Start-VncBridge {tunnelled} -ComputerName h2 -WebPort 16144").Errors);
+        var needs = Assert.Single(_ps.Run($"Start-VncBridge {tunnelled} -ComputerName h2 -WebPort {_web}").Errors);
         Assert.Equal(("ConsoleNeedsTunnel", ErrorCategory.InvalidOperation, (object)tunnelled), (Id(needs), needs.CategoryInfo.Category, needs.TargetObject));
         Assert.Contains("-ConsoleVia ssh://", needs.Exception.Message, StringComparison.Ordinal);
         Assert.Contains("-ConsoleVia Direct", needs.Exception.Message, StringComparison.Ordinal);
@@ -390,28 +396,30 @@ public sealed class RemoteConsoleTests : IDisposable
         // Its consoles through an ssh endpoint of their own.
         var h2 = _ps.Paths.ForSshHost("h2");
         _ps.Ok($"Connect-HeadlessVmHost h2 -Uri '{ext}' -ConsoleVia 'ssh://root@{_bed.Address("h2")}?command={_bed.SshCommand}' -Force | Out-Null");
-        var url = ((VncBridge)_ps.Ok($"Start-VncBridge {tunnelled} -ComputerName h2 -WebPort 16144").Single().BaseObject).Url!;
+        var url = ((VncBridge)_ps.Ok($"Start-VncBridge {tunnelled} -ComputerName h2 -WebPort {_web}").Single().BaseObject).Url!;
         Assert.StartsWith("RFB 003.008", Rfb(url));
-        Assert.Single(ConsoleTestKit.ProcessesMentioning(h2.ControlSocket));
+        Assert.Single(Running(h2.ControlSocket));
         _ps.Ok($"Stop-VncBridge h2~{tunnelled}");
-        Assert.Empty(ConsoleTestKit.ProcessesMentioning(h2.ControlSocket));
+        Assert.Empty(Running(h2.ControlSocket));
         _ps.Ok("Disconnect-HeadlessVmHost h2");
 
         // Direct: straight to the VM's VNC on h2's address, with a warning that VNC crosses the network unencrypted.
-        _ps.Ok($"Connect-HeadlessVmHost h2 -Uri '{_bed.Uri("h2")}' -ConsoleVia Direct -Force | Out-Null");
-        var open = Vm("h2", "-ListenAddress 0.0.0.0");
-        var direct = _ps.Run($"Start-VncBridge {open} -ComputerName h2 -WebPort 16144");
+        var direct = _ps.Run($"Connect-HeadlessVmHost h2 -Uri '{_bed.Uri("h2")}' -ConsoleVia Direct -Force | Out-Null");
         Assert.Empty(direct.Errors);
-        Assert.Contains(direct.Warnings, w => w.Contains("unencrypted", StringComparison.Ordinal) && w.Contains(_bed.Address("h2"), StringComparison.Ordinal));
-        Assert.StartsWith("RFB 003.008", Rfb(((VncBridge)direct.Output.Single().BaseObject).Url!));
-        Assert.Empty(ConsoleTestKit.ProcessesMentioning(h2.ControlSocket));
+        Assert.Contains(direct.Warnings, w => w.Contains("unencrypted", StringComparison.Ordinal));
+        var open = Vm("h2", "-ListenAddress 0.0.0.0");
+        var bridged = _ps.Run($"Start-VncBridge {open} -ComputerName h2 -WebPort {_web}");
+        Assert.Empty(bridged.Errors);
+        Assert.Contains(bridged.Warnings, w => w.Contains("unencrypted", StringComparison.Ordinal) && w.Contains(_bed.Address("h2"), StringComparison.Ordinal));
+        Assert.StartsWith("RFB 003.008", Rfb(((VncBridge)bridged.Output.Single().BaseObject).Url!));
+        Assert.Empty(Running(h2.ControlSocket));
         var directCheck = _ps.Ok("Test-HeadlessVmHost h2").Select(o => (HostCheck)o.BaseObject).Single(c => c.Check == "Console");
         Assert.Equal(HostCheckStatus.Warning, directCheck.Status);
         Assert.Contains("RFB 003.008", directCheck.Detail, StringComparison.Ordinal);
         Assert.Contains("unencrypted", directCheck.Detail, StringComparison.Ordinal);
 
         // A VM of h2 whose VNC listens on h2's loopback cannot be reached directly: an error that says what to do.
-        var refused = Assert.Single(_ps.Run($"Start-VncBridge {tunnelled} -ComputerName h2 -WebPort 16144").Errors);
+        var refused = Assert.Single(_ps.Run($"Start-VncBridge {tunnelled} -ComputerName h2 -WebPort {_web}").Errors);
         Assert.Equal(("ConsoleNotReachable", ErrorCategory.InvalidOperation, (object)tunnelled), (Id(refused), refused.CategoryInfo.Category, refused.TargetObject));
         Assert.Contains("-ConsoleVia ssh://", refused.Exception.Message, StringComparison.Ordinal);
 

@@ -17,6 +17,9 @@ namespace HeadlessVm.Tests;
 public sealed class RemoteHostTests : IDisposable
 {
     private readonly PowerShellSession _ps = new();
+
+    /// <summary>The console server's port for this test: one the kernel picks, so that other test runs never meet it.</summary>
+    private readonly int _web = FreePorts.Next();
     private readonly HostBed _bed;
     private readonly BedDomains _domains;
     private readonly ITestOutputHelper _output;
@@ -50,7 +53,7 @@ public sealed class RemoteHostTests : IDisposable
     public async Task A_VM_named_the_same_on_two_hosts_boots_on_each_shows_its_own_screen_in_chromium_and_stops_on_its_own_host()
     {
         var name = _domains.Name("h1", "h2");
-        _ps.Ok("New-HeadlessVm s1 -MemoryMB 64 -NoStart | Out-Null");
+        _ps.Ok("New-HeadlessVm s1 -MemoryMB 64 -Accelerator Tcg -NoStart | Out-Null");
         const string media = "-MemoryMB 256 -Accelerator Tcg -KernelPath /var/lib/libvirt/images/vmlinuz -InitrdPath /var/lib/libvirt/images/initrd.img";
         _ps.Ok($"New-HeadlessVm {name} -ComputerName h1 {media} -KernelArgument '{TestGuest.KernelArguments}' | Out-Null; " +
             $"New-HeadlessVm {name} -ComputerName h2 {media} -KernelArgument '{TestGuest.KernelArguments}' | Out-Null");
@@ -78,7 +81,7 @@ public sealed class RemoteHostTests : IDisposable
         _ps.Ok($"Get-HeadlessVm {name} -ComputerName h2 | Wait-HeadlessVm -ForText 'HEADLESSVM-GUEST-KEY: h2' -TimeoutSec 60");
 
         // One console each, through its host's ssh master: HOST~VM bridges, a Host column.
-        var bridges = _ps.Ok($"Get-HeadlessVm {name} -ComputerName h1, h2 | Start-VncBridge -WebPort 16130").Select(o => (VncBridge)o.BaseObject).ToList();
+        var bridges = _ps.Ok($"Get-HeadlessVm {name} -ComputerName h1, h2 | Start-VncBridge -WebPort {_web}").Select(o => (VncBridge)o.BaseObject).ToList();
         Assert.Equal(new[] { ("h1", $"h1~{name}"), ("h2", $"h2~{name}") }, bridges.Select(b => (b.ComputerName!, b.Name)).Order());
         Assert.Matches($@"(?m)^h1\s+h1~{name}\s+Running", string.Concat(_ps.Ok("Get-VncBridge | Out-String -Width 150").Select(o => o.ToString())));
         var h1Url = (Uri)Assert.Single(_ps.Ok($"Get-VmConsoleUrl {name} -ComputerName h1")).BaseObject;
@@ -115,7 +118,7 @@ public sealed class RemoteHostTests : IDisposable
         }
 
         Assert.Empty(_ps.Ok("Get-VncBridge"));
-        Assert.Empty(ConsoleTestKit.ProcessesMentioning(_ps.StateRoot));
+        Assert.Empty(LeftoverProcesses.Find(_ps.StateRoot));
         _ps.Ok($"Remove-HeadlessVm {name} -ComputerName h1");
         Assert.Equal("VmNotFound", Id(Assert.Single(_ps.Run($"Get-HeadlessVm {name} -ComputerName h1").Errors)));
     }
@@ -149,7 +152,7 @@ public sealed class RemoteHostTests : IDisposable
     public void A_host_whose_libvirtd_is_killed_after_it_was_connected_is_one_error_and_the_local_VMs_and_the_other_host_still_list()
     {
         var name = Name("h1");
-        _ps.Ok($"New-HeadlessVm {name} -ComputerName h1 -MemoryMB 32 -NoStart | Out-Null; New-HeadlessVm s1 -MemoryMB 64 -NoStart | Out-Null");
+        _ps.Ok($"New-HeadlessVm {name} -ComputerName h1 -MemoryMB 32 -Accelerator Tcg -NoStart | Out-Null; New-HeadlessVm s1 -MemoryMB 64 -Accelerator Tcg -NoStart | Out-Null");
         Assert.Empty(_ps.Run("Get-HeadlessVm -ComputerName h1, h2").Errors);
         _bed.Run("kill-libvirtd", "h2");
         try
@@ -218,7 +221,7 @@ public sealed class RemoteHostTests : IDisposable
     {
         // A HeadlessVm domain with nothing to boot, started by someone else (virsh over the same ssh route).
         var name = Name("h1");
-        _ps.Ok($"New-HeadlessVm {name} -ComputerName h1 -MemoryMB 32 -NoStart | Out-Null");
+        _ps.Ok($"New-HeadlessVm {name} -ComputerName h1 -MemoryMB 32 -Accelerator Tcg -NoStart | Out-Null");
         using (var libvirt = LibvirtConnection.Open(_bed.Uri("h1")))
         {
             libvirt.Start(name);

@@ -20,7 +20,7 @@ public static class SecondProcess
     {
         var command = $"$ErrorView = 'NormalView'; Import-Module '{RepoPaths.Manifest.Replace("'", "''")}' -ErrorAction Stop\n{script}";
         var environment = env.Select(e => (e.Name, (string?)e.Value)).Append(("HEADLESSVM_HOME", stateRoot));
-        return Pwsh.Start(["-Command", command], environment: environment, wrapper: wrapper);
+        return Pwsh.Start(["-Command", command], environment: environment, launcher: wrapper);
     }
 
     public static Pwsh.Result Finish(Process process) => Pwsh.Finish(process, TimeSpan.FromSeconds(120));

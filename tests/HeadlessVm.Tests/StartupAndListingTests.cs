@@ -37,10 +37,8 @@ public sealed class StartupAndListingTests : IDisposable
         var pid = (int)Prop(vm, "ProcessId")!;
         Assert.Contains("-S", ProcessInfo.CommandLine(pid)!);
 
-        // Its console is served while paused: the VNC server speaks RFB and asks for the password.
-        var (types, result) = ConsoleTestKit.VncAuth((int)Prop(vm, "VncPort")!, new byte[16]);
-        Assert.Equal(new byte[] { 2 }, types);
-        Assert.Equal(1u, result);
+        // Its console is served while paused, and its password was set before its CPUs ever ran.
+        ConsoleTestKit.AssertVncPasswordAccepted(_ps, "p1");
 
         Assert.Equal("Running", Prop(_ps.Ok("Resume-HeadlessVm p1 -PassThru").Single(), "State")!.ToString());
         Assert.Equal("Running", Prop(_ps.Ok("Get-HeadlessVm p1").Single(), "State")!.ToString());
@@ -48,6 +46,7 @@ public sealed class StartupAndListingTests : IDisposable
         // Start-HeadlessVm -Paused does the same for a stopped VM; -NoStart with -Paused is a contradiction.
         _ps.Ok("Stop-HeadlessVm p1 -Force");
         Assert.Equal("Paused", Prop(_ps.Ok("Start-HeadlessVm p1 -Paused -PassThru").Single(), "State")!.ToString());
+        ConsoleTestKit.AssertVncPasswordAccepted(_ps, "p1");
         var r = _ps.Run("New-HeadlessVm p2 -NoStart -Paused");
         var error = Assert.Single(r.Errors);
         Assert.Equal("NoStartWithPaused", error.FullyQualifiedErrorId.Split(',')[0]);
@@ -72,13 +71,15 @@ public sealed class StartupAndListingTests : IDisposable
         File.WriteAllText(device, string.Empty);
         Environment.SetEnvironmentVariable("HEADLESSVM_KVM_DEVICE", device);
 
-        var first = _ps.Run("New-HeadlessVm a1 -MemoryMB 64 -Network None");
+        // On an address of its own, so that no other program takes the display picked for it: every start is one of these.
+        var address = FreePorts.PrivateLoopbackAddress();
+        var first = _ps.Run($"New-HeadlessVm a1 -MemoryMB 64 -Network None -ListenAddress {address}");
         Assert.Empty(first.Errors);
         Assert.Equal("Tcg", Prop(first.Output.Single(), "Accelerator")!.ToString());
         Assert.Contains(first.Warnings, w => w.Contains("KVM failed for VM 'a1'", StringComparison.Ordinal) && w.Contains("failed to initialize kvm", StringComparison.Ordinal));
         Assert.Equal(new[] { "kvm", "tcg" }, File.ReadAllLines(log));
 
-        var second = _ps.Run("New-HeadlessVm a2 -MemoryMB 64 -Network None");
+        var second = _ps.Run($"New-HeadlessVm a2 -MemoryMB 64 -Network None -ListenAddress {address}");
         Assert.Empty(second.Errors);
         Assert.Equal("Tcg", Prop(second.Output.Single(), "Accelerator")!.ToString());
         var warning = Assert.Single(second.Warnings);
@@ -87,7 +88,7 @@ public sealed class StartupAndListingTests : IDisposable
         Assert.Equal(new[] { "kvm", "tcg", "tcg" }, File.ReadAllLines(log));
 
         // Asking for KVM outright still asks qemu, and qemu's own message is the error.
-        var kvm = _ps.Run("New-HeadlessVm k1 -MemoryMB 64 -Network None -Accelerator Kvm");
+        var kvm = _ps.Run($"New-HeadlessVm k1 -MemoryMB 64 -Network None -Accelerator Kvm -ListenAddress {address}");
         var error = Assert.Single(kvm.Errors);
         Assert.Contains("failed to initialize kvm", error.Exception.Message);
         Assert.Equal("k1", error.TargetObject);
@@ -102,26 +103,28 @@ public sealed class StartupAndListingTests : IDisposable
         var log = WrapQemu("""
             if [ ! -e "$LOG" ]; then
               echo raced >> "$LOG"
-              for a in "$@"; do case "$a" in 127.0.0.1:*,password=on) vnc="$a";; esac; done
+              for a in "$@"; do case "$a" in *,password=on) vnc="$a";; esac; done
               echo "qemu-system-x86_64: -vnc $vnc: Failed to find an available port: Address already in use" >&2
               exit 1
             fi
             echo started >> "$LOG"
             """);
-        var r = _ps.Run("New-HeadlessVm r1 -MemoryMB 64 -Accelerator Tcg -Network None -Verbose");
+        // On an address of its own: only the wrapper's race moves the display, never another program.
+        var address = FreePorts.PrivateLoopbackAddress();
+        var r = _ps.Run($"New-HeadlessVm r1 -MemoryMB 64 -Accelerator Tcg -Network None -ListenAddress {address} -Verbose");
         Assert.Empty(r.Errors);
         Assert.Equal(new[] { "raced", "started" }, File.ReadAllLines(log));
         var vm = r.Output.Single();
         var display = (int)Prop(vm, "VncDisplay")!;
         var moved = Assert.Single(r.Verbose, v => v.StartsWith("VNC display :", StringComparison.Ordinal));
-        Assert.EndsWith($"uses :{display} instead.", moved);
-        Assert.Contains($"127.0.0.1:{display},password=on", ProcessInfo.CommandLine((int)Prop(vm, "ProcessId")!)!);
+        Assert.Equal("VNC display :1 was taken before qemu could bind it; VM 'r1' uses :2 instead.", moved);
+        Assert.Equal(2, display);
+        Assert.Contains($"{address}:2,password=on", ProcessInfo.CommandLine((int)Prop(vm, "ProcessId")!)!);
         Assert.Equal(display, (int)Prop(_ps.Ok("Get-HeadlessVm r1").Single(), "VncDisplay")!);
 
         // A display the user asked for is theirs to change: the error carries qemu's message, nothing stays.
         File.Delete(log);
-        var free = VncDisplays.FirstFree(1)[0];
-        var chosen = _ps.Run($"New-HeadlessVm r2 -MemoryMB 64 -Accelerator Tcg -Network None -VncDisplay {free}");
+        var chosen = _ps.Run($"New-HeadlessVm r2 -MemoryMB 64 -Accelerator Tcg -Network None -ListenAddress {address} -VncDisplay 3");
         var error = Assert.Single(chosen.Errors);
         Assert.Equal("QemuPortInUse", error.FullyQualifiedErrorId.Split(',')[0]);
         Assert.Contains("Failed to find an available port", error.Exception.Message);

@@ -1,3 +1,3 @@
-global using HeadlessVm.TestSupport;
+global using HeadlessVm.Testing;
 global using Xunit;
 [assembly: CollectionBehavior(DisableTestParallelization = true)]

@@ -11,7 +11,8 @@ public sealed class VerboseDebugTests : IDisposable
     [Fact]
     public void Verbose_shows_the_exact_qemu_command_line_and_Debug_the_QMP_traffic_without_the_VNC_password()
     {
-        var r = _ps.Run("New-HeadlessVm -Name v1 -MemoryMB 64 -Accelerator Tcg -Verbose -Debug");
+        // On an address of its own, so that no other program takes its display and makes qemu run twice.
+        var r = _ps.Run($"New-HeadlessVm -Name v1 -MemoryMB 64 -Accelerator Tcg -ListenAddress {FreePorts.PrivateLoopbackAddress()} -Verbose -Debug");
         Assert.Empty(r.Errors);
         var vm = r.Output.Single();
         var argv = HeadlessVm.Core.Processes.ProcessInfo.CommandLine((int)vm.Properties["ProcessId"].Value)!;
@@ -61,7 +62,9 @@ public sealed class VerboseDebugTests : IDisposable
     [Fact]
     public void Verbose_shows_the_websockify_command_line_without_the_bridge_token()
     {
-        var r = _ps.Run("New-HeadlessVm -Name w1 -MemoryMB 64 -Accelerator Tcg | Start-VncBridge -Verbose");
+        // On an address of its own, so that no other program takes the web port between the check and websockify's bind.
+        var address = FreePorts.PrivateLoopbackAddress();
+        var r = _ps.Run($"New-HeadlessVm -Name w1 -MemoryMB 64 -Accelerator Tcg | Start-VncBridge -ListenAddress {address} -Verbose");
         Assert.Empty(r.Errors);
         var line = r.Verbose.Single(v => v.StartsWith("Running: ", StringComparison.Ordinal) && v.Contains("websockify"));
         var pid = (int)r.Output.Single().Properties["ProcessId"].Value;
@@ -69,7 +72,7 @@ public sealed class VerboseDebugTests : IDisposable
         var argv = HeadlessVm.Core.Processes.ProcessInfo.CommandLine(pid)!;
         Assert.All(argv.SkipWhile(a => !a.StartsWith("--", StringComparison.Ordinal)), a => Assert.Contains(a, line));
 
-        var token = File.ReadAllText(Path.Combine(_ps.Paths.ConsolesFolder, $"127.0.0.1-{webPort}", "tokens", "w1")).Split(':')[0].Trim();
+        var token = File.ReadAllText(Path.Combine(_ps.Paths.ConsolesFolder, $"{address}-{webPort}", "tokens", "w1")).Split(':')[0].Trim();
         Assert.True(token.Length >= 16);
         Assert.All(r.Verbose.Concat(r.Debug), m => Assert.DoesNotContain(token, m));
     }

@@ -77,27 +77,45 @@ function Invoke-TestPwsh([string] $Script, [int] $TimeoutSec = 120) {
     }
 }
 
+# The processes whose command line names this file's store (qemu's pidfile and socket, websockify's log):
+# found through /proc, not through the pidfiles the module deletes.
+function Get-StoreProcess {
+    $under = $StateRoot.TrimEnd('/') + '/'
+    foreach ($entry in Get-ChildItem -LiteralPath /proc -Directory -ErrorAction Ignore) {
+        $id = 0
+        if (-not [int]::TryParse($entry.Name, [ref] $id) -or $id -eq $PID -or (Test-ProcessExited $id)) { continue }
+        $cmdline = Get-Content -LiteralPath "/proc/$id/cmdline" -Raw -ErrorAction Ignore
+        if (-not $cmdline) { continue }
+        $argv = $cmdline.TrimEnd([char]0).Split([char]0)
+        if ($argv | Where-Object { $_ -eq $StateRoot -or $_.Contains($under) }) {
+            [pscustomobject]@{ Id = $id; CommandLine = $argv -join ' ' }
+        }
+    }
+}
+
+# For AfterAll: removes every VM and bridge through the module (a failure to is the file's failure), then
+# sweeps /proc. A process that still names the store leaked past the module: it is killed, by PID, and
+# the file fails. Then the store goes and HEADLESSVM_HOME is what it was.
 function Remove-TestState {
+    $leftovers = @()
     try {
-        # A VM or bridge the module cannot remove is a failure of the file's AfterAll.
         Get-HeadlessVm | Remove-HeadlessVm -Force -Confirm:$false
         Get-VncBridge | Stop-VncBridge -Confirm:$false
     }
     finally {
-        # Whatever the module could not stop, by the PIDs the store recorded, and only while that PID is
-        # still a process of this store (its command line names the store), so a reused PID is never hit.
-        foreach ($pidFile in Get-ChildItem -LiteralPath $StateRoot -Filter '*.pid' -Recurse -File -ErrorAction Ignore) {
-            $id = 0
-            if ([int]::TryParse((Get-Content -LiteralPath $pidFile.FullName -Raw).Trim(), [ref] $id) -and -not (Test-ProcessExited $id)) {
-                $cmdline = Get-Content -LiteralPath "/proc/$id/cmdline" -Raw -ErrorAction Ignore
-                if ($cmdline -and $cmdline.Contains($StateRoot)) {
-                    Write-Warning "Killing process $id that the tests left running: $($cmdline.Replace([char]0, ' '))"
-                    Stop-Process -Id $id -Force -ErrorAction Ignore
-                    $null = Wait-ProcessExited $id
-                }
-            }
+        # A process on its way out after the module stopped it gets a moment (at most 3 s).
+        $deadline = [DateTime]::UtcNow.AddSeconds(3)
+        while (($leftovers = @(Get-StoreProcess)).Count -gt 0 -and [DateTime]::UtcNow -lt $deadline) {
+            Start-Sleep -Milliseconds 50
+        }
+        foreach ($process in $leftovers) {
+            Stop-Process -Id $process.Id -Force -ErrorAction Ignore
+            $null = Wait-ProcessExited $process.Id
         }
         $env:HEADLESSVM_HOME = $SavedHome
         Remove-Item -LiteralPath $StateRoot -Recurse -Force -ErrorAction Ignore
+    }
+    if ($leftovers.Count -gt 0) {
+        throw "The tests left $($leftovers.Count) process(es) running, killed now: $(($leftovers | ForEach-Object { "PID $($_.Id): $($_.CommandLine)" }) -join '; ')"
     }
 }

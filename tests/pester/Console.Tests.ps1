@@ -26,8 +26,12 @@ Describe 'Browser console' {
     }
 
     It 'Get-VncBridge lists the running bridge, and Get-HeadlessVm shows the console' {
-        (Get-VncBridge -Name p-con1).State | Should -Be 'Running'
-        (Get-HeadlessVm -Name p-con1).ConsoleUrl | Should -Not -BeNullOrEmpty
+        $bridge = Get-VncBridge -Name p-con1
+        $bridge.State | Should -Be 'Running'
+        Test-ProcessExited $bridge.ProcessId | Should -BeFalse
+        # The whole URL, fragment (the VNC password) included: [uri] equality would ignore the fragment.
+        (Get-HeadlessVm -Name p-con1).ConsoleUrl.AbsoluteUri | Should -BeExactly $bridge.Url.AbsoluteUri
+        $bridge.Url.Fragment | Should -Match '^#password=.+'
     }
 
     It 'Save-VmScreenshot writes a PNG file' {

@@ -15,7 +15,7 @@ Describe 'Example scripts' {
         try {
             $lab = & (Join-Path $examples 'lab-from-csv.ps1') -MediaPath $guest.Folder -NamePrefix p- -Accelerator Tcg
             ($lab.VmName | Sort-Object) | Should -Be @('p-cache', 'p-db', 'p-web')
-            Get-HeadlessVm -Name 'p-*' | Where-Object State -eq 'Running' | Should -HaveCount 3
+            (Get-HeadlessVm -Name 'p-*').State | Should -Be @('Running', 'Running', 'Running')
             foreach ($row in $lab) {
                 $row.ConsoleUrl.Host | Should -Be '127.0.0.1'
                 $row.ConsoleUrl.Query | Should -Match 'autoconnect=1'
@@ -27,8 +27,9 @@ Describe 'Example scripts' {
 
             # -WhatIf passes through the script to every cmdlet.
             & (Join-Path $examples 'teardown.ps1') -NamePrefix p- -WhatIf
-            Get-HeadlessVm -Name 'p-*' | Where-Object State -eq 'Running' | Should -HaveCount 3
-            Get-VncBridge | Where-Object State -eq 'Running' | Should -HaveCount 3
+            (Get-HeadlessVm -Name 'p-*').State | Should -Be @('Running', 'Running', 'Running')
+            (Get-VncBridge).State | Should -Be @('Running', 'Running', 'Running')
+            foreach ($id in $processes) { Test-ProcessExited $id | Should -BeFalse -Because "process $id should still run after -WhatIf" }
 
             $removed = & (Join-Path $examples 'teardown.ps1') -NamePrefix p- -TimeoutSec 5 -WarningAction SilentlyContinue
             ($removed.Name | Sort-Object) | Should -Be @('p-cache', 'p-db', 'p-web')
@@ -83,7 +84,7 @@ Describe 'Example scripts' {
 
             $vms = & (Join-Path $examples 'clone-lab.ps1') -BasePath $base -DiskFolder $folder -Count 2 -NamePrefix p-clone -MemoryMB 256 -Accelerator Tcg -WaitFor $ready -TimeoutSec 180
             $vms.Name | Should -Be @('p-clone1', 'p-clone2')
-            $vms | Where-Object State -eq 'Running' | Should -HaveCount 2
+            $vms.State | Should -Be @('Running', 'Running')
             (Get-ChildItem -LiteralPath $folder -Filter 'p-clone*.qcow2' | Get-HeadlessVmDisk).BackingPath | Should -Be @($base, $base)
 
             $removed = & (Join-Path $examples 'teardown.ps1') -NamePrefix p-clone -TimeoutSec 30 3>&1

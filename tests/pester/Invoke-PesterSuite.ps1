@@ -43,10 +43,17 @@ if ($ModuleManifest) {
     $env:HEADLESSVM_TEST_MODULE = (Resolve-Path -LiteralPath $ModuleManifest).Path
 }
 
+# Outside each file's own store (Common.ps1), HEADLESSVM_HOME names a folder nobody can create: a stray
+# module call fails instead of falling back to the user's own store in ~/.local/state/headlessvm.
+$env:HEADLESSVM_HOME = '/proc/headlessvm-tests-no-store'
+
+
 $config = New-PesterConfiguration
 $config.Run.Path = $Path
 $config.Run.PassThru = $true
 $config.Output.Verbosity = 'Detailed'
+# "[|] name..." as each test starts: build.ps1 names the running test when it kills a run that hangs.
+$config.Debug.ShowStartMarkers = $true
 # Escape codes are noise in a CI log or a file.
 $config.Output.RenderMode = if ([Console]::IsOutputRedirected) { 'Plaintext' } else { 'Auto' }
 

@@ -12,8 +12,21 @@ Describe 'VM lifecycle' {
         try {
             $vm = New-HeadlessVm -Name p-life1 -MemoryMB 64 -Accelerator Tcg -Network None
             $vm.State | Should -Be 'Running'
-            $vm.ProcessId | Should -BeGreaterThan 0
-            (Get-HeadlessVm -Name p-life1).VncPort | Should -Be (5900 + $vm.VncDisplay)
+            (Get-HeadlessVm -Name p-life1).ProcessId | Should -Be $vm.ProcessId
+            # That process is the VM's qemu, and its VNC server answers on the address and port the VM reports.
+            $argv = (Get-Content -LiteralPath "/proc/$($vm.ProcessId)/cmdline" -Raw).Split([char]0)
+            $argv[[array]::IndexOf($argv, '-vnc') + 1] | Should -BeExactly "$($vm.VncAddress):$($vm.VncDisplay),password=on"
+            $client = [System.Net.Sockets.TcpClient]::new()
+            try {
+                $client.ReceiveTimeout = 10000
+                $client.Connect($vm.VncAddress, $vm.VncPort)
+                $greeting = [byte[]]::new(12)
+                $client.GetStream().ReadExactly($greeting, 0, 12)
+                [System.Text.Encoding]::ASCII.GetString($greeting) | Should -Match '^RFB 003\.\d{3}\n$'
+            }
+            finally {
+                $client.Dispose()
+            }
         }
         finally {
             Remove-TestVm p-life1
@@ -45,8 +58,10 @@ Describe 'VM lifecycle' {
     It 'Get-HeadlessVm | Stop-HeadlessVm stops every VM, and Start-HeadlessVm starts one again' {
         try {
             $vms = 'p-stop1', 'p-stop2' | ForEach-Object { New-HeadlessVm -Name $_ -MemoryMB 64 -Accelerator Tcg -Network None }
-            Get-HeadlessVm | Stop-HeadlessVm -TimeoutSec 2 -WarningAction SilentlyContinue
-            Get-HeadlessVm -Name 'p-stop*' | Where-Object State -eq 'Stopped' | Should -HaveCount 2
+            # Firmware only: nothing answers the power button, so both are powered off after the timeout, with a warning each.
+            Get-HeadlessVm | Stop-HeadlessVm -TimeoutSec 2 -WarningAction SilentlyContinue -WarningVariable warnings
+            $warnings | Should -HaveCount 2
+            (Get-HeadlessVm -Name 'p-stop*').State | Should -Be @('Stopped', 'Stopped')
             foreach ($vm in $vms) { Test-ProcessExited $vm.ProcessId | Should -BeTrue }
 
             (Start-HeadlessVm -Name p-stop1 -PassThru).State | Should -Be 'Running'
@@ -80,8 +95,9 @@ Describe 'VM lifecycle' {
 
     It '-WhatIf changes nothing' {
         try {
-            New-HeadlessVm -Name p-whatif -NoStart -WhatIf
-            Get-HeadlessVm -Name 'p-whatif*' | Should -BeNullOrEmpty
+            New-HeadlessVm -Name p-whatif -NoStart -WhatIf | Should -BeNullOrEmpty
+            { Get-HeadlessVm -Name p-whatif -ErrorAction Stop } | Should -Throw -ErrorId 'VmNotFound,*'
+            Test-Path -LiteralPath (Join-Path $StateRoot 'vms/p-whatif') | Should -BeFalse
         }
         finally {
             Remove-TestVm 'p-whatif*'

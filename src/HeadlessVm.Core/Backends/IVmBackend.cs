@@ -31,8 +31,9 @@ public interface IVmBackend
     IReadOnlyList<VmInfo> Inspect(IReadOnlyList<string> names);
 
     /// <summary>
-    /// As <see cref="Inspect(IReadOnlyList{string})"/>, except that a VM that cannot be read (a foreign domain whose XML
-    /// HeadlessVm cannot parse) is handed to <paramref name="failed"/> and left out, so the others still list.
+    /// As <see cref="Inspect(IReadOnlyList{string})"/>, except that a VM that cannot be read (a store VM whose
+    /// record is damaged, a foreign domain whose XML HeadlessVm cannot parse) is handed to
+    /// <paramref name="failed"/> and left out, so the others still list.
     /// </summary>
     IReadOnlyList<VmInfo> Inspect(IReadOnlyList<string> names, Action<string, Exception> failed) => Inspect(names);
 
@@ -69,9 +70,11 @@ public interface IVmBackend
 
     /// <summary>
     /// Deletes the VM and what the module made for it (never the user's ISO or disk images) and
-    /// returns it as it was. A running VM is VmIsRunning unless <paramref name="force"/>, which powers it off first.
+    /// returns it as it was. A running VM is VmIsRunning unless <paramref name="force"/>, which powers it
+    /// off first. A VM whose record is damaged goes only with <paramref name="force"/>, and returns null
+    /// (there is nothing to describe it with).
     /// </summary>
-    VmInfo Remove(string name, bool force, CancellationToken cancellationToken);
+    VmInfo? Remove(string name, bool force, CancellationToken cancellationToken);
 
     /// <summary>Writes the VM's screen to <paramref name="path"/> (absolute, in an existing folder) as a PNG.</summary>
     FileInfo SaveScreenshot(string name, string path, CancellationToken cancellationToken);

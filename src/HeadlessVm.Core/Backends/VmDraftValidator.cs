@@ -22,15 +22,21 @@ public static partial class VmDraftValidator
     [GeneratedRegex("^([0-9a-f]{2}:){5}[0-9a-f]{2}$")]
     private static partial Regex MacPattern();
 
+    /// <summary>What VmInfo.Cpu shows for a VM whose CPU model is left to the accelerator; read back as "not given".</summary>
+    public const string AutoCpu = "(auto)";
+
     /// <summary>
-    /// Reads what the draft's text says: the listen address, each disk's format (stated, or from its
-    /// extension) and the port forwards; empty text is "not given". Fails with the first problem found.
+    /// Reads what the draft's text says: the listen address, each disk's format (stated, or read from the
+    /// image by <paramref name="contentFormat"/>, qemu-img info; a name that disagrees is a warning to
+    /// <paramref name="host"/>) and the port forwards; null and empty text are "not given". Fails with the
+    /// first problem found.
     /// </summary>
-    public static VmSpec ToSpec(VmDraft draft)
+    public static VmSpec ToSpec(VmDraft draft, Func<string, string> contentFormat, IVmHost? host = null)
     {
-        if (!IPAddress.TryParse(draft.ListenAddress, out _))
+        var listenAddress = NullIfBlank(draft.ListenAddress)?.Trim() ?? "127.0.0.1";
+        if (!IPAddress.TryParse(listenAddress, out _))
         {
-            throw HeadlessVmErrors.InvalidListenAddress(draft.Name, draft.ListenAddress);
+            throw HeadlessVmErrors.InvalidListenAddress(draft.Name, listenAddress);
         }
 
         var diskPaths = draft.DiskPaths.Where(p => !string.IsNullOrWhiteSpace(p)).ToArray();
@@ -40,28 +46,30 @@ public static partial class VmDraftValidator
             throw HeadlessVmErrors.DiskFormatCountMismatch(draft.Name, diskPaths.Length, formats.Length);
         }
 
+        var warn = host is null ? (Action<string>)(_ => { }) : host.Warning;
         var disks = diskPaths.Select((path, i) =>
-            new DiskSpec(path, DiskFormats.Resolve(path, formats.Length == 0 ? null : formats[formats.Length == 1 ? 0 : i]))).ToArray();
+            new DiskSpec(path, DiskFormats.Resolve(path, formats.Length == 0 ? null : formats[formats.Length == 1 ? 0 : i], contentFormat, warn))).ToArray();
         var forwards = draft.PortForwards.Where(p => !string.IsNullOrWhiteSpace(p)).Select(p => PortForward.Parse(p)).ToArray();
         return new VmSpec
         {
             Name = draft.Name,
-            MemoryMB = draft.MemoryMB,
-            ProcessorCount = draft.ProcessorCount,
-            Cpu = NullIfBlank(draft.Cpu),
-            Architecture = NullIfBlank(draft.Architecture) ?? DefaultArchitecture,
-            Accelerator = draft.Accelerator,
+            MemoryMB = draft.MemoryMB ?? VmDraft.DefaultMemoryMB,
+            ProcessorCount = draft.ProcessorCount ?? 1,
+            Cpu = NullIfBlank(draft.Cpu) is { } cpu && cpu.Trim() != AutoCpu ? cpu.Trim() : null,
+            Architecture = NullIfBlank(draft.Architecture)?.Trim() ?? DefaultArchitecture,
+            Accelerator = draft.Accelerator ?? AcceleratorKind.Auto,
             IsoPath = NullIfBlank(draft.IsoPath),
             Disks = disks,
             KernelPath = NullIfBlank(draft.KernelPath),
             InitrdPath = NullIfBlank(draft.InitrdPath),
             KernelArgument = string.IsNullOrEmpty(draft.KernelArgument) ? null : draft.KernelArgument,
             BootOrder = NullIfBlank(draft.BootOrder),
-            ListenAddress = draft.ListenAddress,
-            Network = draft.Network,
+            ListenAddress = listenAddress,
+            Network = draft.Network ?? NetworkMode.User,
             PortForwards = forwards,
             MacAddress = NullIfBlank(draft.MacAddress),
-            ExtraArguments = draft.ExtraArguments,
+            // An empty cell is no argument, not an empty one (which qemu would take for a file name).
+            ExtraArguments = draft.ExtraArguments.Where(a => !string.IsNullOrEmpty(a)).ToArray(),
         };
     }
 

@@ -26,8 +26,20 @@ public static class VmSecrets
         return $"52:54:00:{b[0]:x2}:{b[1]:x2}:{b[2]:x2}";
     }
 
-    /// <summary>The VM's VNC password from its vnc.password; empty when there is none.</summary>
-    public static string ReadVncPassword(StatePaths.VmFiles vm) => PrivateFiles.TryReadAllText(vm.VncPasswordFile)?.Trim() ?? string.Empty;
+    /// <summary>The VM's VNC password from its vnc.password; empty when there is none or it is damaged.</summary>
+    public static string ReadVncPassword(StatePaths.VmFiles vm) => ReadVncPasswordRecord(vm).Value ?? string.Empty;
+
+    /// <summary>
+    /// vnc.password as the defensive reader sees it: 1 to 8 printable ASCII characters (all that VNC
+    /// authentication uses, RFC 6143 7.2.2), else damaged.
+    /// </summary>
+    public static RecordRead<string> ReadVncPasswordRecord(StatePaths.VmFiles vm) => RecordFiles.ReadText(vm.VncPasswordFile, text =>
+    {
+        var password = text.Trim();
+        return password.Length is >= 1 and <= 8 && password.All(c => c is > ' ' and < '\x7f')
+            ? RecordRead<string>.Found(password)
+            : RecordRead<string>.Broken("it does not hold a VNC password (1 to 8 printable characters)");
+    });
 
     /// <summary>Writes vnc.password (0600, durable: it outlives qemu and is set again at each start).</summary>
     public static void WriteVncPassword(StatePaths.VmFiles vm, string password) => PrivateFiles.WriteAllText(vm.VncPasswordFile, password);

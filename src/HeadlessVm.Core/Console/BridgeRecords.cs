@@ -46,7 +46,7 @@ public sealed class BridgeRecords
         return File.Exists(vm.SpecFile) ? vm.Bridge : _paths.ForTargetBridge(name);
     }
 
-    /// <summary>The bridge of that name on record, or null.</summary>
+    /// <summary>The bridge of that name on record, or null; BridgeRecordDamaged when its record is damaged.</summary>
     public (VncBridgeRecord Record, StatePaths.BridgeFiles Files)? Find(string name)
     {
         if (!BridgeNames.IsValid(name))
@@ -55,20 +55,18 @@ public sealed class BridgeRecords
         }
 
         var files = FilesOf(name);
-        return VncBridgeRecord.Read(files) is { } record ? (record, files) : null;
+        var read = VncBridgeRecord.Read(files, name);
+        return read.Damaged
+            ? throw HeadlessVmErrors.BridgeRecordDamaged(name, files.RecordFile, read.Damage!)
+            : read.Value is { } record ? (record, files) : null;
     }
 
-    /// <summary>Every bridge on record, VMs' and -Target bridges, ordered by name.</summary>
-    public IReadOnlyList<(VncBridgeRecord Record, StatePaths.BridgeFiles Files)> List()
+    /// <summary>The names of every bridge on record, VMs' and -Target bridges, ordered; a damaged record is named too, no record is read.</summary>
+    public IReadOnlyList<string> Names()
     {
-        var vmBridges = _paths.VmFolderNames().Where(VmStore.IsValidName).Select(n => _paths.ForVm(n).Bridge);
-        var targetBridges = _paths.TargetBridgeFolderNames().Where(BridgeNames.IsValid).Select(_paths.ForTargetBridge);
-        return vmBridges.Concat(targetBridges)
-            .Select(files => (Record: VncBridgeRecord.Read(files), Files: files))
-            .Where(b => b.Record is not null)
-            .Select(b => (b.Record!, b.Files))
-            .OrderBy(b => b.Item1.Name, StringComparer.Ordinal)
-            .ToArray();
+        var vmBridges = _paths.VmFolderNames().Where(n => VmStore.IsValidName(n) && File.Exists(_paths.ForVm(n).Bridge.RecordFile));
+        var targetBridges = _paths.TargetBridgeFolderNames().Where(BridgeNames.IsValid);
+        return vmBridges.Concat(targetBridges).Distinct().OrderBy(n => n, StringComparer.Ordinal).ToArray();
     }
 
     /// <summary>
@@ -80,8 +78,15 @@ public sealed class BridgeRecords
     {
         var server = _servers.FilesOf(record.ListenAddress, record.WebPort);
         var pid = _servers.FindProcess(server);
+        var tokenFile = server.TokenFile(record.Name);
+        var read = TokenLine.Read(tokenFile);
+        if (read.Damaged)
+        {
+            throw HeadlessVmErrors.BridgeRecordDamaged(record.Name, tokenFile, read.Damage!);
+        }
+
         Uri? url = null;
-        if (pid is not null && (record.VmName is null || vmRunning) && TokenLine.Read(server.TokenFile(record.Name)) is { } token)
+        if (pid is not null && (record.VmName is null || vmRunning) && read.Value is { } token)
         {
             url = ConsoleUrl.Build(record.ListenAddress, record.WebPort, record.CertificatePath is not null, token.Token,
                 record.VmName is null ? null : vncPassword());
@@ -92,22 +97,33 @@ public sealed class BridgeRecords
             : new VncBridge(record, BridgeState.Running, pid, url, files.Folder);
     }
 
-    /// <summary>The console URL of a VM's bridge while it serves, for the VM's own listing; null without one.</summary>
-    public Uri? ConsoleUrlOfVm(string vmName, bool vmRunning, Func<string?> vncPassword)
-    {
-        var files = _paths.ForVm(vmName).Bridge;
-        return File.Exists(files.RecordFile) && VncBridgeRecord.Read(files) is { } record
-            ? Inspect(record, files, vmRunning, vncPassword).Url
-            : null;
-    }
+    /// <summary>
+    /// The console URL of a VM's bridge while it serves, for the VM's own listing; null without one, and
+    /// null when the bridge's record or token is damaged (Get-VncBridge reports that, for the bridge).
+    /// </summary>
+    public Uri? ConsoleUrlOfVm(string vmName, bool vmRunning, Func<string?> vncPassword) =>
+        ConsoleUrlOf(_paths.ForVm(vmName).Bridge, vmName, vmRunning, vncPassword);
 
-    /// <summary>The console URL of a libvirt VM's HOST~VM bridge while it serves, for the VM's own listing; null without one.</summary>
-    public Uri? ConsoleUrlOfBridge(string bridgeName, bool vmRunning, Func<string?> vncPassword)
+    /// <summary>The console URL of a libvirt VM's HOST~VM bridge while it serves, for the VM's own listing; null without one (or a damaged one).</summary>
+    public Uri? ConsoleUrlOfBridge(string bridgeName, bool vmRunning, Func<string?> vncPassword) =>
+        ConsoleUrlOf(_paths.ForTargetBridge(bridgeName), bridgeName, vmRunning, vncPassword);
+
+    private Uri? ConsoleUrlOf(StatePaths.BridgeFiles files, string name, bool vmRunning, Func<string?> vncPassword)
     {
-        var files = _paths.ForTargetBridge(bridgeName);
-        return File.Exists(files.RecordFile) && VncBridgeRecord.Read(files) is { } record
-            ? Inspect(record, files, vmRunning, vncPassword).Url
-            : null;
+        if (!File.Exists(files.RecordFile) || VncBridgeRecord.Read(files, name).Value is not { } record)
+        {
+            return null;
+        }
+
+        try
+        {
+            return Inspect(record, files, vmRunning, vncPassword).Url;
+        }
+        catch (HeadlessVmException ex) when (ex.ErrorId == ErrorIds.BridgeRecordDamaged)
+        {
+            _host.Debug(ex.Message);
+            return null;
+        }
     }
 
     /// <summary>True when a bridge of that name is on record (a file check; nothing is asked).</summary>
@@ -126,21 +142,53 @@ public sealed class BridgeRecords
     /// <summary>
     /// Revokes the bridge's token, ends the connections it serves and forgets it; its console server
     /// stops when this was its last bridge, and its ssh tunnel's forward goes (with the host's master when
-    /// it was that host's last). BridgeNotFound when there is no such bridge.
+    /// it was that host's last). BridgeNotFound when there is no such bridge. A bridge whose record is damaged
+    /// is removed all the same (its token, under its name, on whichever server has it, and its forward), and
+    /// null is returned, as there is no record to describe it.
     /// </summary>
-    public VncBridge Stop(string name, CancellationToken cancellationToken = default)
+    public VncBridge? Stop(string name, CancellationToken cancellationToken = default)
     {
-        VncBridge stopped;
+        VncBridge? stopped;
         using (Lock(cancellationToken))
         {
-            var (record, files) = Find(name) ?? throw HeadlessVmErrors.BridgeNotFound(name);
-            Detach(record, files);
-            stopped = new VncBridge(record, BridgeState.Stopped, null, null, files.Folder);
+            var files = FilesOf(name);
+            var read = VncBridgeRecord.Read(files, name);
+            if (read.Damaged)
+            {
+                ForgetDamaged(name, files);
+                stopped = null;
+            }
+            else
+            {
+                var record = read.Value ?? throw HeadlessVmErrors.BridgeNotFound(name);
+                Detach(record, files);
+                stopped = new VncBridge(record, BridgeState.Stopped, null, null, files.Folder);
+            }
         }
 
         // Outside the bridge lock: a host's tunnel lock is always taken before it, never under it.
         _tunnels.Release(name, cancellationToken);
         return stopped;
+    }
+
+    /// <summary>Forgets a bridge whose record cannot be read: its record, its token on every server, its folder; idle servers stop. Under the lock.</summary>
+    public void ForgetDamaged(string name, StatePaths.BridgeFiles files)
+    {
+        _host.Verbose($"Removing console bridge '{name}', whose record is damaged.");
+        PrivateFiles.TryDelete(files.RecordFile);
+        if (files.Folder != _paths.ForVm(name).Folder)
+        {
+            TryDeleteFolder(files.Folder);
+        }
+
+        foreach (var server in _paths.ConsoleServerFolders())
+        {
+            if (File.Exists(server.TokenFile(name)))
+            {
+                PrivateFiles.TryDelete(server.TokenFile(name));
+                _servers.StopIfIdle(server);
+            }
+        }
     }
 
     /// <summary>Stops the bridge of a VM that stops or goes, if it has one.</summary>
@@ -161,13 +209,7 @@ public sealed class BridgeRecords
         PrivateFiles.TryDelete(files.RecordFile);
         if (record.VmName is null || BridgeNames.IsHostBridge(record.Name))
         {
-            try
-            {
-                Directory.Delete(files.Folder, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
+            TryDeleteFolder(files.Folder);
         }
 
         if (!_servers.HasTokens(server))
@@ -177,6 +219,17 @@ public sealed class BridgeRecords
         else if (_servers.FindProcess(server) is { } pid)
         {
             _servers.EndConnections(pid, record.Name, record.Target);
+        }
+    }
+
+    private static void TryDeleteFolder(string folder)
+    {
+        try
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
         }
     }
 }

@@ -119,21 +119,22 @@ public sealed partial class Bridges
         using (_records.Lock(cancellationToken))
         {
             var files = _records.FilesOf(name);
-            if (VncBridgeRecord.Read(files) is { } existing)
+            var read = VncBridgeRecord.Read(files, name);
+            if (read.Damaged)
             {
-                var current = Inspect(existing, files, refreshTunnel: false);
-                if (current.State == BridgeState.Running)
+                // A bridge that cannot be read back is replaced: that is what starting it again means.
+                _host.Warning(HeadlessVmErrors.BridgeRecordDamaged(name, files.RecordFile, read.Damage!).Message + " It is replaced by a new one.");
+                _records.ForgetDamaged(name, files);
+            }
+            else if (read.Value is { } existing)
+            {
+                if (RunningAsIs(request, settings, existing, files, target) is { } current)
                 {
-                    if (existing.Target != target)
-                    {
-                        throw HeadlessVmErrors.BridgeExists(name, existing.Target);
-                    }
-
-                    _host.Verbose($"A bridge for '{name}' already runs on {WebsockifyArguments.HostPort(existing.ListenAddress, existing.WebPort)}; returning it.");
                     return (current, null);
                 }
 
-                // A bridge whose server died: its old token goes, a new one is issued below.
+                // A bridge whose server died, whose token is damaged, or that -Force replaces: its old
+                // token goes, a new one is issued below.
                 _records.Detach(existing, files);
             }
 
@@ -172,22 +173,91 @@ public sealed partial class Bridges
         }
     }
 
-    /// <summary>The names of the bridges on record, ordered, without asking any server.</summary>
-    public IReadOnlyList<string> Names() => _records.List().Select(b => b.Record.Name).ToArray();
-
     /// <summary>
-    /// Every bridge in the store, VM bridges and -Target bridges, by name, with live state. With <paramref name="refreshTunnels"/>
-    /// each tunnelled bridge's forward is made good first (what a killed process left is swept either way); a bridge
-    /// whose tunnel cannot be made is listed Stopped, with a warning saying why.
+    /// The running bridge to return as it is, or null when it must be (re)made: its server died, its token
+    /// is damaged, or <see cref="BridgeRequest.Force"/> replaces it for other settings. BridgeExists when it
+    /// goes elsewhere, BridgeSettingsDiffer when the request names other settings without -Force.
     /// </summary>
-    public IReadOnlyList<VncBridge> List(bool refreshTunnels = true, CancellationToken cancellationToken = default)
+    private VncBridge? RunningAsIs(BridgeRequest request, ConsoleServerRecord settings, VncBridgeRecord existing, StatePaths.BridgeFiles files, string target)
     {
-        _tunnels.Sweep(cancellationToken);
-        return _records.List().Select(b => Inspect(b.Record, b.Files, refreshTunnels, cancellationToken)).ToArray();
+        VncBridge current;
+        try
+        {
+            current = Inspect(existing, files, refreshTunnel: false);
+        }
+        catch (HeadlessVmException ex) when (ex.ErrorId == ErrorIds.BridgeRecordDamaged)
+        {
+            _host.Warning(ex.Message + " It gets a new token.");
+            return null;
+        }
+
+        if (current.State != BridgeState.Running)
+        {
+            return null;
+        }
+
+        if (existing.Target != target)
+        {
+            throw HeadlessVmErrors.BridgeExists(existing.Name, existing.Target);
+        }
+
+        var differences = ConsoleSettings.Differences(request, settings, existing);
+        if (differences.Count > 0)
+        {
+            if (!request.Force)
+            {
+                throw HeadlessVmErrors.BridgeSettingsDiffer(existing.Name, differences);
+            }
+
+            _host.Verbose($"Replacing the bridge of '{existing.Name}' ({string.Join("; ", differences)}).");
+            return null;
+        }
+
+        _host.Verbose($"A bridge for '{existing.Name}' already runs on {WebsockifyArguments.HostPort(existing.ListenAddress, existing.WebPort)}; returning it.");
+        return current;
     }
 
-    /// <summary>The bridge of that name (a VM's or a -Target bridge's), or null.</summary>
-    public VncBridge? Find(string name) => _records.Find(name) is { } b ? Inspect(b.Record, b.Files, refreshTunnel: true) : null;
+    /// <summary>
+    /// Every bridge in the store, VM bridges and -Target bridges, by name, with live state; a bridge whose
+    /// record or token is damaged goes to <paramref name="failed"/> (BridgeRecordDamaged), or is left out without one.
+    /// With <paramref name="refreshTunnels"/> each tunnelled bridge's forward is made good first (what a killed process
+    /// left is swept either way); a bridge whose tunnel cannot be made is listed Stopped, with a warning saying why.
+    /// </summary>
+    public IReadOnlyList<VncBridge> List(Action<string, Exception>? failed = null, bool refreshTunnels = true, CancellationToken cancellationToken = default)
+    {
+        _tunnels.Sweep(cancellationToken);
+        var bridges = new List<VncBridge>();
+        foreach (var name in Names())
+        {
+            try
+            {
+                if (Find(name, refreshTunnels, cancellationToken) is { } bridge)
+                {
+                    bridges.Add(bridge);
+                }
+            }
+            catch (HeadlessVmException ex) when (ex.ErrorId == ErrorIds.BridgeRecordDamaged)
+            {
+                failed?.Invoke(name, ex);
+            }
+        }
+
+        return bridges;
+    }
+
+    /// <summary>Cleans what killed processes left of the ssh tunnels: forwards whose bridge is gone, masters with no forward (<see cref="SshTunnels.Sweep"/>).</summary>
+    public void SweepTunnels(CancellationToken cancellationToken = default) => _tunnels.Sweep(cancellationToken);
+
+    /// <summary>The names of the bridges on record (a damaged one too), ordered, without asking any server.</summary>
+    public IReadOnlyList<string> Names() => _records.Names();
+
+    /// <summary>
+    /// The bridge of that name (a VM's or a -Target bridge's) with its live state, or null when there is
+    /// none; BridgeRecordDamaged when its record or token cannot be read back. A tunnelled bridge's forward is made
+    /// good first unless <paramref name="refreshTunnel"/> is false.
+    /// </summary>
+    public VncBridge? Find(string name, bool refreshTunnel = true, CancellationToken cancellationToken = default) =>
+        _records.Find(name) is { } b ? Inspect(b.Record, b.Files, refreshTunnel, cancellationToken) : null;
 
     /// <summary>
     /// The console URL of VM <paramref name="vmName"/> on <paramref name="host"/> while its bridge runs; BridgeNotRunning
@@ -251,7 +321,7 @@ public sealed partial class Bridges
     }
 
     /// <inheritdoc cref="BridgeRecords.Stop"/>
-    public VncBridge Stop(string name, CancellationToken cancellationToken = default) => _records.Stop(name, cancellationToken);
+    public VncBridge? Stop(string name, CancellationToken cancellationToken = default) => _records.Stop(name, cancellationToken);
 
     private VncBridge Inspect(VncBridgeRecord record, StatePaths.BridgeFiles files, bool refreshTunnel, CancellationToken cancellationToken = default)
     {

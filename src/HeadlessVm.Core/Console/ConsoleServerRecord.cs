@@ -19,8 +19,12 @@ public sealed record ConsoleServerRecord(
     /// <summary>The settings in a few words, for messages.</summary>
     public string Describe() => $"web root {WebRoot}, " + (CertificatePath is null ? "no TLS" : $"TLS with {CertificatePath}");
 
-    /// <summary>The server's record, or null when there is none (or it is damaged).</summary>
-    public static ConsoleServerRecord? Read(StatePaths.ConsoleServerFiles server) => JsonRecords.TryRead<ConsoleServerRecord>(server.RecordFile);
+    /// <summary>The server's record: missing when there is none, damaged when it cannot be read as one.</summary>
+    public static RecordRead<ConsoleServerRecord> Read(StatePaths.ConsoleServerFiles server) =>
+        RecordFiles.ReadJson<ConsoleServerRecord>(server.RecordFile, r =>
+            string.IsNullOrEmpty(r.ListenAddress) || string.IsNullOrEmpty(r.WebRoot) ? "it lacks its address or web root"
+            : r.WebPort is < 1 or > 65535 ? $"its web port {r.WebPort} is out of range"
+            : null);
 
     public void Write(StatePaths.ConsoleServerFiles server) => JsonRecords.Write(server.RecordFile, this, durable: false);
 }

@@ -44,9 +44,15 @@ public sealed class ConsoleServers
     /// </summary>
     public ConsoleServerRecord Ensure(string name, ConsoleServerRecord wanted, int? requestedPort, CancellationToken cancellationToken, bool joining = true)
     {
-        var servers = List();
+        var (servers, damaged) = Survey();
         if (requestedPort is { } port)
         {
+            var folder = FilesOf(wanted.ListenAddress, port).Folder;
+            if (damaged.FirstOrDefault(d => d.Files.Folder == folder) is { Files: not null } broken)
+            {
+                throw HeadlessVmErrors.ConsoleServerRecordDamaged(name, broken.Files.RecordFile, broken.Damage);
+            }
+
             var there = servers.FirstOrDefault(s => s.Record.ListenAddress == wanted.ListenAddress && s.Record.WebPort == port);
             if (there.Record is not null && there.Pid is not null)
             {
@@ -187,13 +193,39 @@ public sealed class ConsoleServers
         return handler => Sockets.RemoteEndPoints(handler).Any(e => e.Port == port && addresses.Contains(e.Address));
     }
 
-    /// <summary>Every console server on record, with its websockify PID when it runs.</summary>
-    private List<(ConsoleServerRecord Record, int? Pid)> List() =>
-        _paths.ConsoleServerFolders()
-            .Select(folder => ConsoleServerRecord.Read(folder))
-            .OfType<ConsoleServerRecord>()
-            .Select(record => (record, FindProcess(FilesOf(record.ListenAddress, record.WebPort))))
-            .ToList();
+    /// <summary>
+    /// Every console server on record, with its websockify PID when it runs, and those whose server.json
+    /// is damaged. A damaged one that is dead or serves no bridge is stopped and forgotten here; one that
+    /// still serves bridges is kept (its port stays taken) but never shared, since its settings are unknown.
+    /// </summary>
+    private (List<(ConsoleServerRecord Record, int? Pid)> Sound, List<(StatePaths.ConsoleServerFiles Files, string Damage)> Damaged) Survey()
+    {
+        var sound = new List<(ConsoleServerRecord Record, int? Pid)>();
+        var damaged = new List<(StatePaths.ConsoleServerFiles Files, string Damage)>();
+        foreach (var server in _paths.ConsoleServerFolders())
+        {
+            var read = ConsoleServerRecord.Read(server);
+            if (read.Value is { } record)
+            {
+                sound.Add((record, FindProcess(FilesOf(record.ListenAddress, record.WebPort))));
+            }
+            else if (FindProcess(server) is null || !HasTokens(server))
+            {
+                if (read.Damaged)
+                {
+                    _host.Verbose($"Forgetting the console server in '{server.Folder}': its record is damaged ({read.Damage}) and it serves no bridge.");
+                }
+
+                Stop(server);
+            }
+            else if (read.Damaged)
+            {
+                damaged.Add((server, read.Damage!));
+            }
+        }
+
+        return (sound, damaged);
+    }
 
     private ConsoleServerRecord Launch(string name, ConsoleServerRecord record, CancellationToken cancellationToken)
     {
@@ -245,11 +277,9 @@ public sealed class ConsoleServers
         var deadline = DateTime.UtcNow + DaemonWait;
         while (true)
         {
-            var matches = daemon.FindAll();
-            var listener = matches.Where(p => !matches.Contains(ProcessInfo.ParentId(p))).ToArray();
-            if (listener.Length > 0)
+            if (daemon.FindListener() is { } listener)
             {
-                return listener.Min();
+                return listener;
             }
 
             if (DateTime.UtcNow > deadline)

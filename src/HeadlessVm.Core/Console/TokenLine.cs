@@ -42,8 +42,11 @@ public sealed record TokenLine(string Token, string Target)
         return null;
     }
 
-    /// <summary>The line of a token file, or null when the file is missing or holds none.</summary>
-    public static TokenLine? Read(string file) => PrivateFiles.TryReadAllText(file) is { } text ? Parse(text) : null;
+    /// <summary>The line of a token file: missing when there is no file, damaged when it holds no token line websockify could use.</summary>
+    public static RecordRead<TokenLine> Read(string file) => RecordFiles.ReadText(file, text =>
+        Parse(text) is { } line && line.Token.Length > 0 && line.Token.All(char.IsAsciiLetterOrDigit) && line.Target.Length > 0
+            ? RecordRead<TokenLine>.Found(line)
+            : RecordRead<TokenLine>.Broken("it holds no 'TOKEN: HOST:PORT' line"));
 
     /// <summary>
     /// Writes the bridge's token file. It is written beside the tokens folder and renamed in:

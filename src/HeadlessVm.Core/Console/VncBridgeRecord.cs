@@ -24,8 +24,13 @@ public sealed record VncBridgeRecord(
     /// <summary>Where the VM lives: the folder store unless the record names a libvirt URI.</summary>
     public HostTarget Host => ConnectionUri is null ? HostTarget.Local : new HostTarget(ComputerName ?? ConnectionUri, ConnectionUri);
 
-    /// <summary>The bridge's record, or null when there is none (or it is damaged).</summary>
-    public static VncBridgeRecord? Read(StatePaths.BridgeFiles bridge) => JsonRecords.TryRead<VncBridgeRecord>(bridge.RecordFile);
+    /// <summary>The bridge's record: missing when there is none, damaged when it cannot be this bridge's.</summary>
+    public static RecordRead<VncBridgeRecord> Read(StatePaths.BridgeFiles bridge, string name) =>
+        RecordFiles.ReadJson<VncBridgeRecord>(bridge.RecordFile, r =>
+            r.Name != name ? $"it names bridge '{r.Name}', not '{name}'"
+            : string.IsNullOrEmpty(r.Target) || string.IsNullOrEmpty(r.ListenAddress) || string.IsNullOrEmpty(r.WebRoot) ? "it lacks its target, address or web root"
+            : r.WebPort is < 1 or > 65535 ? $"its web port {r.WebPort} is out of range"
+            : null);
 
     /// <summary>Written without fsync: a bridge means nothing after a power loss.</summary>
     public void Write(StatePaths.BridgeFiles bridge) => JsonRecords.Write(bridge.RecordFile, this, durable: false);

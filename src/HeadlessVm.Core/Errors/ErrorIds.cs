@@ -27,8 +27,12 @@ public static class ErrorIds
     // The state store.
     public const string VmNotFound = nameof(VmNotFound);
     public const string VmAlreadyExists = nameof(VmAlreadyExists);
-    public const string CorruptVmRecord = nameof(CorruptVmRecord);
+    public const string VmRecordDamaged = nameof(VmRecordDamaged);
     public const string StatePathTooLong = nameof(StatePathTooLong);
+    public const string StateFolderUnusable = nameof(StateFolderUnusable);
+    public const string StateFolderRelative = nameof(StateFolderRelative);
+    public const string PathNotInFileSystem = nameof(PathNotInFileSystem);
+    public const string StateLocked = nameof(StateLocked);
     public const string StateAccessDenied = nameof(StateAccessDenied);
     public const string StateIOError = nameof(StateIOError);
 
@@ -41,6 +45,7 @@ public static class ErrorIds
 
     // Starting qemu (the Qemu* ids of a refused start are chosen by QemuFailures from qemu's message).
     public const string ProgramNotFound = nameof(ProgramNotFound);
+    public const string ProgramTimedOut = nameof(ProgramTimedOut);
     public const string QemuNotInstalled = nameof(QemuNotInstalled);
     public const string KvmUnavailable = nameof(KvmUnavailable);
     public const string QemuUnknownCpuModel = nameof(QemuUnknownCpuModel);
@@ -78,8 +83,11 @@ public static class ErrorIds
 
     // Browser consoles (websockify + noVNC).
     public const string BridgeNotFound = nameof(BridgeNotFound);
+    public const string BridgeRecordDamaged = nameof(BridgeRecordDamaged);
+    public const string ConsoleServerRecordDamaged = nameof(ConsoleServerRecordDamaged);
     public const string BridgeNotRunning = nameof(BridgeNotRunning);
     public const string BridgeExists = nameof(BridgeExists);
+    public const string BridgeSettingsDiffer = nameof(BridgeSettingsDiffer);
     public const string BridgeNameInUse = nameof(BridgeNameInUse);
     public const string InvalidTarget = nameof(InvalidTarget);
     public const string InvalidWebPort = nameof(InvalidWebPort);
@@ -123,6 +131,7 @@ public static class ErrorIds
     public const string InvalidConnectionUri = nameof(InvalidConnectionUri);
     public const string HostNotFound = nameof(HostNotFound);
     public const string HostExists = nameof(HostExists);
+    public const string HostRegistryDamaged = nameof(HostRegistryDamaged);
     public const string HostNameUriMismatch = nameof(HostNameUriMismatch);
     public const string HostTimeout = nameof(HostTimeout);
     public const string SingleHostRequired = nameof(SingleHostRequired);

@@ -6,11 +6,25 @@ public static partial class HeadlessVmErrors
     public static HeadlessVmException BridgeNotFound(string name) => new(ErrorIds.BridgeNotFound, FailureKind.ObjectNotFound, name,
         $"There is no console bridge named '{name}'. Get-VncBridge lists the bridges there are; Start-VncBridge starts one.");
 
+    /// <summary>A bridge's record (or its token line) is there but damaged; <paramref name="why"/> says how.</summary>
+    public static HeadlessVmException BridgeRecordDamaged(string name, string file, string why) => new(ErrorIds.BridgeRecordDamaged, FailureKind.InvalidData, name,
+        $"The console bridge '{name}' cannot be read back from '{file}': {why}. Stop-VncBridge {name} removes it; Start-VncBridge then makes a new one.");
+
+    /// <summary>A console server's server.json is damaged, so whether a bridge can share it is unknown.</summary>
+    public static HeadlessVmException ConsoleServerRecordDamaged(string name, string file, string why) => new(ErrorIds.ConsoleServerRecordDamaged, FailureKind.InvalidData, name,
+        $"The console server on that port cannot be shared: its record '{file}' is damaged ({why}). " +
+        "Choose another -WebPort, or stop the bridges it serves (Get-VncBridge | Stop-VncBridge) so that it is replaced.");
+
     public static HeadlessVmException BridgeNotRunning(string name) => new(ErrorIds.BridgeNotRunning, FailureKind.ResourceUnavailable, name,
         $"No console bridge is running for '{name}'. Run Start-VncBridge -Name {name} first.");
 
     public static HeadlessVmException BridgeExists(string name, string target) => new(ErrorIds.BridgeExists, FailureKind.ResourceExists, name,
         $"A bridge named '{name}' already runs, to {target}. Stop it with Stop-VncBridge, or choose another -BridgeName.");
+
+    /// <summary>Start-VncBridge asked a running bridge for other settings; <paramref name="differences"/> are "Setting: running -> asked".</summary>
+    public static HeadlessVmException BridgeSettingsDiffer(string name, IEnumerable<string> differences) => new(ErrorIds.BridgeSettingsDiffer, FailureKind.ResourceExists, name,
+        $"The console bridge '{name}' already runs with other settings ({string.Join("; ", differences)}). " +
+        $"Use -Force to replace it (its console URL changes and open consoles close), or Stop-VncBridge {name} first.");
 
     public static HeadlessVmException BridgeNameInUse(string name, string target) => new(ErrorIds.BridgeNameInUse, FailureKind.ResourceExists, name,
         $"'{name}' is the name of a VM. Give the bridge to {target} another -BridgeName.");
@@ -40,8 +54,12 @@ public static partial class HeadlessVmErrors
     public static HeadlessVmException NoVncNotInstalled(string name, string defaultRoot) => new(ErrorIds.NoVncNotInstalled, FailureKind.NotInstalled, name,
         $"The noVNC web client is not in {defaultRoot}. On Debian: apt-get install novnc, or pass -WebRoot.");
 
-    public static HeadlessVmException InvalidWebRoot(string name, string root) => new(ErrorIds.InvalidWebRoot, FailureKind.ObjectNotFound, name,
-        $"'{root}' has no vnc.html, so it is not a noVNC web client folder.");
+    /// <summary><paramref name="missing"/> are the files the page loads that the folder lacks, relative to it (vnc.html first when that is missing).</summary>
+    public static HeadlessVmException InvalidWebRoot(string name, string root, IReadOnlyList<string> missing) => new(ErrorIds.InvalidWebRoot, FailureKind.ObjectNotFound, name,
+        missing.Count > 0 && missing[0] == Console.NoVncClient.Page
+            ? $"'{root}' has no vnc.html, so it is not a noVNC web client folder."
+            : $"'{root}' is not a complete noVNC web client: vnc.html loads {string.Join(", ", missing.Take(5))}{(missing.Count > 5 ? $" and {missing.Count - 5} more" : string.Empty)}, which it lacks. " +
+              "Point -WebRoot at the whole noVNC folder (with app/, core/ and vendor/).");
 
     public static HeadlessVmException KeyWithoutCertificate(string name) => new(ErrorIds.KeyWithoutCertificate, FailureKind.InvalidArgument, name,
         "-KeyPath needs -CertificatePath.");

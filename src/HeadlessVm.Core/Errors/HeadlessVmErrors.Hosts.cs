@@ -15,6 +15,11 @@ public static partial class HeadlessVmErrors
     public static HeadlessVmException HostNotFound(string name) => new(ErrorIds.HostNotFound, FailureKind.ObjectNotFound, name,
         $"No host named '{name}' is registered. Get-HeadlessVmHost lists them; Connect-HeadlessVmHost registers one.");
 
+    /// <summary>hosts.json is there but cannot be read back; the target is the file, as it concerns every host.</summary>
+    public static HeadlessVmException HostRegistryDamaged(string file, string why) => new(ErrorIds.HostRegistryDamaged, FailureKind.InvalidData, file,
+        $"The registered hosts cannot be read back from '{file}': {why}. Restore the file from a backup, or register the hosts again " +
+        "with Connect-HeadlessVmHost (which starts the file afresh).");
+
     public static HeadlessVmException HostExists(string name, string uri, string newUri) => new(ErrorIds.HostExists, FailureKind.ResourceExists, name,
         $"Host '{name}' is already registered with {uri}. Pass -Force to register it with {newUri} instead, or choose another name.");
 

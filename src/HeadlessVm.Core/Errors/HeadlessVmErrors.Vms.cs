@@ -1,4 +1,5 @@
 using HeadlessVm.Core.Model;
+using HeadlessVm.Core.State;
 
 namespace HeadlessVm.Core.Errors;
 
@@ -52,8 +53,11 @@ public static partial class HeadlessVmErrors
     public static HeadlessVmException UnknownDiskFormat(string path, string stated, IEnumerable<string> known) => new(ErrorIds.UnknownDiskFormat, FailureKind.InvalidArgument, path,
         $"'{stated}' is not a disk format qemu knows here. Use one of: {string.Join(", ", known)}.");
 
-    public static HeadlessVmException DiskFormatUnknown(string path) => new(ErrorIds.DiskFormatUnknown, FailureKind.InvalidArgument, path,
-        $"Cannot tell the format of disk '{path}' from its extension. State it with -DiskFormat (qcow2, raw, vpc, vhdx, vmdk).");
+    /// <summary>qemu-img finds no image format in the file (raw data), and its name does not say raw; <paramref name="named"/> is what the name says, if anything.</summary>
+    public static HeadlessVmException DiskFormatUnknown(string path, string? named) => new(ErrorIds.DiskFormatUnknown, FailureKind.InvalidArgument, path,
+        $"Cannot tell the format of disk '{path}': qemu-img finds no image format in it (raw data)" +
+        (named is null ? string.Empty : $", though its name says {named}") +
+        ". State it with -DiskFormat (raw to use it as a raw disk; qcow2, vpc, vhdx, vmdk...).");
 
     public static HeadlessVmException NoStartWithPaused(string name) => new(ErrorIds.NoStartWithPaused, FailureKind.InvalidArgument, name,
         "-NoStart creates the VM without starting it, so it cannot also start -Paused. Use one of them.");
@@ -67,13 +71,50 @@ public static partial class HeadlessVmErrors
     public static HeadlessVmException VmAlreadyExists(string name) => new(ErrorIds.VmAlreadyExists, FailureKind.ResourceExists, name,
         $"A VM named '{name}' already exists. Choose another name, or remove it first with Remove-HeadlessVm.");
 
-    public static HeadlessVmException CorruptVmRecord(string name, string file, Exception inner) => new(ErrorIds.CorruptVmRecord, FailureKind.InvalidOperation, name,
-        $"The record of VM '{name}' ({file}) cannot be read: {inner.Message}", inner);
+    /// <summary>vm.json is there but is not this VM's record; <paramref name="why"/> says what is wrong with it.</summary>
+    public static HeadlessVmException VmRecordDamaged(string name, string file, string why) => new(ErrorIds.VmRecordDamaged, FailureKind.InvalidData, name,
+        $"The record of VM '{name}' ({file}) is damaged: {why}. Restore the file from a backup, or remove the VM with " +
+        $"'Remove-HeadlessVm {name} -Force' (its disk images and ISO are kept; a qemu still running for it is powered off).");
 
-    /// <summary>A unix socket path longer than the kernel's sun_path allows (108 bytes with its NUL; unix(7)).</summary>
-    public static HeadlessVmException StatePathTooLong(string name, string socket, int most) => new(ErrorIds.StatePathTooLong, FailureKind.InvalidArgument, name,
-        $"The VM's control socket path '{socket}' is longer than the {most} characters a unix socket allows. " +
+    /// <summary>
+    /// A unix socket path longer than the kernel's sun_path allows: 108 bytes with its terminating NUL
+    /// (unix(7); struct sockaddr_un), counted in UTF-8 bytes, not characters.
+    /// </summary>
+    public static HeadlessVmException StatePathTooLong(string name, string socket, int bytes, int most) => new(ErrorIds.StatePathTooLong, FailureKind.InvalidArgument, name,
+        $"The VM's control socket path '{socket}' is {bytes} bytes long (UTF-8); a unix socket path holds at most {most}. " +
         "Use a shorter name or set HEADLESSVM_HOME to a shorter folder.");
+
+    /// <summary>
+    /// The state folder cannot be written. <paramref name="target"/> is the item being worked on (a VM, a
+    /// bridge), else the folder; the message names the folder, the variable that chose it, and the reason.
+    /// </summary>
+    public static HeadlessVmException StateFolderUnusable(string target, StatePaths paths, StateWriteException failure) => new(ErrorIds.StateFolderUnusable, FailureKind.WriteError, target,
+        $"The state folder '{paths.Root}'{ChosenBy(paths.Source)} cannot be used: {failure.Reason} (writing '{failure.Path}'). " +
+        (paths.Source == "HEADLESSVM_HOME" ? "Set HEADLESSVM_HOME to a writable folder." : "Set HEADLESSVM_HOME to a writable folder of your own."), failure);
+
+    /// <summary>A relative state folder with no current location to resolve it against (the cmdlets always have one).</summary>
+    public static HeadlessVmException StateFolderRelative(string path, string variable) => new(ErrorIds.StateFolderRelative, FailureKind.InvalidArgument, path,
+        $"{variable} is the relative path '{path}', and there is no current location to resolve it against. Set {variable} to an absolute path.");
+
+    /// <summary>A path that PowerShell resolves to another provider's item (a relative path while the current location is Env:); the target is the path.</summary>
+    public static HeadlessVmException PathNotInFileSystem(string path, string provider) => new(ErrorIds.PathNotInFileSystem, FailureKind.InvalidArgument, path,
+        $"'{path}' is not a file system path here: the current location is on the {provider} provider. Give a full path, or Set-Location to a folder first.");
+
+    /// <summary>
+    /// A state lock held longer than a command waits. The target is the lock file; the cmdlets report it
+    /// with their own item as the target. <paramref name="holder"/> names the process (FileLock.Holder), or is null.
+    /// </summary>
+    public static HeadlessVmException StateLocked(string lockFile, TimeSpan waited, string? holder) => new(ErrorIds.StateLocked, FailureKind.ResourceBusy, lockFile,
+        $"The state folder's lock '{lockFile}' is still held after {waited.TotalSeconds:0} s, by {holder ?? "another process (/proc does not say which)"}. " +
+        "Another command is changing VMs or consoles in this state folder; wait for it to finish, or stop it.");
+
+    private static string ChosenBy(string? variable) => variable switch
+    {
+        "HEADLESSVM_HOME" => " (set by HEADLESSVM_HOME)",
+        "XDG_STATE_HOME" => " (XDG_STATE_HOME/headlessvm, as HEADLESSVM_HOME is not set)",
+        "HOME" => " (HOME/.local/state/headlessvm, as neither HEADLESSVM_HOME nor XDG_STATE_HOME is set)",
+        _ => string.Empty,
+    };
 
     public static HeadlessVmException NoFreeVncDisplay(string name, int first, int last) => new(ErrorIds.NoFreeVncDisplay, FailureKind.ResourceUnavailable, name,
         $"No free VNC display between :{first} and :{last} (ports {VmSpec.VncBasePort + first}-{VmSpec.VncBasePort + last}). Remove unused VMs or pass -VncDisplay.");
@@ -89,6 +130,10 @@ public static partial class HeadlessVmErrors
 
     public static HeadlessVmException PortForwardInUse(string name, PortForward forward) => new(ErrorIds.PortForwardInUse, FailureKind.ResourceUnavailable, name,
         $"VM '{name}' cannot forward {forward}: port {forward.HostPort} on {forward.HostAddress} is already in use.");
+
+    /// <summary>A native program that ran longer than the module waits for it; it was killed. The target is the program.</summary>
+    public static HeadlessVmException ProgramTimedOut(string program, TimeSpan waited, string commandLine) => new(ErrorIds.ProgramTimedOut, FailureKind.OperationTimeout, program,
+        $"'{program}' did not finish within {waited.TotalSeconds:0} s and was stopped: {commandLine}");
 
     /// <summary>A native program that cannot be run at all; the target is the program.</summary>
     public static HeadlessVmException ProgramNotFound(string program, Exception inner) => new(ErrorIds.ProgramNotFound, FailureKind.NotInstalled, program,

@@ -45,9 +45,47 @@ public sealed class FolderBackend : IVmBackend
 
     public bool Exists(string name) => _store.Exists(name);
 
-    public IReadOnlyList<VmInfo> Inspect(IReadOnlyList<string> names) => _inspector.Inspect(names.Select(_store.Find).OfType<VmSpec>().ToArray());
+    /// <summary>
+    /// These VMs with their live state; a VM whose record is damaged is reported to <paramref name="failed"/>
+    /// (VmRecordDamaged) and the others are still listed. A start that another command left half done is
+    /// finished (or undone) first.
+    /// </summary>
+    /// <summary>These VMs with their live state; the first damaged record is thrown (VmRecordDamaged) after all are read.</summary>
+    public IReadOnlyList<VmInfo> Inspect(IReadOnlyList<string> names)
+    {
+        Exception? first = null;
+        var vms = Inspect(names, (_, ex) => first ??= ex);
+        return first is null ? vms : throw first;
+    }
 
-    public VmInfo Get(string name) => _inspector.Inspect(_store.Get(name));
+    public IReadOnlyList<VmInfo> Inspect(IReadOnlyList<string> names, Action<string, Exception> failed)
+    {
+        var specs = new List<VmSpec>();
+        foreach (var name in names)
+        {
+            try
+            {
+                if (_store.Find(name) is { } spec)
+                {
+                    specs.Add(spec);
+                }
+            }
+            catch (HeadlessVmException ex)
+            {
+                failed(name, ex);
+            }
+        }
+
+        Settle(specs, CancellationToken.None);
+        return _inspector.Inspect(specs);
+    }
+
+    public VmInfo Get(string name)
+    {
+        var spec = _store.Get(name);
+        Settle(new[] { spec }, CancellationToken.None);
+        return _inspector.Inspect(spec);
+    }
 
     /// <summary>
     /// Writes a new VM's record, password and (unless given) a free VNC display under the store lock,
@@ -90,7 +128,8 @@ public sealed class FolderBackend : IVmBackend
             catch
             {
                 QemuProcess.Kill(vm);
-                _store.Delete(spec.Name);
+                // Best effort: on a full or read-only disk the delete may fail too, and the first failure is the one to report.
+                _store.TryDelete(spec.Name);
                 throw;
             }
         }
@@ -103,6 +142,8 @@ public sealed class FolderBackend : IVmBackend
         using (_store.Lock(cancellationToken))
         {
             var spec = _store.Get(name);
+            // A qemu left running by a start that was killed half way is finished here, or powered off and started anew.
+            _launcher.Settle(spec, cancellationToken);
             if (QemuProcess.Find(_store.Paths.ForVm(name)) is not null)
             {
                 _host.Verbose($"VM '{name}' is already running.");
@@ -125,7 +166,7 @@ public sealed class FolderBackend : IVmBackend
 
     public VmInfo Restart(string name, CancellationToken cancellationToken) => _power.Restart(name, cancellationToken);
 
-    public VmInfo Remove(string name, bool force, CancellationToken cancellationToken) => _power.Remove(name, force, cancellationToken);
+    public VmInfo? Remove(string name, bool force, CancellationToken cancellationToken) => _power.Remove(name, force, cancellationToken);
 
     public FileInfo SaveScreenshot(string name, string path, CancellationToken cancellationToken) => _screenshots.Save(name, path, cancellationToken);
 
@@ -143,11 +184,13 @@ public sealed class FolderBackend : IVmBackend
     /// <summary>qemu's VNC server of a running VM, on the address it listens on (a wildcard address is reached on loopback).</summary>
     public ConsoleEndpoint? FindConsoleEndpoint(string name)
     {
-        if (_store.Find(name) is not { } spec)
+        if (_store.Read(name).Value is not { } spec)
         {
             return null;
         }
 
+        // A console is only worth bridging once the VM's password is set.
+        Settle(new[] { spec }, CancellationToken.None);
         var vm = _store.Paths.ForVm(name);
         if (QemuProcess.Find(vm) is null)
         {
@@ -155,6 +198,27 @@ public sealed class FolderBackend : IVmBackend
         }
 
         return ConsoleEndpoint.Tcp(ConnectableHost(spec.ListenAddress), spec.VncPort, VmSecrets.ReadVncPassword(vm) is { Length: > 0 } password ? password : null);
+    }
+
+    /// <summary>
+    /// Finishes (or undoes) the starts that other commands left half done, under the store lock, so that
+    /// a start still in progress elsewhere completes first and is left alone.
+    /// </summary>
+    private void Settle(IReadOnlyList<VmSpec> specs, CancellationToken cancellationToken)
+    {
+        var half = specs.Where(_launcher.IsHalfStarted).ToArray();
+        if (half.Length == 0)
+        {
+            return;
+        }
+
+        using (_store.Lock(cancellationToken))
+        {
+            foreach (var spec in half)
+            {
+                _launcher.Settle(spec, cancellationToken);
+            }
+        }
     }
 
     private static string ConnectableHost(string listenAddress) =>

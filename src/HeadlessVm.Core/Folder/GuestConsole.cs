@@ -35,7 +35,8 @@ public sealed class GuestConsole
     public IReadOnlyList<string> ReadSerial(string name, int? tail = null)
     {
         _store.Get(name);
-        return SerialLog.ReadLines(_store.Paths.ForVm(name).SerialLog, tail);
+        var vm = _store.Paths.ForVm(name);
+        return SerialLog.ReadLines(vm.SerialLog, tail, vm.BootMarkFile);
     }
 
     /// <summary>
@@ -47,7 +48,7 @@ public sealed class GuestConsole
     {
         _store.Get(name);
         var vm = _store.Paths.ForVm(name);
-        var follower = new SerialLogFollower(vm.SerialLog, fromEnd: newOutputOnly);
+        var follower = new SerialLogFollower(vm.SerialLog, fromEnd: newOutputOnly, vm.BootMarkFile);
         using var countdown = new Countdown(_host, $"Waiting for VM '{name}'", $"Waiting for serial output matching '{pattern}'", deadline);
         while (true)
         {
@@ -71,12 +72,12 @@ public sealed class GuestConsole
             if (!alive)
             {
                 throw HeadlessVmErrors.VmNotRunning(name, $", and its serial console did not print a line matching '{pattern}'",
-                    SerialLog.LastLinesForMessage(vm.SerialLog));
+                    SerialLog.LastLinesForMessage(vm.SerialLog, vm.BootMarkFile));
             }
 
             if (countdown.Expired)
             {
-                throw HeadlessVmErrors.SerialTextWaitTimeout(name, pattern.ToString(), countdown.Elapsed, SerialLog.LastLinesForMessage(vm.SerialLog));
+                throw HeadlessVmErrors.SerialTextWaitTimeout(name, pattern.ToString(), countdown.Elapsed, SerialLog.LastLinesForMessage(vm.SerialLog, vm.BootMarkFile));
             }
 
             countdown.Tick();
@@ -106,7 +107,7 @@ public sealed class GuestConsole
 
             if (countdown.Expired)
             {
-                throw HeadlessVmErrors.VmStateWaitTimeout(name, state, countdown.Elapsed, _inspector.Inspect(spec).State, SerialLog.LastLinesForMessage(vm.SerialLog));
+                throw HeadlessVmErrors.VmStateWaitTimeout(name, state, countdown.Elapsed, _inspector.Inspect(spec).State, SerialLog.LastLinesForMessage(vm.SerialLog, vm.BootMarkFile));
             }
 
             countdown.Tick();

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using HeadlessVm.Core.Console;
 using HeadlessVm.Core.Errors;
+using HeadlessVm.Core.Guest;
 using HeadlessVm.Core.Model;
 using HeadlessVm.Core.Processes;
 using HeadlessVm.Core.Qemu;
@@ -94,15 +95,72 @@ public sealed class PowerControl
     /// <summary>Runs the guest's CPUs (QMP cont).</summary>
     public VmInfo Resume(string name, CancellationToken cancellationToken) => Control(name, "cont", cancellationToken);
 
-    /// <summary>A hard reset, like pressing the reset button (QMP system_reset); the qemu process and its ports stay.</summary>
-    public VmInfo Restart(string name, CancellationToken cancellationToken) => Control(name, "system_reset", cancellationToken);
-
-    /// <summary>Deletes the VM's record and its folder (never the user's ISO or disk images); returns the VM as it was.</summary>
-    public VmInfo Remove(string name, bool force, CancellationToken cancellationToken)
+    /// <summary>
+    /// A hard reset, like pressing the reset button (QMP system_reset); the qemu process and its ports
+    /// stay. The reset is a boot boundary for every reader of the serial console: with the CPUs stopped,
+    /// the log's end is marked as the new boot's start (SerialLog.MarkNewBoot), so that waiting for a line
+    /// after a restart never matches the boot before. A paused VM stays paused.
+    /// </summary>
+    public VmInfo Restart(string name, CancellationToken cancellationToken)
     {
         var spec = _store.Get(name);
-        var before = _inspector.Inspect(spec);
         var vm = _store.Paths.ForVm(name);
+        _monitor.Session(name, cancellationToken, qmp =>
+        {
+            var running = qmp.Execute("query-status")?["status"]?.GetValue<string>() == "running";
+            if (running)
+            {
+                qmp.Execute("stop");
+            }
+
+            try
+            {
+                SerialLog.MarkNewBoot(vm.SerialLog, vm.BootMarkFile);
+                qmp.Execute("system_reset");
+            }
+            finally
+            {
+                if (running)
+                {
+                    qmp.Execute("cont");
+                }
+            }
+        });
+
+        return _inspector.Inspect(spec);
+    }
+
+    /// <summary>
+    /// Deletes the VM's record and its folder (never the user's ISO or disk images); returns the VM as it
+    /// was. A VM whose record is damaged goes only with <paramref name="force"/> (VmRecordDamaged
+    /// otherwise): its qemu, if one still runs, is found by the QMP socket path on its command line and
+    /// powered off, and null is returned, as there is no record to describe it.
+    /// </summary>
+    public VmInfo? Remove(string name, bool force, CancellationToken cancellationToken)
+    {
+        var read = _store.Read(name);
+        var vm = _store.Paths.ForVm(name);
+        if (read.Damaged)
+        {
+            if (!force)
+            {
+                throw HeadlessVmErrors.VmRecordDamaged(name, vm.SpecFile, read.Damage!);
+            }
+
+            if ((QemuProcess.Find(vm) ?? QemuProcess.FindByCommandLine(vm)) is { } running)
+            {
+                PowerOff(name, vm, running, cancellationToken);
+            }
+
+            QemuProcess.Kill(vm);
+            _bridges.StopForVm(name);
+            _store.Delete(name);
+            _host.Verbose($"Removed VM '{name}', whose record was damaged ({read.Damage}).");
+            return null;
+        }
+
+        var spec = read.Value ?? throw HeadlessVmErrors.VmNotFound(name);
+        var before = _inspector.Inspect(spec);
         if (QemuProcess.Find(vm) is { } pid)
         {
             if (!force)

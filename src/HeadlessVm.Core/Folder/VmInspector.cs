@@ -98,10 +98,10 @@ public sealed class VmInspector
     {
         var vm = _paths.ForVm(spec.Name);
         var pid = QemuProcess.Find(vm);
-        var run = pid is null ? null : RunRecord.Read(vm);
+        var run = pid is null ? null : RunRecord.Read(vm).Value;
         var state = pid is null ? VmState.Stopped : QueryState(spec.Name, vm, host);
         var accel = run?.Accelerator ?? spec.Accelerator;
-        var cpu = run?.Cpu ?? spec.Cpu ?? (spec.Accelerator == AcceleratorKind.Auto ? "(auto)" : Accelerators.DefaultCpu(spec.Accelerator));
+        var cpu = run?.Cpu ?? spec.Cpu ?? (spec.Accelerator == AcceleratorKind.Auto ? Backends.VmDraftValidator.AutoCpu : Accelerators.DefaultCpu(spec.Accelerator));
         var consoleUrl = _bridges.ConsoleUrlOfVm(spec.Name, vmRunning: pid is not null, () => VmSecrets.ReadVncPassword(vm));
         return new VmInfo(spec, state, pid, accel, cpu, pid is null ? null : ProcessInfo.Uptime(pid.Value), vm.Folder, consoleUrl);
     }

@@ -31,12 +31,23 @@ public sealed partial class HostRegistry
     [GeneratedRegex("^([A-Za-z0-9_][A-Za-z0-9._-]{0,62}@)?[A-Za-z0-9_][A-Za-z0-9._-]{0,252}$")]
     private static partial Regex HostNamePattern();
 
-    /// <summary>Every registered host, ordered by name.</summary>
-    public IReadOnlyList<HostRecord> List() =>
-        (JsonRecords.TryRead<HostsFile>(_paths.HostsFile)?.Hosts ?? new List<HostRecord>())
-            .Where(h => IsValidName(h.Name) && !string.IsNullOrWhiteSpace(h.Uri))
+    /// <summary>Every registered host, ordered by name; HostRegistryDamaged when hosts.json cannot be read back.</summary>
+    public IReadOnlyList<HostRecord> List()
+    {
+        var read = Read();
+        return read.Damaged ? throw HeadlessVmErrors.HostRegistryDamaged(_paths.HostsFile, read.Damage!) : Sound(read);
+    }
+
+    private RecordRead<HostsFile> Read() => RecordFiles.ReadJson<HostsFile>(_paths.HostsFile, f => f.Hosts is null ? "it has no Hosts list" : null);
+
+    private static IReadOnlyList<HostRecord> Sound(RecordRead<HostsFile> read) =>
+        (read.Value?.Hosts ?? new List<HostRecord>())
+            .Where(h => h is not null && IsValidName(h.Name) && !string.IsNullOrWhiteSpace(h.Uri))
             .OrderBy(h => h.Name, StringComparer.OrdinalIgnoreCase)
             .ToArray();
+
+    /// <summary>The hosts to change: a damaged hosts.json is started afresh, as registering a host again is how it is repaired.</summary>
+    private List<HostRecord> ListForChange() => Sound(Read()).ToList();
 
     /// <summary>The host registered under <paramref name="name"/>, or null.</summary>
     public HostRecord? Find(string name) => List().FirstOrDefault(h => string.Equals(h.Name, name, StringComparison.OrdinalIgnoreCase));
@@ -53,7 +64,7 @@ public sealed partial class HostRegistry
     {
         ValidateName(name);
         using var _ = FileLock.Acquire(_paths.HostsLockFile);
-        var hosts = List().ToList();
+        var hosts = ListForChange();
         var existing = hosts.FirstOrDefault(h => string.Equals(h.Name, name, StringComparison.OrdinalIgnoreCase));
         if (existing is not null)
         {
@@ -94,7 +105,7 @@ public sealed partial class HostRegistry
     public HostRecord Forget(string name)
     {
         using var _ = FileLock.Acquire(_paths.HostsLockFile);
-        var hosts = List().ToList();
+        var hosts = ListForChange();
         var existing = hosts.FirstOrDefault(h => string.Equals(h.Name, name, StringComparison.OrdinalIgnoreCase))
             ?? throw HeadlessVmErrors.HostNotFound(name);
         hosts.Remove(existing);

@@ -7,11 +7,29 @@ namespace HeadlessVm.Core.Model;
 /// <summary>A TCP port on the host forwarded to a port in the guest through qemu's user-mode network.</summary>
 public sealed record PortForward(string HostAddress, int HostPort, int GuestPort)
 {
-    /// <summary>Parses "8080:80" or "0.0.0.0:8080:80" (host address, host port, guest port).</summary>
+    /// <summary>
+    /// Parses "8080:80" or "0.0.0.0:8080:80" (host address, host port, guest port), and the form
+    /// <see cref="ToString"/> prints, "127.0.0.1:8080->80" (or "8080->80"), so that what Get-HeadlessVm
+    /// shows is accepted back by New-HeadlessVm -PortForward.
+    /// </summary>
     public static PortForward Parse(string text, string defaultHostAddress = "127.0.0.1")
     {
         ArgumentNullException.ThrowIfNull(text);
-        var parts = text.Trim().Split(':');
+        var trimmed = text.Trim();
+        var arrow = trimmed.IndexOf("->", StringComparison.Ordinal);
+        if (arrow >= 0)
+        {
+            // "ADDRESS:HOST->GUEST": the guest port after the arrow, nothing else may hold one.
+            var guest = trimmed[(arrow + 2)..];
+            if (guest.Contains(':') || guest.Contains("->", StringComparison.Ordinal))
+            {
+                throw Invalid(text);
+            }
+
+            trimmed = trimmed[..arrow] + ":" + guest;
+        }
+
+        var parts = trimmed.Split(':');
         string address = defaultHostAddress;
         string hostPort, guestPort;
         if (parts.Length == 2)

@@ -33,7 +33,7 @@ public sealed class VmInfo
         Accelerator = accelerator;
         Cpu = cpu;
         Uptime = uptime;
-        Path = path;
+        StatePath = path;
         ConsoleUrl = consoleUrl;
         ComputerName = computerName;
         ConnectionUri = connectionUri;
@@ -69,7 +69,7 @@ public sealed class VmInfo
     /// <summary>The accelerator in use while running; the requested one otherwise.</summary>
     public AcceleratorKind Accelerator { get; }
 
-    /// <summary>The address VNC listens on, on the VM's host.</summary>
+    /// <summary>The address VNC listens on, on the VM's host (New-HeadlessVm -ListenAddress, which takes this name as an alias).</summary>
     public string VncAddress => Spec.ListenAddress;
 
     /// <summary>The VNC display (port - 5900); null while the port is not known.</summary>
@@ -80,13 +80,31 @@ public sealed class VmInfo
 
     public string? IsoPath => Spec.IsoPath;
 
-    /// <summary>Disk image paths, on the VM's host.</summary>
-    public string[] DiskPath => Spec.Disks.Select(d => d.Path).ToArray();
+    // The list properties are ValueLists, which print as 'a;b': New-HeadlessVm's parameters of the same
+    // names take them back, from objects, JSON and CSV alike, so that a VM exported recreates the same VM.
+
+    /// <summary>The disk images (paths on the VM's host), in the order the guest sees them.</summary>
+    public ValueList DiskPath => new(Spec.Disks.Select(d => d.Path));
+
+    /// <summary>Each disk's format, as qemu is told it (qcow2, raw, vpc...), in the order of <see cref="DiskPath"/>.</summary>
+    public ValueList DiskFormat => new(Spec.Disks.Select(d => d.Format));
 
     public string? KernelPath => Spec.KernelPath;
+    public string? InitrdPath => Spec.InitrdPath;
+    public string? KernelArgument => Spec.KernelArgument;
+
+    /// <summary>qemu's boot order letters; null when the module chooses.</summary>
+    public string? BootOrder => Spec.BootOrder;
+
     public NetworkMode Network => Spec.Network;
-    public string[] PortForward => Spec.PortForwards.Select(p => p.ToString()).ToArray();
+
+    /// <summary>Each forward as ADDRESS:HOSTPORT->GUESTPORT (e.g. 127.0.0.1:2222->22), a form -PortForward accepts.</summary>
+    public ValueList PortForward => new(Spec.PortForwards.Select(p => p.ToString()));
+
     public string? MacAddress => Spec.MacAddress;
+
+    /// <summary>Arguments passed to qemu as they are.</summary>
+    public ValueList ExtraArgument => new(Spec.ExtraArguments);
 
     /// <summary>When HeadlessVm created the VM; null for an External one (libvirt does not record it).</summary>
     public DateTimeOffset? Created => ManagedBy == ManagedBy.External ? null : Spec.Created;
@@ -97,8 +115,11 @@ public sealed class VmInfo
     /// <summary>The browser console's URL (with its token and VNC password) while a bridge serves this VM; null otherwise.</summary>
     public Uri? ConsoleUrl { get; }
 
-    /// <summary>The VM's folder in the state store; null for a libvirt domain.</summary>
-    public string? Path { get; }
+    /// <summary>
+    /// The VM's folder in the state store; null for a libvirt domain. Not "Path": piped to a cmdlet, a property
+    /// binds to the parameter of its name, and Save-VmScreenshot's -Path (which takes per-VM values) would get it.
+    /// </summary>
+    public string? StatePath { get; }
 
     public override string ToString() => Name;
 }

@@ -18,7 +18,7 @@ public sealed class VncBridge
         State = state;
         ProcessId = processId;
         Url = url;
-        Path = path;
+        StatePath = path;
     }
 
     internal VncBridgeRecord Record { get; }
@@ -57,7 +57,7 @@ public sealed class VncBridge
     public DateTimeOffset Created => Record.Created;
 
     /// <summary>The folder in the state store that holds the bridge's record, token, pidfile and log.</summary>
-    public string Path { get; }
+    public string StatePath { get; }
 
     public override string ToString() => Name;
 }

@@ -8,10 +8,17 @@ namespace HeadlessVm.Core.Processes;
 public sealed class Backoff
 {
     private readonly int _most;
-    private int _next = 1;
+    private int _next;
 
-    public Backoff(int mostMilliseconds = 50) => _most = mostMilliseconds;
+    /// <param name="mostMilliseconds">The longest pause.</param>
+    /// <param name="firstMilliseconds">The first pause (1 ms); each next one is twice as long, up to <paramref name="mostMilliseconds"/>.</param>
+    public Backoff(int mostMilliseconds = 50, int firstMilliseconds = 1)
+    {
+        _most = mostMilliseconds;
+        _next = Math.Min(firstMilliseconds, mostMilliseconds);
+    }
 
+    /// <summary>Pauses for the next step; throws <see cref="OperationCanceledException"/> as soon as <paramref name="cancellationToken"/> is cancelled.</summary>
     public void Wait(CancellationToken cancellationToken)
     {
         cancellationToken.WaitHandle.WaitOne(_next);

@@ -23,15 +23,32 @@ public sealed class Daemon
 
     public string PidFile { get; }
 
-    /// <summary>The daemon's PID; null when the pidfile is missing or unreadable, or names a process that is gone or another program.</summary>
+    /// <summary>
+    /// The daemon's PID; null when the pidfile is missing or names a process that is gone or another
+    /// program. A damaged pidfile (a crash mid-write, a full disk) does not hide a live daemon: its
+    /// command line is looked for in /proc instead.
+    /// </summary>
     public int? Find()
     {
-        if (!int.TryParse(PrivateFiles.TryReadAllText(PidFile)?.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+        var read = RecordFiles.ReadText(PidFile, text =>
+            int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0
+                ? RecordRead<string>.Found(text.Trim())
+                : RecordRead<string>.Broken("it holds no PID"));
+        if (read.Value is { } value)
         {
-            return null;
+            var pid = int.Parse(value, NumberStyles.None, CultureInfo.InvariantCulture);
+            return IsOwn(pid) ? pid : null;
         }
 
-        return IsOwn(pid) ? pid : null;
+        return read.Damaged ? FindListener() : null;
+    }
+
+    /// <summary>The daemon found by its command line alone: of the processes that carry it, the one whose parent does not (forked handlers share its argv).</summary>
+    public int? FindListener()
+    {
+        var all = FindAll();
+        var roots = all.Where(p => !all.Contains(ProcessInfo.ParentId(p))).ToArray();
+        return roots.Length == 0 ? null : roots.Min();
     }
 
     /// <summary>True when <paramref name="pid"/> is alive and runs this daemon's command line.</summary>

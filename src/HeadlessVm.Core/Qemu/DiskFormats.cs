@@ -2,7 +2,10 @@ using HeadlessVm.Core.Errors;
 
 namespace HeadlessVm.Core.Qemu;
 
-/// <summary>qemu's block driver names for disk image files, inferred from their extension.</summary>
+/// <summary>
+/// qemu's block driver names for disk image files: stated by the user, else read from the file's content
+/// (qemu-img info), with the extension only as a cross-check (and as the name of a file yet to be made).
+/// </summary>
 public static class DiskFormats
 {
     private static readonly Dictionary<string, string> ByExtension = new(StringComparer.OrdinalIgnoreCase)
@@ -23,12 +26,39 @@ public static class DiskFormats
         ByExtension.TryGetValue(Path.GetExtension(path), out var format) ? format : null;
 
     /// <summary>
-    /// The format to give qemu: the one stated, else the one the extension implies. Never guesses raw,
-    /// because qemu probing a raw image lets a guest rewrite its own header into another format.
+    /// The format to give qemu for an existing image: the one stated, else the one its content has, as
+    /// <paramref name="contentFormat"/> (qemu-img info) reads it. A name that says otherwise gets a warning
+    /// through <paramref name="warn"/>, as distributions ship qcow2 cloud images named .img. Content that
+    /// is no known format (qemu-img calls it raw) is raw only when the name says so too: raw is never
+    /// guessed, because an image whose guest wrote another format's header into it would be opened as
+    /// that format (a guest reading host files through a backing file name). The format is decided once,
+    /// when the VM is defined, and kept in its record, so a guest cannot change it later.
     /// </summary>
-    public static string Resolve(string path, string? stated)
+    public static string Resolve(string path, string? stated, Func<string, string> contentFormat, Action<string> warn)
     {
         if (!string.IsNullOrWhiteSpace(stated))
+        {
+            return Stated(path, stated);
+        }
+
+        var content = contentFormat(path);
+        var named = FromExtension(path);
+        if (content != "raw")
+        {
+            if (named is not null && named != content)
+            {
+                warn($"Disk '{path}' holds a {content} image, though its name says {named}; it is used as {content}. State -DiskFormat to override.");
+            }
+
+            return content;
+        }
+
+        return named == "raw" ? "raw" : throw HeadlessVmErrors.DiskFormatUnknown(path, named);
+    }
+
+    /// <summary>A format the user stated, as qemu names it (vhd is vpc); UnknownDiskFormat for one qemu does not know here.</summary>
+    public static string Stated(string path, string stated)
+    {
         {
             var format = stated.Trim().ToLowerInvariant();
             if (format == "vhd")
@@ -43,7 +73,5 @@ public static class DiskFormats
 
             return format;
         }
-
-        return FromExtension(path) ?? throw HeadlessVmErrors.DiskFormatUnknown(path);
     }
 }

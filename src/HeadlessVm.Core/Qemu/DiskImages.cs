@@ -60,7 +60,7 @@ public sealed class DiskImages
     {
         path = Path.GetFullPath(path);
         // A new image takes the format its extension names; qcow2 when the name says nothing.
-        var fmt = string.IsNullOrWhiteSpace(format) ? DiskFormats.FromExtension(path) ?? "qcow2" : DiskFormats.Resolve(path, format);
+        var fmt = string.IsNullOrWhiteSpace(format) ? DiskFormats.FromExtension(path) ?? "qcow2" : DiskFormats.Stated(path, format);
         backingPath = backingPath is null ? null : Path.GetFullPath(backingPath);
         var existed = CheckCreate(path, sizeBytes, backingPath, force);
         string? backingFormat = null;
@@ -92,6 +92,9 @@ public sealed class DiskImages
 
         return GetInfo(path, cancellationToken);
     }
+
+    /// <summary>The format of an existing image as its content says (qemu-img info); DiskNotFound when there is no such file.</summary>
+    public string FormatOf(string path, CancellationToken cancellationToken = default) => GetInfo(path, cancellationToken).Format;
 
     /// <summary>Reads an image's header through qemu-img info; DiskNotFound when there is no such file.</summary>
     public VmDisk GetInfo(string path, CancellationToken cancellationToken = default)

@@ -26,7 +26,8 @@ public sealed class KvmFailures
     /// <summary>The remembered failure of <paramref name="program"/> (a full path), if it still holds.</summary>
     public KvmFailure? Find(string program)
     {
-        var failure = JsonRecords.TryRead<KvmFailure>(_paths.KvmFailureFile(program));
+        // A note that is damaged is as good as none: KVM is tried again, and a new note is written if it fails.
+        var failure = RecordFiles.ReadJson<KvmFailure>(_paths.KvmFailureFile(program)).Value;
         return failure is not null && failure.Program == program && failure.ProgramStamp == Stamp(program) && failure.BootId == _bootId()
             ? failure
             : null;

@@ -14,9 +14,8 @@ public static class QemuCatalog
     /// <summary>The architectures with a qemu-system-&lt;arch&gt; executable on PATH, sorted, each once.</summary>
     public static IReadOnlyList<string> Architectures()
     {
-        var path = Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin";
         var found = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var dir in path.Split(':', StringSplitOptions.RemoveEmptyEntries))
+        foreach (var dir in NativeRunner.SearchPath())
         {
             IEnumerable<string> files;
             try
@@ -59,8 +58,7 @@ public static class QemuCatalog
         IReadOnlyList<string> models;
         try
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            var result = NativeRunner.Run(new NativeCommand(program, new[] { "-cpu", "help" }), timeout.Token);
+            var result = NativeRunner.Run(new NativeCommand(program, new[] { "-cpu", "help" }), timeout: TimeSpan.FromSeconds(10));
             models = result.ExitCode == 0 ? ParseCpuHelp(result.StandardOutput) : Array.Empty<string>();
         }
         catch (Exception ex) when (ex is HeadlessVmException or OperationCanceledException or IOException)

@@ -1,5 +1,6 @@
 using HeadlessVm.Core.Backends;
 using HeadlessVm.Core.Errors;
+using HeadlessVm.Core.Guest;
 using HeadlessVm.Core.Model;
 using HeadlessVm.Core.Processes;
 using HeadlessVm.Core.Qmp;
@@ -10,12 +11,14 @@ namespace HeadlessVm.Core.Qemu;
 /// <summary>
 /// Starts a store VM's qemu: checks what qemu would only fail on later (socket path, program, ports),
 /// chooses the accelerator (Auto: KVM when usable and not known to fail on this boot, else TCG, and TCG
-/// again when KVM fails), runs qemu daemonized, then sets the VNC password over QMP and records the run.
-/// A start that fails leaves no process and no run files. Called under the store lock.
+/// again when KVM fails), runs qemu daemonized, then sets the VNC password over QMP and records the run
+/// (run.json, last). A start that fails or is cancelled (Ctrl+C) leaves no process and no run files; one
+/// whose process was killed half way (kill -9 of pwsh) is finished or undone by the next command that
+/// looks at the VM (<see cref="Settle"/>). Called under the store lock.
 /// </summary>
 public sealed class QemuLauncher
 {
-    /// <summary>The longest unix socket path: sun_path holds 108 bytes with its NUL (unix(7)).</summary>
+    /// <summary>The longest unix socket path, in bytes: sun_path holds 108 bytes with its NUL (unix(7), struct sockaddr_un).</summary>
     public const int SocketPathLimit = 107;
 
     /// <summary>How many displays a new VM tries when other programs keep taking the one it picked.</summary>
@@ -42,13 +45,32 @@ public sealed class QemuLauncher
     }
 
     /// <summary>True when the KVM device ($HEADLESSVM_KVM_DEVICE, else /dev/kvm) opens for reading and writing.</summary>
-    public static bool ProbeKvm() => Accelerators.IsKvmUsable(
-        Environment.GetEnvironmentVariable("HEADLESSVM_KVM_DEVICE") is { Length: > 0 } device ? device : Accelerators.KvmDevice);
+    public static bool ProbeKvm() => ProbeKvm(null);
+
+    /// <summary>
+    /// As <see cref="ProbeKvm()"/>; a relative HEADLESSVM_KVM_DEVICE is resolved by <paramref name="resolve"/>
+    /// (the cmdlets: against PowerShell's current location), and is not usable without one.
+    /// </summary>
+    public static bool ProbeKvm(Func<string, string>? resolve)
+    {
+        var device = Environment.GetEnvironmentVariable("HEADLESSVM_KVM_DEVICE") is { Length: > 0 } set ? set : Accelerators.KvmDevice;
+        if (!Path.IsPathRooted(device))
+        {
+            if (resolve is null)
+            {
+                return false;
+            }
+
+            device = resolve(device);
+        }
+
+        return Accelerators.IsKvmUsable(device);
+    }
 
     /// <summary>
     /// The first start of a new VM. When the user did not choose its display and another program takes
-    /// the one picked between the check and qemu's bind, another is picked (and saved) and qemu runs
-    /// again. Returns the spec as it started.
+    /// the one picked before qemu binds it (found by the check before qemu runs, or by qemu itself),
+    /// another is picked (and saved) and qemu runs again. Returns the spec as it started.
     /// </summary>
     public VmSpec StartNew(VmSpec spec, bool displayChosen, IReadOnlyList<VmSpec> others, bool paused, CancellationToken cancellationToken)
     {
@@ -60,7 +82,7 @@ public sealed class QemuLauncher
                 Start(spec, paused, cancellationToken);
                 return spec;
             }
-            catch (NativeCommandException ex) when (!displayChosen && QemuFailures.IsVncPortTaken(ex) && tried.Add(spec.VncDisplay) && tried.Count < DisplayAttempts)
+            catch (HeadlessVmException ex) when (!displayChosen && IsDisplayTaken(ex) && tried.Add(spec.VncDisplay) && tried.Count < DisplayAttempts)
             {
                 var next = _displays.Pick(spec.Name, spec.ListenAddress, others.Select(o => o.VncDisplay).Concat(tried));
                 _host.Verbose($"VNC display :{spec.VncDisplay} was taken before qemu could bind it; VM '{spec.Name}' uses :{next} instead.");
@@ -70,13 +92,19 @@ public sealed class QemuLauncher
         }
     }
 
+    /// <summary>The display's port was taken by another program: by the time of the check (VncPortInUse) or of qemu's bind.</summary>
+    private static bool IsDisplayTaken(HeadlessVmException ex) =>
+        ex.ErrorId == ErrorIds.VncPortInUse || (ex is NativeCommandException native && QemuFailures.IsVncPortTaken(native));
+
     /// <summary>Starts the VM's qemu; <paramref name="paused"/> keeps its CPUs stopped (qemu -S).</summary>
     public void Start(VmSpec spec, bool paused, CancellationToken cancellationToken)
     {
         var vm = _store.Paths.ForVm(spec.Name);
-        if (vm.QmpSocket.Length > SocketPathLimit)
+        // The kernel counts bytes: a non-ASCII folder name takes two to four per character.
+        var socketBytes = System.Text.Encoding.UTF8.GetByteCount(vm.QmpSocket);
+        if (socketBytes > SocketPathLimit)
         {
-            throw HeadlessVmErrors.StatePathTooLong(spec.Name, vm.QmpSocket, SocketPathLimit);
+            throw HeadlessVmErrors.StatePathTooLong(spec.Name, vm.QmpSocket, socketBytes, SocketPathLimit);
         }
 
         var program = QemuArgumentBuilder.ProgramFor(spec.Architecture);
@@ -94,48 +122,103 @@ public sealed class QemuLauncher
         }
 
         QemuProcess.ForgetRun(vm);
-        if (File.Exists(vm.SerialLog))
-        {
-            File.Move(vm.SerialLog, vm.PreviousSerialLog, overwrite: true);
-        }
-
         PrivateFiles.EnsureFolder(vm.Folder);
-        var cpu = spec.Cpu ?? Accelerators.DefaultCpu(accel);
-        var (command, result) = Run(spec, vm, accel, cpu, paused, cancellationToken);
-        if (result.ExitCode != 0 && spec.Accelerator == AcceleratorKind.Auto && accel == AcceleratorKind.Kvm && QemuFailures.BlamesKvm(result))
-        {
-            // /dev/kvm can open and still fail (nested or restricted virtualisation); Auto means "KVM
-            // when it works", so fall back to TCG rather than fail.
-            QemuProcess.Kill(vm);
-            QemuProcess.ForgetRun(vm);
-            var reason = QemuFailures.FirstLine(result.StandardError);
-            _host.Warning($"KVM failed for VM '{spec.Name}' ({reason}); it runs under TCG software emulation instead, which is much slower.");
-            _kvmFailures.Remember(programPath, reason);
-            accel = AcceleratorKind.Tcg;
-            cpu = spec.Cpu ?? Accelerators.DefaultCpu(accel);
-            (command, result) = Run(spec, vm, accel, cpu, paused, cancellationToken);
-        }
-
-        if (result.ExitCode != 0)
-        {
-            QemuProcess.Kill(vm);
-            QemuProcess.ForgetRun(vm);
-            throw QemuFailures.Classify(spec.Name, command, result);
-        }
-
+        SerialLog.StartNewBoot(vm.SerialLog, vm.PreviousSerialLog, vm.BootMarkFile);
         try
         {
+            var cpu = spec.Cpu ?? Accelerators.DefaultCpu(accel);
+            var (command, result) = Run(spec, vm, accel, cpu, paused, cancellationToken);
+            if (result.ExitCode != 0 && spec.Accelerator == AcceleratorKind.Auto && accel == AcceleratorKind.Kvm && QemuFailures.BlamesKvm(result))
+            {
+                // /dev/kvm can open and still fail (nested or restricted virtualisation); Auto means "KVM
+                // when it works", so fall back to TCG rather than fail.
+                QemuProcess.Kill(vm);
+                QemuProcess.ForgetRun(vm);
+                var reason = QemuFailures.FirstLine(result.StandardError);
+                _host.Warning($"KVM failed for VM '{spec.Name}' ({reason}); it runs under TCG software emulation instead, which is much slower.");
+                _kvmFailures.Remember(programPath, reason);
+                accel = AcceleratorKind.Tcg;
+                cpu = spec.Cpu ?? Accelerators.DefaultCpu(accel);
+                (command, result) = Run(spec, vm, accel, cpu, paused, cancellationToken);
+            }
+
+            if (result.ExitCode != 0)
+            {
+                throw QemuFailures.Classify(spec.Name, command, result);
+            }
+
             var pid = WaitForPid(spec, vm, cancellationToken);
             SetVncPassword(spec.Name, vm, cancellationToken);
+            // Last: a live qemu with a run.json is a finished start (Settle relies on it).
             new RunRecord(accel, cpu).Write(vm);
             _host.Verbose($"VM '{spec.Name}' started: PID {pid}, {accel}, VNC {spec.ListenAddress}:{spec.VncPort}.");
         }
         catch
         {
+            // Whatever stopped the start (qemu's refusal, a timeout, Ctrl+C while qemu was daemonizing or
+            // before its password was set), no qemu is left running without its console password.
             QemuProcess.Kill(vm);
             QemuProcess.ForgetRun(vm);
             throw;
         }
+    }
+
+    /// <summary>
+    /// True when the VM's qemu runs but its start never finished: no sound run.json, or no sound VNC
+    /// password, because the command that started it was killed (or its disk filled) half way. Such a
+    /// VM's console would refuse every password. Cheap: reads two small files of a running VM.
+    /// </summary>
+    public bool IsHalfStarted(VmSpec spec)
+    {
+        var vm = _store.Paths.ForVm(spec.Name);
+        return QemuProcess.Find(vm) is not null && (RunRecord.Read(vm).Value is null || VmSecrets.ReadVncPasswordRecord(vm).Value is null);
+    }
+
+    /// <summary>
+    /// Finishes a start that another command left half done (<see cref="IsHalfStarted"/>): sets the VNC
+    /// password over QMP (a new one if the file lost it) and writes run.json from the accelerator and CPU
+    /// on qemu's own command line. When qemu does not let that happen, it is powered off instead: a VM is
+    /// either reachable or stopped, never running behind a console that refuses every password. Call it
+    /// under the store lock, so that a start still in progress in another process is not taken for an
+    /// abandoned one. Warns what it did.
+    /// </summary>
+    public void Settle(VmSpec spec, CancellationToken cancellationToken)
+    {
+        if (!IsHalfStarted(spec))
+        {
+            return;
+        }
+
+        var vm = _store.Paths.ForVm(spec.Name);
+        var pid = QemuProcess.Find(vm)!.Value;
+        try
+        {
+            var argv = ProcessInfo.CommandLine(pid) ?? Array.Empty<string>();
+            var accel = ArgumentAfter(argv, "-accel") == "kvm" ? AcceleratorKind.Kvm : AcceleratorKind.Tcg;
+            var cpu = ArgumentAfter(argv, "-cpu") ?? spec.Cpu ?? Accelerators.DefaultCpu(accel);
+            SetVncPassword(spec.Name, vm, cancellationToken);
+            new RunRecord(accel, cpu).Write(vm);
+            _host.Warning($"VM '{spec.Name}' (qemu PID {pid}) was started by a command that did not finish; its start is now complete (console password set).");
+        }
+        catch (Exception ex) when (ex is HeadlessVmException or StateWriteException)
+        {
+            _host.Warning($"VM '{spec.Name}' (qemu PID {pid}) was started by a command that did not finish, and its start cannot be completed ({ex.Message}); it is powered off.");
+            QemuProcess.Kill(vm);
+            QemuProcess.ForgetRun(vm);
+        }
+    }
+
+    private static string? ArgumentAfter(IReadOnlyList<string> argv, string option)
+    {
+        for (var i = 0; i + 1 < argv.Count; i++)
+        {
+            if (argv[i] == option)
+            {
+                return argv[i + 1];
+            }
+        }
+
+        return null;
     }
 
     private AcceleratorKind ChooseAccelerator(VmSpec spec, string program, string programPath)
@@ -172,7 +255,7 @@ public sealed class QemuLauncher
 
             if (DateTime.UtcNow > deadline)
             {
-                throw HeadlessVmErrors.QemuExitedEarly(spec.Name, Guest.SerialLog.LastLinesForMessage(vm.SerialLog));
+                throw HeadlessVmErrors.QemuExitedEarly(spec.Name, SerialLog.LastLinesForMessage(vm.SerialLog, vm.BootMarkFile));
             }
 
             pause.Wait(cancellationToken);
@@ -185,6 +268,7 @@ public sealed class QemuLauncher
         var password = VmSecrets.ReadVncPassword(vm);
         if (password.Length == 0)
         {
+            // Missing or damaged: a new one, since the old one can no longer be known.
             password = VmSecrets.NewVncPassword();
             VmSecrets.WriteVncPassword(vm, password);
         }

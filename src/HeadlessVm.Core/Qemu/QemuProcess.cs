@@ -19,14 +19,37 @@ public static class QemuProcess
     /// <summary>The PID of the VM's qemu, or null when it does not run.</summary>
     public static int? Find(StatePaths.VmFiles vm) => Of(vm).Find();
 
-    /// <summary>Kills the VM's qemu at once, if it runs (a start that failed half way).</summary>
+    /// <summary>
+    /// Kills every qemu of the VM at once (a start that failed or was interrupted half way): the one its
+    /// pidfile names, and any process whose command line names its QMP socket, which is how a qemu is
+    /// found that was cut off before it wrote its pidfile. qemu -daemonize forks twice (os-posix.c), so
+    /// /proc is searched again after each kill until no such process is left.
+    /// </summary>
     public static void Kill(StatePaths.VmFiles vm)
     {
-        if (Find(vm) is { } pid)
+        var daemon = Of(vm);
+        for (var round = 0; round < 10; round++)
         {
-            Daemon.Kill(pid, KillWait);
+            var pids = daemon.FindAll().ToHashSet();
+            if (daemon.Find() is { } recorded)
+            {
+                pids.Add(recorded);
+            }
+
+            if (pids.Count == 0)
+            {
+                return;
+            }
+
+            foreach (var pid in pids)
+            {
+                Daemon.Kill(pid, KillWait);
+            }
         }
     }
+
+    /// <summary>The PID of the VM's qemu found by its command line alone, whatever its pidfile says (a VM whose record is damaged).</summary>
+    public static int? FindByCommandLine(StatePaths.VmFiles vm) => Of(vm).FindListener();
 
     /// <summary>Forgets the facts of a run that ended: pidfile, QMP socket, run.json.</summary>
     public static void ForgetRun(StatePaths.VmFiles vm)

@@ -13,20 +13,6 @@ public static class JsonRecords
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
-    /// <summary>The record in <paramref name="file"/>, or null when it is missing, unreadable or not that record.</summary>
-    public static T? TryRead<T>(string file) where T : class
-    {
-        try
-        {
-            var text = PrivateFiles.TryReadAllText(file);
-            return text is null ? null : JsonSerializer.Deserialize<T>(text, Options);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
     /// <summary>
     /// Writes the record atomically (0600). <paramref name="durable"/> flushes it to disk: for what
     /// must survive a power loss; facts about running processes need not.

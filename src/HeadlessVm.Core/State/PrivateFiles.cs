@@ -8,17 +8,27 @@ public static class PrivateFiles
     private const UnixFileMode FolderMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     private const UnixFileMode PrivateFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
+    /// <summary>Makes the folder (and its parents) 0700 if it is missing; StateWriteException when it cannot be made.</summary>
     public static void EnsureFolder(string path)
     {
-        if (!Directory.Exists(path))
+        if (Directory.Exists(path))
         {
-            var parent = Path.GetDirectoryName(path);
-            if (!string.IsNullOrEmpty(parent) && !Directory.Exists(parent))
-            {
-                EnsureFolder(parent);
-            }
+            return;
+        }
 
+        var parent = Path.GetDirectoryName(path);
+        if (!string.IsNullOrEmpty(parent) && !Directory.Exists(parent))
+        {
+            EnsureFolder(parent);
+        }
+
+        try
+        {
             Directory.CreateDirectory(path, FolderMode);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException && ex is not StateWriteException)
+        {
+            throw new StateWriteException(path, ex, folder: true);
         }
     }
 
@@ -41,6 +51,19 @@ public static class PrivateFiles
         var temp = Path.Combine(tempFolder ?? folder, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
+            WriteAndRename(path, temp, content, durable);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException && ex is not StateWriteException)
+        {
+            // A full disk, a read-only remount: the record keeps its old content, and the caller learns which folder failed.
+            throw new StateWriteException(path, ex);
+        }
+    }
+
+    private static void WriteAndRename(string path, string temp, string content, bool durable)
+    {
+        try
+        {
             using (var stream = new FileStream(temp, new FileStreamOptions
             {
                 Mode = FileMode.CreateNew,
@@ -57,14 +80,14 @@ public static class PrivateFiles
         }
         finally
         {
-            if (File.Exists(temp))
-            {
-                File.Delete(temp);
-            }
+            TryDelete(temp);
         }
     }
 
-    /// <summary>The file's text, or null when it is missing or unreadable (a record racing its deletion).</summary>
+    /// <summary>
+    /// The file's text, or null when it is missing or unreadable: for logs and facts that may race their
+    /// deletion. Records go through <see cref="RecordFiles"/>, which tells a missing file from a damaged one.
+    /// </summary>
     public static string? TryReadAllText(string file)
     {
         try

@@ -6,13 +6,15 @@ namespace HeadlessVm.Core.State;
 /// The state store's layout: every folder and file name the module writes is here and nowhere else.
 /// <code>
 /// $HEADLESSVM_HOME/                      else $XDG_STATE_HOME/headlessvm, else ~/.local/state/headlessvm
-///   .lock                                VM lock: names and VNC displays are allocated under it (VmStore)
+///   .lock                                VM lock: names and VNC displays are allocated, and VMs started, under it (VmStore)
 ///   .bridges.lock                        console lock: bridges and console servers change under it
 ///   vms/NAME/                            one folder per VM
 ///     vm.json                            what the VM is, its VmSpec (VmStore)
-///     run.json                           how its running qemu was started (RunRecord)
+///     run.json                           how its running qemu was started (RunRecord); written last, so a
+///                                        live qemu without it is a start that did not finish (QemuLauncher.Settle)
 ///     qemu.pid  qmp.sock                 qemu's pidfile and QMP socket (QemuProcess, VmMonitor)
-///     serial.log  serial.previous.log    the serial console of this boot and of the one before
+///     serial.log  serial.previous.log    the serial console of this run and of the one before
+///     serial.boot                        where in serial.log this boot begins, after a reset (SerialLog)
 ///     vnc.password                       its VNC password (VmSecrets)
 ///     bridge.json                        its console bridge, while it has one (VncBridgeRecord)
 ///   bridges/NAME/bridge.json             a bridge to any VNC server (Start-VncBridge -Target)
@@ -50,12 +52,27 @@ public sealed class StatePaths
     /// <summary>The extensions of the files under ssh/ (a ControlMaster's temporary socket has another and is skipped).</summary>
     private static readonly HashSet<string> SshExtensions = new(StringComparer.Ordinal) { ".ctl", ".pid", ".log", ".lock", ".sock", ".json" };
 
-    public StatePaths(string root)
+    /// <param name="root">The state folder, absolute (a relative one would depend on the process's working folder).</param>
+    /// <param name="source">The variable that chose it (<see cref="Source"/>); null when the caller chose it.</param>
+    public StatePaths(string root, string? source = null)
     {
+        if (!Path.IsPathRooted(root))
+        {
+            throw new ArgumentException($"The state folder must be an absolute path, not '{root}'.", nameof(root));
+        }
+
         Root = Path.GetFullPath(root);
+        Source = source;
     }
 
     public string Root { get; }
+
+    /// <summary>
+    /// The environment variable that chose <see cref="Root"/>: "HEADLESSVM_HOME", "XDG_STATE_HOME" or
+    /// "HOME"; null when the root was given directly. Errors about the folder name it, so that the user
+    /// knows what to change.
+    /// </summary>
+    public string? Source { get; }
     public string VmsFolder => Path.Combine(Root, "vms");
     public string BridgesFolder => Path.Combine(Root, "bridges");
     public string ConsolesFolder => Path.Combine(Root, "consoles");
@@ -159,19 +176,26 @@ public sealed class StatePaths
             ? Directory.EnumerateDirectories(parent).Where(holdsRecord).Select(Path.GetFileName).OfType<string>()
             : Enumerable.Empty<string>();
 
-    public static StatePaths FromEnvironment(Func<string, string?>? getEnv = null)
+    /// <summary>
+    /// The store that the environment names: $HEADLESSVM_HOME, else $XDG_STATE_HOME/headlessvm, else
+    /// $HOME/.local/state/headlessvm. A relative HEADLESSVM_HOME or HOME is resolved by
+    /// <paramref name="resolve"/> (the cmdlets resolve it against PowerShell's current location, as they
+    /// do their path parameters), and refused (StateFolderUnusable) when there is none. A relative
+    /// XDG_STATE_HOME is ignored, as the XDG Base Directory Specification says ("must be absolute").
+    /// </summary>
+    public static StatePaths FromEnvironment(Func<string, string?>? getEnv = null, Func<string, string>? resolve = null)
     {
         getEnv ??= Environment.GetEnvironmentVariable;
         var home = getEnv("HEADLESSVM_HOME");
         if (!string.IsNullOrWhiteSpace(home))
         {
-            return new StatePaths(home);
+            return new StatePaths(Absolute(home, "HEADLESSVM_HOME", resolve), "HEADLESSVM_HOME");
         }
 
         var xdg = getEnv("XDG_STATE_HOME");
         if (!string.IsNullOrWhiteSpace(xdg) && Path.IsPathRooted(xdg))
         {
-            return new StatePaths(Path.Combine(xdg, "headlessvm"));
+            return new StatePaths(Path.Combine(xdg, "headlessvm"), "XDG_STATE_HOME");
         }
 
         var userHome = getEnv("HOME");
@@ -180,7 +204,19 @@ public sealed class StatePaths
             userHome = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
         }
 
-        return new StatePaths(Path.Combine(userHome, ".local", "state", "headlessvm"));
+        return new StatePaths(Path.Combine(Absolute(userHome, "HOME", resolve), ".local", "state", "headlessvm"), "HOME");
+    }
+
+    private static string Absolute(string path, string variable, Func<string, string>? resolve)
+    {
+        if (Path.IsPathRooted(path))
+        {
+            return path;
+        }
+
+        return resolve?.Invoke(path) is { } resolved && Path.IsPathRooted(resolved)
+            ? resolved
+            : throw Errors.HeadlessVmErrors.StateFolderRelative(path, variable);
     }
 
     /// <summary>The files of one VM's folder.</summary>
@@ -195,6 +231,9 @@ public sealed class StatePaths
         public string QmpSocket => Path.Combine(Folder, "qmp.sock");
         public string SerialLog => Path.Combine(Folder, "serial.log");
         public string PreviousSerialLog => Path.Combine(Folder, "serial.previous.log");
+
+        /// <summary>Where in serial.log the current boot begins (a byte offset), after a reset; absent after a start.</summary>
+        public string BootMarkFile => Path.Combine(Folder, "serial.boot");
         public string VncPasswordFile => Path.Combine(Folder, "vnc.password");
 
         /// <summary>The VM's console bridge, in the VM's folder so that removing the VM removes it.</summary>

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using HeadlessVm.Core.Errors;
 using HeadlessVm.Core.Model;
@@ -35,28 +34,36 @@ public sealed partial class VmStore
 
     public bool Exists(string name) => File.Exists(Paths.ForVm(name).SpecFile);
 
-    /// <summary>The VM's record, or null when there is none; CorruptVmRecord when it cannot be read.</summary>
+    /// <summary>The VM's record, or null when there is none; VmRecordDamaged when it cannot be read as this VM's.</summary>
     public VmSpec? Find(string name)
     {
-        if (!IsValidName(name))
+        var read = Read(name);
+        return read.Damaged ? throw HeadlessVmErrors.VmRecordDamaged(name, Paths.ForVm(name).SpecFile, read.Damage!) : read.Value;
+    }
+
+    /// <summary>The VM's record as the defensive reader sees it: missing, damaged (with why), or found.</summary>
+    public RecordRead<VmSpec> Read(string name) =>
+        IsValidName(name) ? RecordFiles.ReadJson<VmSpec>(Paths.ForVm(name).SpecFile, spec => Check(name, spec)) : RecordRead<VmSpec>.None;
+
+    /// <summary>What is wrong with a record that parsed, for the VM whose folder holds it; null when it is sound.</summary>
+    private static string? Check(string name, VmSpec spec)
+    {
+        if (spec.Name != name)
         {
-            return null;
+            return $"it names VM '{spec.Name}', not '{name}'";
         }
 
-        var file = Paths.ForVm(name).SpecFile;
-        if (!File.Exists(file))
+        if (spec.Disks is null || spec.PortForwards is null || spec.ExtraArguments is null
+            || spec.Disks.Any(d => d is null || string.IsNullOrEmpty(d.Path) || string.IsNullOrEmpty(d.Format))
+            || spec.PortForwards.Any(p => p is null) || spec.ExtraArguments.Any(a => a is null)
+            || string.IsNullOrEmpty(spec.Architecture) || string.IsNullOrEmpty(spec.ListenAddress))
         {
-            return null;
+            return "it lacks fields every VM has (its disks, port forwards, architecture or listen address)";
         }
 
-        try
-        {
-            return JsonSerializer.Deserialize<VmSpec>(File.ReadAllText(file), JsonRecords.Options);
-        }
-        catch (JsonException ex)
-        {
-            throw HeadlessVmErrors.CorruptVmRecord(name, file, ex);
-        }
+        return spec.MemoryMB <= 0 || spec.ProcessorCount <= 0 || spec.VncDisplay is < 0 or > 65535 - VmSpec.VncBasePort
+            ? "its memory, processor count or VNC display is out of range"
+            : null;
     }
 
     public VmSpec Get(string name) => Find(name) ?? throw HeadlessVmErrors.VmNotFound(name);
@@ -69,13 +76,25 @@ public sealed partial class VmStore
         return names;
     }
 
-    /// <summary>All VMs in the store, ordered by name.</summary>
-    public IReadOnlyList<VmSpec> List() => Names().Select(Find).OfType<VmSpec>().ToArray();
+    /// <summary>All VMs in the store whose record is sound, ordered by name (a damaged one is reported where it is named).</summary>
+    public IReadOnlyList<VmSpec> List() => Names().Select(n => Read(n).Value).OfType<VmSpec>().ToArray();
 
     public void Save(VmSpec spec)
     {
         ValidateName(spec.Name);
         JsonRecords.Write(Paths.ForVm(spec.Name).SpecFile, spec, durable: true);
+    }
+
+    /// <summary>Deletes the VM's folder if it can; for undoing a creation that failed (the failure is the one to report).</summary>
+    public void TryDelete(string name)
+    {
+        try
+        {
+            Delete(name);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+        }
     }
 
     /// <summary>Deletes the VM's folder: only files this module created live there.</summary>
@@ -85,7 +104,14 @@ public sealed partial class VmStore
         var folder = Paths.ForVm(name).Folder;
         if (Directory.Exists(folder))
         {
-            Directory.Delete(folder, recursive: true);
+            try
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new StateWriteException(folder, ex);
+            }
         }
     }
 }

@@ -21,7 +21,8 @@ public sealed record ForwardRecord(string BridgeName, string Socket, string Addr
     /// <summary>True when it forwards the same socket to the same place (the master aside).</summary>
     public bool SameForward(ForwardRecord other) => Socket == other.Socket && Address == other.Address && Port == other.Port;
 
-    public static ForwardRecord? Read(string file) => JsonRecords.TryRead<ForwardRecord>(file);
+    /// <summary>The record in <paramref name="file"/>; null when there is none or it cannot be read (a damaged one is swept as an orphan).</summary>
+    public static ForwardRecord? Read(string file) => RecordFiles.ReadJson<ForwardRecord>(file).Value;
 
     /// <summary>Written without fsync: it means nothing after a power loss (the master is gone too).</summary>
     public void Write(string file) => JsonRecords.Write(file, this, durable: false);

@@ -25,9 +25,10 @@ public sealed partial class SshTunnels
             case ConsoleRouteKind.Ssh when route.Ssh is { } ssh:
                 var bridge = BridgeNames.Of(host, vmName);
                 var socket = _paths.ForForward(bridge).Socket;
-                if (System.Text.Encoding.UTF8.GetByteCount(socket) > StatePaths.SocketPathLimit)
+                var bytes = System.Text.Encoding.UTF8.GetByteCount(socket);
+                if (bytes > StatePaths.SocketPathLimit)
                 {
-                    throw HeadlessVmErrors.StatePathTooLong(vmName, socket, StatePaths.SocketPathLimit);
+                    throw HeadlessVmErrors.StatePathTooLong(vmName, socket, bytes, StatePaths.SocketPathLimit);
                 }
 
                 return ConsoleEndpoint.Forwarded(socket, password, new TunnelTarget(host, vmName, bridge, Ports.Connectable(listenAddress), port, ssh));

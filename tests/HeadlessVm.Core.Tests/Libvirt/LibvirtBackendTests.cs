@@ -69,7 +69,7 @@ public sealed class LibvirtBackendTests : IDisposable
         Assert.Equal(NetworkMode.User, vm.Network);
         Assert.StartsWith("52:54:00:", vm.MacAddress, StringComparison.Ordinal);
         Assert.Null(vm.VncPort);
-        Assert.Null(vm.Path);
+        Assert.Null(vm.StatePath);
         Assert.NotNull(vm.Created);
         Assert.Contains(_host.Warnings, w => w.Contains("offers no KVM", StringComparison.Ordinal));
 
@@ -113,7 +113,7 @@ public sealed class LibvirtBackendTests : IDisposable
         var mine = Name();
         Vms.Create(Draft(mine), null, start: true, paused: false, CancellationToken.None);
         Assert.Equal(ErrorIds.VmIsRunning, Assert.Throws<HeadlessVmException>(() => Vms.Remove(mine, force: false, CancellationToken.None)).ErrorId);
-        Assert.Equal(VmState.Running, Vms.Remove(mine, force: true, CancellationToken.None).State);
+        Assert.Equal(VmState.Running, Vms.Remove(mine, force: true, CancellationToken.None)!.State);
         Assert.Null(_connection.Find(mine));
 
         var foreign = Name();

@@ -1,11 +1,9 @@
-using System.Diagnostics;
-
-namespace HeadlessVm.TestSupport;
+namespace HeadlessVm.Testing;
 
 /// <summary>
 /// The tiny Linux guest that tests/guest/build-guest.sh builds from Debian packages (cached), and the lines
-/// it prints on its serial console (see tests/guest/README.md). One copy for both test projects (linked
-/// into each), whichever backend boots it.
+/// it prints on its serial console (see tests/guest/README.md). One copy for both test projects, whichever
+/// backend boots it.
 /// </summary>
 public static class TestGuest
 {
@@ -26,19 +24,15 @@ public static class TestGuest
 
     private static string Build()
     {
+        // Cached after the first build (milliseconds); the first build takes a minute or two.
         var script = Path.Combine(RepoPaths.Root, "tests", "guest", "build-guest.sh");
-        var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(script);
-        using var process = Process.Start(psi)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
+        var result = BoundedProcess.Run("bash", [script], TimeSpan.FromMinutes(15));
+        if (result.ExitCode != 0)
         {
-            throw new InvalidOperationException($"build-guest.sh failed ({process.ExitCode}): {stderr.Result}");
+            throw new InvalidOperationException($"build-guest.sh failed ({result.ExitCode}): {result.Stderr}");
         }
 
-        return stdout.Trim().Split('\n').Last().Trim();
+        return result.Stdout.Trim().Split('\n').Last().Trim();
     }
 }
 

@@ -1,11 +1,13 @@
 using System.Security.Cryptography;
 
-namespace HeadlessVm.Bench;
+namespace HeadlessVm.Testing;
 
 /// <summary>
-/// VNC authentication's response: the 16-byte challenge DES-encrypted (ECB) with the password (up to 8
-/// characters, zero-padded) as key, each key byte's bits reversed. .NET's DES comes from OpenSSL, which
-/// may refuse it (OpenSSL 3 without the legacy provider); then a small DES of our own answers instead.
+/// VNC authentication's response (RFC 6143, 7.2.2): the 16-byte challenge DES-encrypted (ECB) with the
+/// password (up to 8 characters, zero-padded) as key, each key byte's bits reversed (what every VNC
+/// server, qemu's included, expects; the RFC leaves it to the implementations). .NET's DES comes from
+/// OpenSSL, which may refuse it (OpenSSL 3 without the legacy provider); then a small DES of our own
+/// answers instead. Shared by the tests and the benchmark.
 /// </summary>
 public static class VncDes
 {
@@ -25,6 +27,7 @@ public static class VncDes
     /// <summary>Which DES answers the challenge: "System.Security.Cryptography.DES" or "built-in DES".</summary>
     public static string Backend => SystemDesWorks.Value ? "System.Security.Cryptography.DES" : "built-in DES";
 
+    /// <summary>The 16 bytes that answer <paramref name="challenge"/> (16 bytes) for <paramref name="password"/> (ASCII; only the first 8 characters count).</summary>
     public static byte[] Response(string password, byte[] challenge)
     {
         var key = new byte[8];
