@@ -262,6 +262,33 @@ public sealed class RemoteConsoleTests : IDisposable
     }
 
     [Fact]
+    public void A_forward_ssh_refuses_is_ConsoleTunnelFailed_with_its_words_and_leaves_no_master_or_bridge()
+    {
+        var web1 = Vm("h1");
+        // A folder where the forward's socket goes: the master cannot listen there (it unlinks a stale socket, not a folder).
+        var blocked = _ps.Paths.ForForward($"h1~{web1}").Socket;
+        Directory.CreateDirectory(blocked);
+        try
+        {
+            var failed = Assert.Single(_ps.Run($"Start-VncBridge {web1} -ComputerName h1 -WebPort {_web}").Errors);
+            Assert.Equal(("ConsoleTunnelFailed", ErrorCategory.ConnectionError, (object)web1), (Id(failed), failed.CategoryInfo.Category, failed.TargetObject));
+            Assert.Contains($"forward {blocked}", failed.Exception.Message, StringComparison.Ordinal);
+            Assert.Empty(_ps.Ok("Get-VncBridge"));
+            Assert.Empty(Masters());
+            Assert.False(File.Exists(_ps.Paths.ForForward($"h1~{web1}").RecordFile));
+        }
+        finally
+        {
+            Directory.Delete(blocked);
+        }
+
+        var url = ((VncBridge)_ps.Ok($"Start-VncBridge {web1} -ComputerName h1 -WebPort {_web}").Single().BaseObject).Url!;
+        Assert.StartsWith("RFB 003.008", Rfb(url));
+        _ps.Ok($"Stop-VncBridge h1~{web1}");
+        AssertNoTunnelLeft();
+    }
+
+    [Fact]
     public void Two_pwsh_processes_bridging_VMs_of_one_host_at_once_share_one_master()
     {
         var web1 = Vm("h1");

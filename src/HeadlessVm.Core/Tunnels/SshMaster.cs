@@ -121,14 +121,17 @@ internal sealed class SshMaster
         return pid;
     }
 
-    /// <summary>Asks the master to forward the record's socket to its VNC server; ConsoleTunnelFailed with ssh's words when it will not.</summary>
-    public void Forward(ForwardRecord forward, CancellationToken cancellationToken)
+    /// <summary>
+    /// Asks the master to forward the record's socket to its VNC server; ConsoleTunnelFailed with ssh's words when it will
+    /// not, its target <paramref name="vmName"/> (the bridge's name when not given).
+    /// </summary>
+    public void Forward(ForwardRecord forward, CancellationToken cancellationToken, string? vmName = null)
     {
         if (Mux(forward, cancel: false, cancellationToken) is { } muxed)
         {
             if (muxed.Length > 0)
             {
-                throw HeadlessVmErrors.ConsoleTunnelFailed(forward.BridgeName, _hostName, $"forward {forward.Socket} to {forward.Address}:{forward.Port}",
+                throw HeadlessVmErrors.ConsoleTunnelFailed(vmName ?? forward.BridgeName, _hostName, $"forward {forward.Socket} to {forward.Address}:{forward.Port}",
                     muxed, _destination.Program, 0);
             }
 
@@ -138,7 +141,7 @@ internal sealed class SshMaster
         var result = Control(cancellationToken, "forward", "-L", forward.Spec);
         if (result.ExitCode != 0)
         {
-            throw HeadlessVmErrors.ConsoleTunnelFailed(forward.BridgeName, _hostName, $"forward {forward.Socket} to {forward.Address}:{forward.Port}",
+            throw HeadlessVmErrors.ConsoleTunnelFailed(vmName ?? forward.BridgeName, _hostName, $"forward {forward.Socket} to {forward.Address}:{forward.Port}",
                 Said(result), _destination.Program, result.ExitCode);
         }
     }

@@ -42,13 +42,21 @@ public sealed partial class SshTunnels : IRemoteConsoles
     {
         var files = _paths.ForForward(target.BridgeName);
         var held = FileLock.Acquire(files.Host.LockFile, cancellationToken);
+        var master = Master(files.Host, target.Via, target.Host.ComputerName);
         try
         {
-            var master = Master(files.Host, target.Via, target.Host.ComputerName);
             Sweep(files.Host, master, endIdleMaster: false, cancellationToken);
             var pid = master.Running() ?? Restart(master, files.Host, cancellationToken);
             var forward = Ensure(master, pid, target, files, cancellationToken);
             return new TunnelLease(held, () => Drop(master, forward, files, cancellationToken));
+        }
+        catch (HeadlessVmException)
+        {
+            // Nothing is left of a tunnel that could not be made for a bridge not yet recorded: its forward record and
+            // socket go, and a master with no other forward ends (a master that serves other bridges stays).
+            Abandon(master, files);
+            held.Dispose();
+            throw;
         }
         catch
         {
@@ -195,12 +203,12 @@ public sealed partial class SshTunnels : IRemoteConsoles
         }
 
         wanted.Write(files.RecordFile);
-        master.Forward(wanted, cancellationToken);
+        master.Forward(wanted, cancellationToken, target.VmName);
         if (!Accepts(files.Socket))
         {
             // ssh keeps a forward it was asked for twice once; one whose socket was replaced answers no more: make it anew.
             master.Cancel(wanted, cancellationToken);
-            master.Forward(wanted, cancellationToken);
+            master.Forward(wanted, cancellationToken, target.VmName);
             if (!Accepts(files.Socket))
             {
                 throw HeadlessVmErrors.ConsoleTunnelFailed(target.VmName, target.Host.ComputerName, $"listen on {files.Socket}",
@@ -228,6 +236,19 @@ public sealed partial class SshTunnels : IRemoteConsoles
         if (!files.Host.ForwardRecords().Any())
         {
             master.Exit(forward.MasterPid, cancellationToken);
+        }
+    }
+
+    /// <summary>Under the host's lock, after a failed <see cref="Open"/>: what it left for a bridge that does not exist goes (best effort).</summary>
+    private void Abandon(SshMaster master, StatePaths.ForwardFiles files)
+    {
+        try
+        {
+            Sweep(files.Host, master, endIdleMaster: true, CancellationToken.None);
+        }
+        catch (HeadlessVmException e)
+        {
+            _host.Debug($"Cleaning up the console tunnel: {e.Message}");
         }
     }
 
