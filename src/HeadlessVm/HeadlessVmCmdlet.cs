@@ -159,10 +159,24 @@ public abstract class HeadlessVmCmdlet : PSCmdlet, IVmHost
     /// <summary>
     /// The names of the VMs that <paramref name="names"/> name, wildcards expanded, each once; every VM
     /// when null. A plain name with no VM is a non-terminating VmNotFound error; a wildcard that matches
-    /// nothing is not an error.
+    /// nothing is not an error. A store that cannot be a folder is one StateFolderUnusable error and no VMs.
     /// </summary>
-    protected IReadOnlyList<string> ResolveVms(IEnumerable<string>? names) =>
-        ResolveByName(names, Vms.Names(), v => v, name => ToErrorRecord(HeadlessVmErrors.VmNotFound(name), name)!);
+    protected IReadOnlyList<string> ResolveVms(IEnumerable<string>? names)
+    {
+        IReadOnlyList<string> all;
+        try
+        {
+            all = Vms.Names();
+        }
+        catch (StateWriteException ex)
+        {
+            // A store whose folder is a file: one error naming it and its variable, not an empty list.
+            WriteError(ex, null);
+            return Array.Empty<string>();
+        }
+
+        return ResolveByName(names, all, v => v, name => ToErrorRecord(HeadlessVmErrors.VmNotFound(name), name)!);
+    }
 
     /// <summary>
     /// The items of <paramref name="all"/> that <paramref name="names"/> name, wildcards expanded, each

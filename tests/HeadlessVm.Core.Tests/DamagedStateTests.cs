@@ -128,7 +128,10 @@ public sealed class DamagedStateTests : IDisposable
     {
         using var held = FileLock.Acquire(Paths.LockFile);
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var error = Assert.Throws<HeadlessVmException>(() => FileLock.Acquire(Paths.LockFile, timeout: TimeSpan.FromMilliseconds(300)));
+        // On a task of its own, so that a wait that ignores its timeout fails this test instead of hanging the run.
+        var waiting = Task.Run(() => FileLock.Acquire(Paths.LockFile, timeout: TimeSpan.FromMilliseconds(300)));
+        Assert.True(((IAsyncResult)waiting).AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(60)), "the lock wait went on past its 300 ms timeout");
+        var error = Assert.IsType<HeadlessVmException>(Assert.Single(waiting.Exception!.InnerExceptions));
         Assert.Equal(ErrorIds.StateLocked, error.ErrorId);
         Assert.Equal(FailureKind.ResourceBusy, error.Kind);
         Assert.Contains($"PID {Environment.ProcessId}", error.Message);

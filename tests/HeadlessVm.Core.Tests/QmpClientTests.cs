@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Diagnostics;
 using HeadlessVm.Core.Processes;
 using HeadlessVm.Core.Qmp;
@@ -101,6 +102,22 @@ public sealed class QmpClientTests : IDisposable
         Assert.Equal("GenericError", Assert.Throws<QmpException>(() => qmp.Execute("set_password", new { protocol = "vnc", password = "s3cretpw" })).ErrorClass);
         Assert.DoesNotContain(trace, t => t.Contains("s3cretpw", StringComparison.Ordinal));
         Assert.Contains(trace, t => t.Contains("********", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Keys_typed_with_send_key_are_masked_in_the_trace_as_they_may_be_a_password()
+    {
+        var trace = new List<string>();
+        using var qmp = QmpClient.Connect(Socket, TimeSpan.FromSeconds(5), trace.Add);
+        foreach (var key in new[] { "s", "3", "x" })
+        {
+            qmp.Execute("send-key", new JsonObject { ["keys"] = new JsonArray(new JsonObject { ["type"] = "qcode", ["data"] = key }) });
+        }
+
+        var sent = trace.Where(t => t.StartsWith("QMP -> ", StringComparison.Ordinal) && t.Contains("send-key", StringComparison.Ordinal)).ToList();
+        Assert.Equal(3, sent.Count);
+        Assert.All(sent, t => Assert.Contains("\"data\":\"*\"", t, StringComparison.Ordinal));
+        Assert.DoesNotContain(sent, t => t.Contains("\"data\":\"s\"", StringComparison.Ordinal) || t.Contains("\"data\":\"3\"", StringComparison.Ordinal));
     }
 
     [Fact]

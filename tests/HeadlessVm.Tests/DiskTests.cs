@@ -52,6 +52,41 @@ public sealed class DiskTests : IDisposable
         Assert.Contains("one.qcow2", table);
     }
 
+    [Theory]
+    [InlineData("0")]
+    [InlineData("0.0000000001")]
+    public void A_size_of_nothing_without_a_backing_file_is_InvalidDiskSize_and_makes_no_file(string size)
+    {
+        var error = Assert.Single(_ps.Run($"New-HeadlessVmDisk zero.qcow2 -SizeGB {size}").Errors);
+        Assert.Equal("InvalidDiskSize", error.FullyQualifiedErrorId.Split(',')[0]);
+        Assert.Equal(ErrorCategory.InvalidArgument, error.CategoryInfo.Category);
+        Assert.Equal(Work("zero.qcow2"), error.TargetObject);
+        Assert.Contains("more than 0", error.Exception.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(Work("zero.qcow2")));
+    }
+
+    [Fact]
+    public void A_backing_file_takes_its_format_from_its_content_as_a_VMs_disk_does()
+    {
+        // Text named .qcow2 is no image: refused as New-HeadlessVm -DiskPath refuses it, and no clone is made.
+        File.WriteAllText(Work("junk.qcow2"), "hello");
+        var r = _ps.Run("New-HeadlessVmDisk clone.qcow2 -BackingPath junk.qcow2");
+        var error = Assert.Single(r.Errors);
+        Assert.Equal("DiskFormatUnknown", error.FullyQualifiedErrorId.Split(',')[0]);
+        Assert.Equal(ErrorCategory.InvalidArgument, error.CategoryInfo.Category);
+        Assert.Equal(Work("junk.qcow2"), error.TargetObject);
+        Assert.Contains(".img or .raw", error.Exception.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(Work("clone.qcow2")));
+
+        // A qcow2 image named .img, as distributions ship cloud images: used as qcow2, with a warning.
+        _ps.Ok("New-HeadlessVmDisk base.qcow2 -SizeGB 1 | Out-Null");
+        File.Move(Work("base.qcow2"), Work("cloud.img"));
+        r = _ps.Run("New-HeadlessVmDisk clone.qcow2 -BackingPath cloud.img");
+        Assert.Empty(r.Errors);
+        Assert.Equal("qcow2", r.Output.Single().Properties["BackingFormat"].Value);
+        Assert.Contains(r.Warnings, w => w.Contains("holds a qcow2 image, though its name says raw", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void A_linked_clone_records_its_backing_image_and_leaves_it_unchanged()
     {

@@ -100,6 +100,12 @@ public static class ErrorRows
             return Run(lab, "New-HeadlessVm e-fmt -NoStart -DiskPath ./d.bin");
         }),
         [ErrorIds.NoStartWithPaused] = Script(InvalidArgument, "e-nsp", "New-HeadlessVm e-nsp -NoStart -Paused"),
+        [ErrorIds.NotAnIsoImage] = Row(InvalidArgument, _ => "e-noiso", lab =>
+        {
+            // 64 KiB of zeros: long enough to hold a volume descriptor at sector 16, and none there.
+            File.WriteAllBytes(lab.WorkFile("zeros.iso"), new byte[64 * 1024]);
+            return Run(lab, "New-HeadlessVm e-noiso -NoStart -IsoPath ./zeros.iso");
+        }),
 
         // The state store.
         [ErrorIds.VmNotFound] = Script(ErrorCategory.ObjectNotFound, "e-nosuch", "Get-HeadlessVm e-nosuch"),

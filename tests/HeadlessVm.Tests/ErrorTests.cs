@@ -71,6 +71,19 @@ public sealed class ErrorTests : IDisposable
     }
 
     [Fact]
+    public void A_file_that_is_not_a_CD_image_given_as_the_ISO_is_NotAnIsoImage_and_leaves_nothing()
+    {
+        // A qcow2 disk image given to -IsoPath by mistake: qemu would take it and the guest find no bootable device.
+        File.Copy(TestGuest.Qcow2, Path.Combine(_ps.WorkFolder, "disk.iso"));
+        var error = SingleError("New-HeadlessVm cd2 -MemoryMB 64 -Accelerator Tcg -IsoPath ./disk.iso", "NotAnIsoImage", ErrorCategory.InvalidArgument, "cd2");
+        Assert.Contains(Path.Combine(_ps.WorkFolder, "disk.iso"), error.Exception.Message, StringComparison.Ordinal);
+        AssertNothingLeft();
+
+        // The real ISO is one: the same VM is made from it.
+        _ps.Ok($"New-HeadlessVm cd2 -MemoryMB 64 -NoStart -IsoPath '{TestGuest.Iso}' | Out-Null");
+    }
+
+    [Fact]
     public void An_unknown_CPU_model_is_refused_with_qemus_message()
     {
         var error = SingleError("New-HeadlessVm cpu1 -MemoryMB 64 -Accelerator Tcg -Cpu no-such-cpu", "QemuUnknownCpuModel", ErrorCategory.InvalidArgument, "cpu1");

@@ -170,6 +170,14 @@ public sealed class LifecycleTests : IDisposable
     public void Suspend_Resume_and_Restart_change_the_live_state_that_Get_HeadlessVm_reads_from_qemu()
     {
         var pid = (int)Prop(_ps.Ok("New-HeadlessVm pz -MemoryMB 64 -Accelerator Tcg").Single(), "ProcessId")!;
+
+        // -For Paused waits for a pause: on a running VM it ends in a timeout naming the state the VM is in.
+        var notPaused = Assert.Single(_ps.Run("Wait-HeadlessVm pz -For Paused -TimeoutSec 1").Errors);
+        Assert.Equal("VmStateWaitTimeout", notPaused.FullyQualifiedErrorId.Split(',')[0]);
+        Assert.Equal(ErrorCategory.OperationTimeout, notPaused.CategoryInfo.Category);
+        Assert.Equal("pz", notPaused.TargetObject);
+        Assert.Contains("it is Running", notPaused.Exception.Message);
+
         Assert.Equal("Paused", Prop(_ps.Ok("Suspend-HeadlessVm pz -PassThru").Single(), "State")!.ToString());
         Assert.Equal("Paused", Prop(_ps.Ok("Get-HeadlessVm pz").Single(), "State")!.ToString());
         Assert.Equal("Paused", Prop(_ps.Ok("Wait-HeadlessVm pz -For Paused -TimeoutSec 60 -PassThru").Single(), "State")!.ToString());

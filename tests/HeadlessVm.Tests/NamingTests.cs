@@ -11,6 +11,19 @@ public sealed class NamingTests : IDisposable
     public void Dispose() => _ps.Dispose();
 
     [Fact]
+    public void A_new_VM_whose_name_differs_from_another_only_in_case_is_VmAlreadyExists_naming_the_other()
+    {
+        _ps.Ok("New-HeadlessVm web1 -MemoryMB 64 -NoStart | Out-Null");
+        var error = Assert.Single(_ps.Run("New-HeadlessVm WEB1 -MemoryMB 64 -NoStart").Errors);
+        Assert.Equal("VmAlreadyExists", error.FullyQualifiedErrorId.Split(',')[0]);
+        Assert.Equal(ErrorCategory.ResourceExists, error.CategoryInfo.Category);
+        Assert.Equal("WEB1", error.TargetObject);
+        Assert.Contains("'web1'", error.Exception.Message, StringComparison.Ordinal);
+        Assert.Equal(new[] { "web1" }, _ps.Ok("Get-HeadlessVm").Select(v => v.Properties["Name"].Value));
+        Assert.False(Directory.Exists(_ps.Paths.ForVm("WEB1").Folder));
+    }
+
+    [Fact]
     public void Every_cmdlet_that_targets_VMs_takes_Name_as_a_wildcard_array_bound_by_property_name_with_completion_and_the_VmName_alias()
     {
         var problems = _ps.Ok("""

@@ -56,6 +56,21 @@ public sealed class StartupAndListingTests : IDisposable
     }
 
     [Fact]
+    public void Stop_HeadlessVm_powers_off_at_once_a_VM_started_Paused_whose_CPUs_never_ran()
+    {
+        var pid = (int)Prop(_ps.Ok("New-HeadlessVm p1 -MemoryMB 64 -Accelerator Tcg -Network None -Paused").Single(), "ProcessId")!;
+
+        // Nothing runs in a VM that has never run, not even firmware, to see the power button: waiting
+        // out -TimeoutSec would end in the "did not shut down" warning and a power off anyway.
+        var r = _ps.Run("Stop-HeadlessVm p1 -TimeoutSec 60 -PassThru -Verbose");
+        Assert.Empty(r.Errors);
+        Assert.Empty(r.Warnings);
+        Assert.Contains(r.Verbose, v => v.Contains("has never run", StringComparison.Ordinal));
+        Assert.Equal("Stopped", Prop(r.Output.Single(), "State")!.ToString());
+        Assert.False(ProcessInfo.IsAlive(pid));
+    }
+
+    [Fact]
     public void Auto_remembers_that_KVM_failed_and_starts_the_next_VM_under_TCG_without_trying_KVM_again()
     {
         // A qemu that refuses KVM on cue (this is what a real qemu does on a host whose KVM is broken),

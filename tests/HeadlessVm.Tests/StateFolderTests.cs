@@ -81,6 +81,9 @@ public sealed class StateFolderTests : IDisposable
         var file = Path.Combine(_ps.WorkFolder, "not-a-folder");
         File.WriteAllText(file, "x");
         AssertUnusable(RunBounded($"$env:HEADLESSVM_HOME = '{file}'; New-HeadlessVm x2 -NoStart"), "x2", file, "is a file, not a folder");
+        // Listing says so too, rather than showing an empty store; below the file as well.
+        AssertUnusable(RunBounded($"$env:HEADLESSVM_HOME = '{file}'; Get-HeadlessVm"), file, file, "is a file, not a folder");
+        AssertUnusable(RunBounded($"$env:HEADLESSVM_HOME = '{file}/sub'; Get-HeadlessVm"), $"{file}/sub", $"{file}/sub", $"'{file}' is a file, not a folder");
         _ps.Ok(RestoreHome);
     }
 

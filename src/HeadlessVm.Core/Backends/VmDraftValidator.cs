@@ -75,11 +75,18 @@ public static partial class VmDraftValidator
 
     /// <summary>
     /// Checks a definition before anything is written: name, sizes, architecture, boot settings, port
-    /// forwards, MAC. Returns it with absolute paths and a normalised MAC address.
+    /// forwards, MAC; an ISO image that exists must be one (NotAnIsoImage). Returns it with absolute paths and a
+    /// normalised MAC address.
     /// </summary>
     public static VmSpec Validate(VmSpec draft)
     {
         draft = Check(draft);
+        // An ISO that is not there yet is qemu's to report at start (QemuFileNotFound); one that is there must be one.
+        if (draft.IsoPath is { } iso && File.Exists(iso) && !IsoImages.LooksLikeIso(iso))
+        {
+            throw HeadlessVmErrors.NotAnIsoImage(draft.Name, Path.GetFullPath(iso));
+        }
+
         return draft with
         {
             IsoPath = draft.IsoPath is null ? null : Path.GetFullPath(draft.IsoPath),

@@ -23,6 +23,7 @@ public static class ErrorIds
     public const string UnknownDiskFormat = nameof(UnknownDiskFormat);
     public const string DiskFormatUnknown = nameof(DiskFormatUnknown);
     public const string NoStartWithPaused = nameof(NoStartWithPaused);
+    public const string NotAnIsoImage = nameof(NotAnIsoImage);
 
     // The state store.
     public const string VmNotFound = nameof(VmNotFound);

@@ -14,7 +14,7 @@ public static partial class HeadlessVmErrors
 
     /// <summary><paramref name="size"/> as the user gave it, with its unit ("-1 bytes", "1E+30 GB").</summary>
     public static HeadlessVmException InvalidDiskSize(string path, string size) => new(ErrorIds.InvalidDiskSize, FailureKind.InvalidArgument, path,
-        $"A disk image cannot have a size of {size}: give 0 or more, up to what a 64-bit byte count holds.");
+        $"A disk image cannot have a size of {size}: give more than 0, up to what a 64-bit byte count holds.");
 
     public static HeadlessVmException DiskIsOwnBacking(string path) => new(ErrorIds.DiskIsOwnBacking, FailureKind.InvalidArgument, path,
         $"'{path}' cannot be its own backing file.");

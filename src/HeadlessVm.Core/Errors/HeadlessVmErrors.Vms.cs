@@ -53,11 +53,19 @@ public static partial class HeadlessVmErrors
     public static HeadlessVmException UnknownDiskFormat(string path, string stated, IEnumerable<string> known) => new(ErrorIds.UnknownDiskFormat, FailureKind.InvalidArgument, path,
         $"'{stated}' is not a disk format qemu knows here. Use one of: {string.Join(", ", known)}.");
 
-    /// <summary>qemu-img finds no image format in the file (raw data), and its name does not say raw; <paramref name="named"/> is what the name says, if anything.</summary>
-    public static HeadlessVmException DiskFormatUnknown(string path, string? named) => new(ErrorIds.DiskFormatUnknown, FailureKind.InvalidArgument, path,
+    /// <summary>
+    /// qemu-img finds no image format in the file (raw data), and its name does not say raw; <paramref name="named"/> is what
+    /// the name says, if anything; <paramref name="remedy"/> replaces the advice to state -DiskFormat where there is no such parameter.
+    /// </summary>
+    public static HeadlessVmException DiskFormatUnknown(string path, string? named, string? remedy = null) => new(ErrorIds.DiskFormatUnknown, FailureKind.InvalidArgument, path,
         $"Cannot tell the format of disk '{path}': qemu-img finds no image format in it (raw data)" +
         (named is null ? string.Empty : $", though its name says {named}") +
-        ". State it with -DiskFormat (raw to use it as a raw disk; qcow2, vpc, vhdx, vmdk...).");
+        ". " + (remedy ?? "State it with -DiskFormat (raw to use it as a raw disk; qcow2, vpc, vhdx, vmdk...)."));
+
+    /// <summary>-IsoPath names a file with no ISO 9660 or UDF volume descriptor (see <see cref="Qemu.IsoImages"/>).</summary>
+    public static HeadlessVmException NotAnIsoImage(string name, string path) => new(ErrorIds.NotAnIsoImage, FailureKind.InvalidArgument, name,
+        $"VM '{name}': '{path}' is not a CD/DVD image (it has no ISO 9660 or UDF volume descriptor), so the VM could not boot from it. " +
+        "Give an .iso file to -IsoPath; a disk image goes to -DiskPath.");
 
     public static HeadlessVmException NoStartWithPaused(string name) => new(ErrorIds.NoStartWithPaused, FailureKind.InvalidArgument, name,
         "-NoStart creates the VM without starting it, so it cannot also start -Paused. Use one of them.");
@@ -68,8 +76,11 @@ public static partial class HeadlessVmErrors
             ? $"No VM named '{name}' exists. Get-HeadlessVm lists the VMs there are."
             : $"No VM named '{name}' exists on {hosts}. Get-HeadlessVm -ComputerName lists the VMs there are.");
 
-    public static HeadlessVmException VmAlreadyExists(string name) => new(ErrorIds.VmAlreadyExists, FailureKind.ResourceExists, name,
-        $"A VM named '{name}' already exists. Choose another name, or remove it first with Remove-HeadlessVm.");
+    /// <summary><paramref name="existing"/>, when given, is the VM whose name differs from <paramref name="name"/> only in case.</summary>
+    public static HeadlessVmException VmAlreadyExists(string name, string? existing = null) => new(ErrorIds.VmAlreadyExists, FailureKind.ResourceExists, name,
+        existing is null
+            ? $"A VM named '{name}' already exists. Choose another name, or remove it first with Remove-HeadlessVm."
+            : $"A VM named '{existing}' already exists, and names that differ only in case are not told apart here. Choose another name, or remove '{existing}' first with Remove-HeadlessVm.");
 
     /// <summary>vm.json is there but is not this VM's record; <paramref name="why"/> says what is wrong with it.</summary>
     public static HeadlessVmException VmRecordDamaged(string name, string file, string why) => new(ErrorIds.VmRecordDamaged, FailureKind.InvalidData, name,

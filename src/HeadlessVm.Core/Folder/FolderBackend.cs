@@ -101,6 +101,13 @@ public sealed class FolderBackend : IVmBackend
                 throw HeadlessVmErrors.VmAlreadyExists(spec.Name);
             }
 
+            // Names are matched exactly, but two VMs whose names differ only in case (web1, WEB1) are a
+            // typing slip waiting to stop the wrong one, and PowerShell users expect names to ignore case.
+            if (_store.Names().FirstOrDefault(n => string.Equals(n, spec.Name, StringComparison.OrdinalIgnoreCase)) is { } existing)
+            {
+                throw HeadlessVmErrors.VmAlreadyExists(spec.Name, existing);
+            }
+
             var others = _store.List();
             var display = vncDisplay ?? _displays.Pick(spec.Name, spec.ListenAddress, others.Select(o => o.VncDisplay));
             if (vncDisplay is not null)

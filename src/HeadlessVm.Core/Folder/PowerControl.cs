@@ -57,9 +57,14 @@ public sealed class PowerControl
                     PowerOff(name, vm, pid.Value, cancellationToken);
                     stopped(Finish(spec, vm));
                 }
+                else if (!PressPowerButton(name, vm, cancellationToken))
+                {
+                    _host.Verbose($"VM '{name}' was started with its CPUs stopped and has never run, so no guest can see the power button; powering it off.");
+                    PowerOff(name, vm, pid.Value, cancellationToken);
+                    stopped(Finish(spec, vm));
+                }
                 else
                 {
-                    PressPowerButton(name, vm, cancellationToken);
                     _host.Verbose($"Sent the ACPI power button to VM '{name}'; waiting up to {timeout.TotalSeconds:0} s for it to power down.");
                     waiting.Add((spec, vm, pid.Value));
                 }
@@ -182,18 +187,30 @@ public sealed class PowerControl
         return _inspector.Inspect(_store.Get(name));
     }
 
-    private void PressPowerButton(string name, StatePaths.VmFiles vm, CancellationToken cancellationToken)
+    /// <summary>
+    /// Presses the ACPI power button; false, without pressing it, when the VM is in qemu's "prelaunch"
+    /// state (started with -S, CPUs never run): not even firmware runs there to see the button, and
+    /// resuming it would boot the guest only to wait out the whole timeout.
+    /// </summary>
+    private bool PressPowerButton(string name, StatePaths.VmFiles vm, CancellationToken cancellationToken)
     {
+        var pressed = false;
         _monitor.Session(name, vm, cancellationToken, qmp =>
         {
-            // A paused guest cannot see the power button.
-            if (qmp.Execute("query-status")?["status"]?.GetValue<string>() is "paused")
+            switch (qmp.Execute("query-status")?["status"]?.GetValue<string>())
             {
-                qmp.Execute("cont");
+                case "prelaunch":
+                    return;
+                case "paused":
+                    // A paused guest cannot see the power button.
+                    qmp.Execute("cont");
+                    break;
             }
 
             qmp.Execute("system_powerdown");
+            pressed = true;
         });
+        return pressed;
     }
 
     /// <summary>A stopped VM's run files go, and so does its console bridge.</summary>

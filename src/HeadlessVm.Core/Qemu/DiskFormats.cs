@@ -34,7 +34,8 @@ public static class DiskFormats
     /// that format (a guest reading host files through a backing file name). The format is decided once,
     /// when the VM is defined, and kept in its record, so a guest cannot change it later.
     /// </summary>
-    public static string Resolve(string path, string? stated, Func<string, string> contentFormat, Action<string> warn)
+    /// <param name="remedy">What DiskFormatUnknown advises instead of -DiskFormat, where the caller has no such parameter.</param>
+    public static string Resolve(string path, string? stated, Func<string, string> contentFormat, Action<string> warn, string? remedy = null)
     {
         if (!string.IsNullOrWhiteSpace(stated))
         {
@@ -53,7 +54,7 @@ public static class DiskFormats
             return content;
         }
 
-        return named == "raw" ? "raw" : throw HeadlessVmErrors.DiskFormatUnknown(path, named);
+        return named == "raw" ? "raw" : throw HeadlessVmErrors.DiskFormatUnknown(path, named, remedy);
     }
 
     /// <summary>A format the user stated, as qemu names it (vhd is vpc); UnknownDiskFormat for one qemu does not know here.</summary>

@@ -15,11 +15,11 @@ public sealed class DiskImages
 
     public DiskImages(IVmHost host) => _host = host;
 
-    /// <summary><paramref name="gb"/> GiB in whole bytes; InvalidDiskSize when it is negative or more than a 64-bit count holds.</summary>
+    /// <summary><paramref name="gb"/> GiB in whole bytes; InvalidDiskSize when it is not more than 0 (a disk of no bytes holds nothing) or more than a 64-bit count holds.</summary>
     public static long BytesFromGiB(string path, double gb)
     {
         var exact = gb * BytesPerGiB;
-        if (gb < 0 || double.IsNaN(exact) || exact >= long.MaxValue)
+        if (gb < 0 || double.IsNaN(exact) || exact >= long.MaxValue || Math.Round(exact) < 1)
         {
             throw HeadlessVmErrors.InvalidDiskSize(path, $"{gb} GB");
         }
@@ -33,7 +33,7 @@ public sealed class DiskImages
     /// </summary>
     public static bool CheckCreate(string path, long? sizeBytes, string? backingPath, bool force)
     {
-        if (sizeBytes is < 0)
+        if (sizeBytes is < 1)
         {
             throw HeadlessVmErrors.InvalidDiskSize(path, $"{sizeBytes} bytes");
         }
@@ -71,7 +71,10 @@ public sealed class DiskImages
                 throw HeadlessVmErrors.DiskIsOwnBacking(path);
             }
 
-            backingFormat = GetInfo(backingPath, cancellationToken).Format;
+            // The backing file's format from its content, as for a VM's disk: a file that is no image
+            // format is raw only when its name says raw, and a name that says otherwise gets a warning.
+            backingFormat = DiskFormats.Resolve(backingPath, null, p => GetInfo(p, cancellationToken).Format, _host.Warning,
+                "A raw backing file must be named .img or .raw; otherwise convert it (qemu-img convert -O qcow2).");
         }
 
         var command = QemuImg.CreateCommand(path, fmt, sizeBytes, backingPath, backingFormat);

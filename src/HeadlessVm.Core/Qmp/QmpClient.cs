@@ -134,7 +134,12 @@ public sealed class QmpClient : IDisposable
 
         message["id"] = id;
         var text = message.ToJsonString();
-        _trace?.Invoke("QMP -> " + (command == "set_password" ? MaskPassword(message) : text));
+        _trace?.Invoke("QMP -> " + command switch
+        {
+            "set_password" => MaskPassword(message),
+            "send-key" => MaskKeys(message),
+            _ => text,
+        });
         var bytes = Encoding.UTF8.GetBytes(text + "\n");
         _stream.Write(bytes);
         _stream.Flush();
@@ -200,6 +205,25 @@ public sealed class QmpClient : IDisposable
         if (copy["arguments"] is JsonObject args && args.ContainsKey("password"))
         {
             args["password"] = "********";
+        }
+
+        return copy.ToJsonString();
+    }
+
+    // Send-HeadlessVmKey -Text is how passwords are typed into a guest, one send-key per character,
+    // so the trace shows how many keys went and how long they were held, never which.
+    private static string MaskKeys(JsonObject message)
+    {
+        var copy = JsonNode.Parse(message.ToJsonString())!.AsObject();
+        if (copy["arguments"] is JsonObject args && args["keys"] is JsonArray keys)
+        {
+            foreach (var key in keys.OfType<JsonObject>())
+            {
+                if (key.ContainsKey("data"))
+                {
+                    key["data"] = "*";
+                }
+            }
         }
 
         return copy.ToJsonString();

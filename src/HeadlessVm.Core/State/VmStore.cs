@@ -68,9 +68,24 @@ public sealed partial class VmStore
 
     public VmSpec Get(string name) => Find(name) ?? throw HeadlessVmErrors.VmNotFound(name);
 
-    /// <summary>The names of the VMs in the store, ordered; no record is read.</summary>
+    /// <summary>
+    /// The names of the VMs in the store, ordered; no record is read. A store that is not there has none;
+    /// one whose folder (or a folder above it) is a file is a <see cref="StateWriteException"/>
+    /// (StateFolderUnusable), so that a mistyped HEADLESSVM_HOME is not taken for an empty store.
+    /// </summary>
     public IReadOnlyList<string> Names()
     {
+        if (!Directory.Exists(Paths.Root))
+        {
+            for (var p = Paths.Root; !string.IsNullOrEmpty(p); p = Path.GetDirectoryName(p))
+            {
+                if (File.Exists(p))
+                {
+                    throw new StateWriteException(Paths.Root, new IOException($"'{p}' is a file, not a folder."), folder: true);
+                }
+            }
+        }
+
         var names = Paths.VmFolderNames().Where(IsValidName).ToList();
         names.Sort(StringComparer.Ordinal);
         return names;
