@@ -15,7 +15,22 @@ public sealed class UnixSocketConsoleTests : IDisposable
     private readonly TempStore _store = new("hvm-unixvnc-");
     private readonly RecordingHost _host = new();
 
-    public void Dispose() => _store.Dispose();
+    private readonly List<string> _qemus = new();
+
+    /// <summary>Stops the qemus this test started, by the PIDs their pidfiles hold, before the store's sweep looks for leftovers.</summary>
+    public void Dispose()
+    {
+        foreach (var pidFile in _qemus.Where(File.Exists))
+        {
+            if (int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid) && ProcessInfo.CommandLine(pid) is { } argv && argv.Contains(pidFile))
+            {
+                ProcessInfo.Signal(pid, ProcessInfo.SIGKILL);
+                ProcessInfo.WaitForExit(pid, TimeSpan.FromSeconds(10));
+            }
+        }
+
+        _store.Dispose();
+    }
 
     private string Vnc(string name)
     {
@@ -24,6 +39,7 @@ public sealed class UnixSocketConsoleTests : IDisposable
         {
             "-machine", "none", "-display", "none", "-vnc", "unix:" + socket, "-daemonize", "-pidfile", Path.Combine(_store.Root, name + ".pid"),
         }));
+        _qemus.Add(Path.Combine(_store.Root, name + ".pid"));
         Assert.True(result.ExitCode == 0, result.Message);
         return socket;
     }
