@@ -13,8 +13,6 @@ namespace HeadlessVm.Bench;
 /// </summary>
 public sealed class LibvirtListingScenario : IScenario
 {
-    private static readonly TimeSpan ScriptTimeout = TimeSpan.FromMinutes(3);
-
     public string Key => "libvirt";
 
     public string Title => "6. Listing through libvirt";
@@ -29,21 +27,15 @@ public sealed class LibvirtListingScenario : IScenario
             Script("local-libvirt.sh", "start");
         }
 
-        var bed = new Dictionary<string, string>
-        {
-            ["HVM_HOSTBED_ROOT"] = $"/tmp/hvbbed-{Environment.ProcessId}",
-            ["HVM_HOSTBED_NET"] = $"10.233.{Random.Shared.Next(100, 250)}",
-            ["HVM_HOSTBED_BRIDGE"] = $"hvb{Environment.ProcessId % 100000}",
-        };
         using var session = new ModuleRunspace(context.Cancellation);
         using var scratch = new Scratch(asHome: true);
         var rows = new List<(string What, int Count, Stats Stats)>();
         var prefix = "hvb-" + Guid.NewGuid().ToString("N")[..4];
+        var facts = new BenchBed("hvb", 233);
         try
         {
             BenchContext.Log("libvirt: host bed up 2");
-            var facts = Script("hostbed.sh", bed, "up", "2").Split('\n').Select(l => l.Split('=', 2)).Where(p => p.Length == 2)
-                .ToDictionary(p => p[0].Trim(), p => p[1].Trim());
+            facts.Up(2);
             session.Invoke("Connect-HeadlessVmHost h1 -Uri $a; Connect-HeadlessVmHost h2 -Uri $b; Connect-HeadlessVmHost system -Uri qemu:///system",
                 new Dictionary<string, object?> { ["a"] = facts["h1.uri_ssh"], ["b"] = facts["h2.uri_ssh"] });
 
@@ -118,14 +110,7 @@ public sealed class LibvirtListingScenario : IScenario
         finally
         {
             session.Cleanup($"Get-HeadlessVm -ComputerName system, h1, h2, local -Name '{prefix}*' | Remove-HeadlessVm -Force");
-            try
-            {
-                Script("hostbed.sh", bed, "down");
-            }
-            catch (Exception ex) when (ex is BenchException or TimeoutException)
-            {
-                section.Warning($"hostbed.sh down failed: {ex.Message}");
-            }
+            facts.Down(section);
 
             if (startedLocal)
             {
@@ -158,13 +143,5 @@ public sealed class LibvirtListingScenario : IScenario
     private static bool Answers() =>
         ProcessTools.Run("virsh", new[] { "-q", "-c", "qemu:///system", "version" }, TimeSpan.FromSeconds(20)).ExitCode == 0;
 
-    private static string Script(string name, params string[] arguments) => Script(name, new Dictionary<string, string>(), arguments);
-
-    /// <summary>Runs a script of tests/hosts with <paramref name="environment"/> set for it alone; its output, or BenchException.</summary>
-    private static string Script(string name, IReadOnlyDictionary<string, string> environment, params string[] arguments)
-    {
-        var script = Path.Combine(Path.GetDirectoryName(ModuleRunspace.Manifest)!, "tests", "hosts", name);
-        var r = ProcessTools.Run("env", environment.Select(e => $"{e.Key}={e.Value}").Append("bash").Append(script).Concat(arguments), ScriptTimeout);
-        return r.ExitCode == 0 ? r.StandardOutput : throw new BenchException($"{name} {string.Join(' ', arguments)} failed ({r.ExitCode}): {r.StandardError.Trim()}");
-    }
+    private static string Script(string name, params string[] arguments) => BenchBed.Script(name, new Dictionary<string, string>(), arguments);
 }

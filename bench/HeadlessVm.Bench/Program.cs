@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using HeadlessVm.Bench;
 using HeadlessVm.Testing;
 
-// dotnet run -c Release --project bench/HeadlessVm.Bench [-- --quick] [--out FILE] [--only console,listing,libvirt,...]
+// dotnet run -c Release --project bench/HeadlessVm.Bench [-- --quick] [--out FILE] [--only console,listing,libvirt,remote,...]
 // A child of the import scenario: the first Import-Module of a process, timed in a process of its own.
 if (args is ["--cold-import", var manifest])
 {
@@ -28,7 +28,7 @@ for (var i = 0; i < args.Length; i++)
             only = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.OrdinalIgnoreCase);
             break;
         default:
-            Console.Error.WriteLine("usage: HeadlessVm.Bench [--quick] [--out FILE] [--only import,console,listing,bridge,footprint,libvirt]");
+            Console.Error.WriteLine("usage: HeadlessVm.Bench [--quick] [--out FILE] [--only import,console,listing,bridge,footprint,libvirt,remote]");
             return 2;
     }
 }
@@ -76,7 +76,7 @@ var context = new BenchContext(quick, report, cancellation.Token);
 IScenario[] scenarios =
 {
     new ImportScenario(), new TimeToConsoleScenario(), new ListingScenario(), new BridgeScenario(), new FootprintScenario(),
-    new LibvirtListingScenario(),
+    new LibvirtListingScenario(), new RemoteConsoleScenario(),
 };
 var sections = new Dictionary<IScenario, Section>();
 foreach (var scenario in scenarios.OrderBy(s => s.Title, StringComparer.Ordinal))

@@ -6,6 +6,7 @@ using HeadlessVm.Core.Libvirt;
 using HeadlessVm.Core.Qemu;
 using HeadlessVm.Core.Qmp;
 using HeadlessVm.Core.State;
+using HeadlessVm.Core.Tunnels;
 
 namespace HeadlessVm.Core;
 
@@ -24,6 +25,7 @@ public sealed class HeadlessVmContext
     private readonly SerialRecorders _recorders;
     private readonly BridgeRecords _bridgeRecords;
     private readonly IRemoteConsoles _remoteConsoles;
+    private readonly IRemoteConsoles? _givenRemoteConsoles;
 
     /// <param name="paths">The state store.</param>
     /// <param name="host">Where warnings, verbose and debug text and progress go; nowhere when null.</param>
@@ -31,7 +33,7 @@ public sealed class HeadlessVmContext
     /// <param name="firstWebPort">Where the search for a free console port starts; <see cref="ConsoleServers.DefaultWebPort"/> when null.</param>
     /// <param name="connections">The libvirt connections; the process's when null.</param>
     /// <param name="recorders">The serial recorders of libvirt boots; the process's when null.</param>
-    /// <param name="remoteConsoles">How consoles of VMs on other hosts are reached; not at all (ConsoleNeedsTunnel) when null.</param>
+    /// <param name="remoteConsoles">How consoles of VMs on other hosts are reached; through <see cref="Tunnels"/> when null.</param>
     public HeadlessVmContext(StatePaths paths, IVmHost? host = null, Func<bool>? kvmProbe = null, int? firstWebPort = null,
         LibvirtConnectionPool? connections = null, SerialRecorders? recorders = null, IRemoteConsoles? remoteConsoles = null)
     {
@@ -41,10 +43,13 @@ public sealed class HeadlessVmContext
         _firstWebPort = firstWebPort;
         Connections = connections ?? LibvirtConnectionPool.Shared;
         _recorders = recorders ?? SerialRecorders.Shared;
-        _remoteConsoles = remoteConsoles ?? NoRemoteConsoles.Instance;
         var store = new VmStore(paths);
+        Hosts = new HostRegistry(paths);
+        Tunnels = new SshTunnels(paths, Hosts, Host);
+        _givenRemoteConsoles = remoteConsoles;
+        _remoteConsoles = remoteConsoles ?? Tunnels;
         ConsoleServers = new ConsoleServers(paths, Host, firstWebPort ?? ConsoleServers.DefaultWebPort);
-        _bridgeRecords = new BridgeRecords(paths, ConsoleServers, Host);
+        _bridgeRecords = new BridgeRecords(paths, ConsoleServers, Tunnels, Host);
         var monitor = new VmMonitor(store, Host);
         var inspector = new VmInspector(paths, _bridgeRecords, Host);
         var displays = new DisplayAllocator(paths);
@@ -52,12 +57,11 @@ public sealed class HeadlessVmContext
         var launcher = new QemuLauncher(store, displays, KvmFailures, monitor, kvmProbe ?? QemuLauncher.ProbeKvm, Host);
         var power = new PowerControl(store, monitor, inspector, _bridgeRecords, Host);
         Vms = new FolderBackend(store, displays, launcher, inspector, power, new GuestConsole(store, inspector, monitor, Host), new Screenshots(monitor), Host);
-        Bridges = new Bridges(Vms, (target, token) => BackendFor(target, token), _bridgeRecords, ConsoleServers, Host);
+        Bridges = new Bridges(Vms, (target, token) => BackendFor(target, token), _bridgeRecords, ConsoleServers, Tunnels, Host);
         Disks = new DiskImages(Host);
-        Hosts = new HostRegistry(paths);
         Targets = new TargetResolver(Hosts);
         HostService = new HostService(Hosts, Targets, Connections, Host);
-        HostChecks = new HostChecks(HostService);
+        HostChecks = new HostChecks(HostService, _remoteConsoles, (target, token) => BackendFor(target, token), Tunnels);
         FanOut = new HostFanOut((target, reporter, token) => reporter == Host ? BackendFor(target, token) : WithHost(reporter).BackendFor(target, token), Host);
     }
 
@@ -79,6 +83,9 @@ public sealed class HeadlessVmContext
 
     /// <summary>KVM failures remembered for this boot, so that Auto goes straight to TCG where KVM is known broken.</summary>
     public KvmFailures KvmFailures { get; }
+
+    /// <summary>The ssh tunnels to other hosts' consoles (a ControlMaster per host, a forward per bridge).</summary>
+    public SshTunnels Tunnels { get; }
 
     /// <summary>The registered hosts (hosts.json).</summary>
     public HostRegistry Hosts { get; }
@@ -124,5 +131,5 @@ public sealed class HeadlessVmContext
     }
 
     /// <summary>The same wiring reporting to another <see cref="IVmHost"/> (work on another thread reports to a buffer).</summary>
-    public HeadlessVmContext WithHost(IVmHost host) => new(Paths, host, _kvmProbe, _firstWebPort, Connections, _recorders, _remoteConsoles);
+    public HeadlessVmContext WithHost(IVmHost host) => new(Paths, host, _kvmProbe, _firstWebPort, Connections, _recorders, _givenRemoteConsoles);
 }

@@ -25,6 +25,15 @@ public sealed class ConnectHeadlessVmHostCommand : HeadlessVmCmdlet
     [ValidateNotNullOrEmpty]
     public string? Uri { get; set; }
 
+    /// <summary>
+    /// How the consoles of the host's VMs are reached when its URI does not say (qemu+tls://, qemu+tcp://): ssh://[USER@]HOST[:PORT]
+    /// (optionally ?keyfile=PATH&amp;command=PROGRAM), an ssh endpoint to tunnel through, or Direct (straight to the VMs' VNC, unencrypted).
+    /// Checked by the core (InvalidConsoleVia).
+    /// </summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string? ConsoleVia { get; set; }
+
     /// <summary>Register without opening a connection first.</summary>
     [Parameter]
     public SwitchParameter NoVerify { get; set; }
@@ -38,9 +47,10 @@ public sealed class ConnectHeadlessVmHostCommand : HeadlessVmCmdlet
         Try(ComputerName, () =>
         {
             var uri = Uri is null ? TargetResolver.SshUri(ComputerName) : TargetResolver.Normalise(Uri);
-            if (ShouldProcess(ComputerName, $"Register host for {uri}{(NoVerify ? string.Empty : " (after connecting to it)")}"))
+            var consoles = ConsoleVia is null ? string.Empty : $", consoles via {ConsoleVia}";
+            if (ShouldProcess(ComputerName, $"Register host for {uri}{consoles}{(NoVerify ? string.Empty : " (after connecting to it)")}"))
             {
-                WriteObject(Context.HostService.Connect(ComputerName, Uri, verify: !NoVerify, replace: Force, CancellationToken));
+                WriteObject(Context.HostService.Connect(ComputerName, Uri, verify: !NoVerify, replace: Force, CancellationToken, ConsoleVia));
             }
         });
     }

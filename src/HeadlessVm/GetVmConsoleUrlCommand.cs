@@ -24,7 +24,7 @@ public sealed class GetVmConsoleUrlCommand : VncBridgeCmdlet
         // A libvirt VM's bridge, by its HOST~VM name (a VncBridge piped in carries it).
         foreach (var bridge in Name.Where(BridgeNames.IsHostBridge))
         {
-            Try(bridge, () => WriteUrl(Bridges.GetUrl(bridge)));
+            Try(bridge, () => WriteUrl(Bridges.GetUrl(bridge, CancellationToken)));
         }
 
         var names = Name.Where(n => !BridgeNames.IsHostBridge(n)).ToArray();
@@ -46,7 +46,7 @@ public sealed class GetVmConsoleUrlCommand : VncBridgeCmdlet
                      ? known.Value.Where(WildcardPattern.Get(n, WildcardOptions.IgnoreCase).IsMatch)
                      : new[] { n }).Distinct())
         {
-            Try(name, () => WriteUrl(Bridges.GetUrl(name)));
+            Try(name, () => WriteUrl(Bridges.GetUrl(name, CancellationToken)));
         }
     }
 

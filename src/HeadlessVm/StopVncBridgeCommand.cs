@@ -24,7 +24,7 @@ public sealed class StopVncBridgeCommand : VncBridgeCmdlet
     {
         // By name: a bridge whose record is damaged can be stopped (that is how it is removed). With hosts
         // named, the names are their VMs' HOST~VM bridges.
-        var names = HostsNamed ? ResolveBridges(Name).Select(b => b.Name).ToArray() : ResolveBridgeNames(Name);
+        var names = HostsNamed ? ResolveBridges(Name, refreshTunnels: false).Select(b => b.Name).ToArray() : ResolveBridgeNames(Name);
         foreach (var name in names)
         {
             if (!ShouldProcess(name, $"Stop the browser console bridge{ServerOf(name)} and revoke its token"))

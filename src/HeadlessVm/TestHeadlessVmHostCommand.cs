@@ -1,4 +1,6 @@
 using System.Management.Automation;
+using HeadlessVm.Core;
+using HeadlessVm.Core.Backends;
 using HeadlessVm.Core.Hosts;
 using HeadlessVm.Core.Model;
 
@@ -45,9 +47,10 @@ public sealed class TestHeadlessVmHostCommand : HeadlessVmCmdlet
             WriteWarning("No host is registered. Name one with -ComputerName or -ConnectionUri, or register one with Connect-HeadlessVmHost.");
         }
 
-        var checks = targets.Where(t => !t.IsLocalStore)
-            .Select(t => Task.Run(() => Context.HostChecks.Run(t, CancellationToken)))
-            .ToArray();
+        // Each host on a task of its own with a context of its own (the console check reports what its ssh master does):
+        // what each reports is kept and replayed here, on the pipeline thread, host by host.
+        var hosts = targets.Where(t => !t.IsLocalStore).Select(t => (Target: t, Log: new BufferedVmHost())).ToArray();
+        var checks = hosts.Select(h => Task.Run(() => new HeadlessVmContext(Context.Paths, h.Log).HostChecks.Run(h.Target, CancellationToken))).ToArray();
         try
         {
             Task.WaitAll(checks, CancellationToken);
@@ -55,6 +58,13 @@ public sealed class TestHeadlessVmHostCommand : HeadlessVmCmdlet
         catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
         {
             throw new PipelineStoppedException();
+        }
+        finally
+        {
+            foreach (var (_, log) in hosts)
+            {
+                log.ReplayTo(this);
+            }
         }
 
         foreach (var check in checks.SelectMany(c => c.Result))

@@ -70,7 +70,8 @@ public abstract class VmCmdlet : HeadlessVmCmdlet
 
     /// <summary>
     /// The VMs that <paramref name="names"/> name on the current record's hosts, wildcards expanded, each once; every
-    /// VM when null. A plain name found on no host is VmNotFound; found on several with <paramref name="unique"/>
+    /// VM when null. A plain name found on none of the hosts that answered is VmNotFound (nothing more when none answered:
+    /// each host's error stands); found on several with <paramref name="unique"/>
     /// (a console is one VM's), AmbiguousVmName. Only the folder store: exactly as before hosts.
     /// </summary>
     protected IReadOnlyList<VmOnHost> ResolveVmsOnHosts(IEnumerable<string>? names, bool unique = false)
@@ -109,6 +110,12 @@ public abstract class VmCmdlet : HeadlessVmCmdlet
             }
 
             var found = all.Where(v => v.Name == name).ToArray();
+            if (found.Length == 0 && answered.Count == 0)
+            {
+                // No host answered: each host's own error says why, and "not found on no host" would say nothing more.
+                continue;
+            }
+
             if (found.Length == 0)
             {
                 WriteError(ToErrorRecord(HeadlessVmErrors.VmNotFound(name, string.Join(", ", answered.Select(a => a.Host.ComputerName))), name)!);

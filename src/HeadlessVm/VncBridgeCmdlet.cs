@@ -31,18 +31,33 @@ public abstract class VncBridgeCmdlet : VmCmdlet
     /// The bridges that <paramref name="names"/> name (wildcards expanded), each once, with their live state;
     /// every bridge when null (of the hosts named, when hosts are named). A plain name with no bridge is a
     /// non-terminating BridgeNotFound error; one whose record or token is damaged is a non-terminating
-    /// BridgeRecordDamaged error, and the others are still returned.
+    /// BridgeRecordDamaged error, and the others are still returned. <paramref name="refreshTunnels"/> makes each
+    /// tunnelled console's ssh forward good first (not worth it for bridges about to stop).
     /// </summary>
-    protected IReadOnlyList<VncBridge> ResolveBridges(IEnumerable<string>? names)
+    protected IReadOnlyList<VncBridge> ResolveBridges(IEnumerable<string>? names, bool refreshTunnels = true)
+    {
+        try
+        {
+            return Resolve(names, refreshTunnels);
+        }
+        catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+    }
+
+    private IReadOnlyList<VncBridge> Resolve(IEnumerable<string>? names, bool refreshTunnels)
     {
         if (!HostsNamed)
         {
+            // What a killed process left of the ssh tunnels goes first (Bridges.List does it when hosts are named).
+            Bridges.SweepTunnels(CancellationToken);
             var bridges = new List<VncBridge>();
             foreach (var name in ResolveBridgeNames(names))
             {
                 Try(name, () =>
                 {
-                    if (Bridges.Find(name) is { } bridge)
+                    if (Bridges.Find(name, refreshTunnels, CancellationToken) is { } bridge)
                     {
                         bridges.Add(bridge);
                     }
@@ -58,7 +73,7 @@ public abstract class VncBridgeCmdlet : VmCmdlet
             return Array.Empty<VncBridge>();
         }
 
-        var ofHosts = Bridges.List((name, ex) => WriteError(ex, name)).Where(b => b.VmName is not null && targets.Any(t => t.ConnectionUri == b.ConnectionUri)).ToArray();
+        var ofHosts = Bridges.List((name, ex) => WriteError(ex, name), refreshTunnels, CancellationToken).Where(b => b.VmName is not null && targets.Any(t => t.ConnectionUri == b.ConnectionUri)).ToArray();
         var bridgeNames = names?.SelectMany(n => BridgeNames.IsHostBridge(n) ? new[] { n } : targets.Select(t => BridgeNames.Of(t, n))).Distinct();
         return ResolveByName(bridgeNames, ofHosts, b => b.Name, name => ToErrorRecord(HeadlessVmErrors.BridgeNotFound(name), name)!);
     }

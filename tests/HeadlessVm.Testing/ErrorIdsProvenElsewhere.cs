@@ -42,7 +42,9 @@ public static class ErrorIdsProvenElsewhere
     public static IReadOnlyDictionary<string, string> OtherTests { get; } = new Dictionary<string, string>
     {
         ["PathNotAbsolute"] = "RemoteHostTests: " + Remote + "; on this machine the cmdlets resolve relative paths against the current location",
-        ["ConsoleNeedsTunnel"] = "RemoteHostTests: " + Remote,
+        ["ConsoleNeedsTunnel"] = "RemoteConsoleTests (ConsoleVia_tunnels_a_host_libvirt_reaches_without_ssh...): a bed host reached through libvirt's ext transport, " +
+            "without -ConsoleVia; a host of this machine or of the test driver has its consoles here",
+        ["ConsoleTunnelFailed"] = "RemoteConsoleTests (A_forward_ssh_refuses...): an ssh master on a bed host must refuse a forward; " + Remote,
         ["SerialLogNotReachable"] = "RemoteHostTests: " + Remote,
         ["StateFolderRelative"] = "DamagedStateTests (core): the cmdlets resolve a relative HEADLESSVM_HOME or HOME against the current location " +
             "(PathNotInFileSystem when that is no folder), so only a core caller without a resolver meets it",

@@ -14,7 +14,7 @@ public sealed class BrowserConsoleTests : IDisposable
     private const string Connected = "() => document.documentElement.classList.contains('noVNC_connected')";
 
     // Reads the noVNC canvas and a PNG (base64) drawn into a canvas of its own, and compares them pixel by pixel.
-    private const string Compare = """
+    internal const string Compare = """
         async (png) => {
           const c = document.querySelector('#noVNC_container canvas');
           const live = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;

@@ -486,6 +486,23 @@ public static class ErrorRows
                 lab.Session.Ok("Disconnect-HeadlessVmHost e-ha, e-hb -Forget");
             }
         }),
+        [ErrorIds.InvalidConsoleVia] = Script(InvalidArgument, "e-via", "Connect-HeadlessVmHost e-via -Uri test:///default -ConsoleVia tunnel -NoVerify"),
+        [ErrorIds.ConsoleNotReachable] = Row(ErrorCategory.InvalidOperation, _ => "e-direct", lab =>
+        {
+            // -ConsoleVia Direct to a host whose VM's VNC listens on the host's own loopback: nothing here can reach it.
+            var file = lab.WorkFile("host-direct.xml");
+            File.WriteAllText(file, "<node><domain type='test'><name>e-direct</name><memory>65536</memory><os><type>hvm</type></os>" +
+                "<devices><graphics type='vnc' port='5990' autoport='no'><listen type='address' address='127.0.0.1'/></graphics></devices></domain></node>");
+            lab.Session.Run($"Connect-HeadlessVmHost e-hd -Uri 'test://{file}' -ConsoleVia Direct -NoVerify");
+            try
+            {
+                return Run(lab, $"Start-VncBridge e-direct -ComputerName e-hd -WebPort {FreePorts.Next()}");
+            }
+            finally
+            {
+                lab.Session.Ok("Disconnect-HeadlessVmHost e-hd -Forget");
+            }
+        }),
         [ErrorIds.VmIsExternal] = Script(ErrorCategory.InvalidOperation, "test", "Remove-HeadlessVm test -ConnectionUri test:///default"),
         [ErrorIds.InvalidNetworkMode] = Script(InvalidArgument, "e-net", "New-HeadlessVm e-net -ConnectionUri test:///default -MemoryMB 64 -NoStart -Network Other"),
         [ErrorIds.NoVncDisplay] = Script(ErrorCategory.InvalidOperation, "test", "Start-VncBridge test -ConnectionUri test:///default"),

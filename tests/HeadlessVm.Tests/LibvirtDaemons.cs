@@ -135,6 +135,15 @@ public sealed class HostBed : IDisposable
     /// <summary>The ssh URI of a host: a real sshd in the host, reached with the bed's key and known_hosts (command=).</summary>
     public string Uri(string host) => _facts[$"{host}.uri_ssh"];
 
+    /// <summary>Another URI of a host (hostbed.sh's kinds: ssh, libssh2, libssh, nossh, unix).</summary>
+    public string Uri(string host, string kind) => _facts[$"{host}.uri_{kind}"];
+
+    /// <summary>The host's address on the bed's bridge.</summary>
+    public string Address(string host) => _facts[$"{host}.address"];
+
+    /// <summary>The bed's ssh program (ssh -F the bed's ssh_config), as a URI's command= names it.</summary>
+    public string SshCommand => _facts["ssh_command"];
+
     /// <summary>The host's /var/lib/libvirt/images, seen from this machine.</summary>
     public string Images(string host) => _facts[$"{host}.images"];
 

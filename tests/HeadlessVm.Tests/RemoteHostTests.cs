@@ -1,33 +1,35 @@
 using System.Management.Automation;
+using System.Text.Json;
 using HeadlessVm.Core.Libvirt;
 using HeadlessVm.Core.Model;
+using Microsoft.Playwright;
+using Xunit.Abstractions;
 
 namespace HeadlessVm.Tests;
 
 /// <summary>
 /// Other hosts, as real as one machine allows: tests/hosts/hostbed.sh's h1 and h2, each its own network and mount
-/// namespace with its own libvirtd and sshd, reached over ssh (qemu+ssh:// with the bed's key and known_hosts).
-/// Every domain a test defines on them it undefines by name.
+/// namespace with its own libvirtd and sshd, reached over ssh (qemu+ssh:// with the bed's key and known_hosts); their
+/// consoles come through ssh tunnels (RemoteConsoleTests has the tunnels' own cases). Every domain a test defines on them
+/// it undefines by name.
 /// </summary>
 [Collection("PowerShell")]
 public sealed class RemoteHostTests : IDisposable
 {
     private readonly PowerShellSession _ps = new();
+
+    /// <summary>The console server's port for this test: one the kernel picks, so that other test runs never meet it.</summary>
+    private readonly int _web = FreePorts.Next();
     private readonly HostBed _bed;
-    private readonly List<(string Host, string Name)> _domains = new();
+    private readonly BedDomains _domains;
+    private readonly ITestOutputHelper _output;
 
-    public RemoteHostTests(LibvirtDaemons daemons)
+    public RemoteHostTests(LibvirtDaemons daemons, ITestOutputHelper output)
     {
+        _output = output;
         _bed = daemons.EnsureBed();
-        foreach (var file in new[] { "vmlinuz", "initrd.img" })
-        {
-            var there = Path.Combine(_bed.Images("h1"), file);
-            if (!File.Exists(there))
-            {
-                File.Copy(Path.Combine(TestGuest.Directory, file), there);
-            }
-        }
-
+        _domains = new BedDomains(_bed);
+        _domains.CopyGuest("h1", "h2");
         _ps.Ok($"Connect-HeadlessVmHost h1 -Uri '{_bed.Uri("h1")}'; Connect-HeadlessVmHost h2 -Uri '{_bed.Uri("h2")}' | Out-Null");
     }
 
@@ -35,19 +37,7 @@ public sealed class RemoteHostTests : IDisposable
     {
         try
         {
-            foreach (var host in _domains.Select(d => d.Host).Distinct())
-            {
-                using var libvirt = LibvirtConnection.Open(_bed.Uri(host));
-                foreach (var (_, name) in _domains.Where(d => d.Host == host && libvirt.Find(d.Name) is not null))
-                {
-                    if (libvirt.GetState(name).State != LibvirtDomainState.Shutoff)
-                    {
-                        libvirt.Destroy(name);
-                    }
-
-                    libvirt.Undefine(name);
-                }
-            }
+            _domains.Dispose();
         }
         finally
         {
@@ -55,48 +45,108 @@ public sealed class RemoteHostTests : IDisposable
         }
     }
 
-    private string Name(string host)
-    {
-        var name = "hvm-rh-" + Guid.NewGuid().ToString("N")[..6];
-        _domains.Add((host, name));
-        return name;
-    }
+    private string Name(string host) => _domains.Name(host);
 
     private static string Id(ErrorRecord e) => e.FullyQualifiedErrorId.Split(',')[0];
 
     [Fact]
-    public void A_VM_is_made_on_a_host_over_ssh_its_boot_is_read_from_this_session_and_it_stops_there_and_its_console_is_refused()
+    public async Task A_VM_named_the_same_on_two_hosts_boots_on_each_shows_its_own_screen_in_chromium_and_stops_on_its_own_host()
     {
-        var name = Name("h1");
-        var other = Name("h2");
-        _ps.Ok($"New-HeadlessVm {other} -ComputerName h2 -MemoryMB 32 -Accelerator Tcg -NoStart | Out-Null; New-HeadlessVm s1 -MemoryMB 64 -Accelerator Tcg -NoStart | Out-Null");
-        var ready = _ps.Run(
-            $"New-HeadlessVm {name} -ComputerName h1 -MemoryMB 256 -Accelerator Tcg -KernelPath /var/lib/libvirt/images/vmlinuz " +
-            $"-InitrdPath /var/lib/libvirt/images/initrd.img -KernelArgument '{TestGuest.KernelArguments}' | Wait-HeadlessVm -ForText '{TestGuest.Ready}' -TimeoutSec 240");
+        var name = _domains.Name("h1", "h2");
+        _ps.Ok("New-HeadlessVm s1 -MemoryMB 64 -Accelerator Tcg -NoStart | Out-Null");
+        const string media = "-MemoryMB 256 -Accelerator Tcg -KernelPath /var/lib/libvirt/images/vmlinuz -InitrdPath /var/lib/libvirt/images/initrd.img";
+        _ps.Ok($"New-HeadlessVm {name} -ComputerName h1 {media} -KernelArgument '{TestGuest.KernelArguments}' | Out-Null; " +
+            $"New-HeadlessVm {name} -ComputerName h2 {media} -KernelArgument '{TestGuest.KernelArguments}' | Out-Null");
+        var ready = _ps.Run($"Get-HeadlessVm {name} -ComputerName h1, h2 | Wait-HeadlessVm -ForText '{TestGuest.Ready}' -TimeoutSec 240");
         Assert.True(ready.Errors.Count == 0, string.Join("\n", ready.Errors));
         Assert.Contains(_ps.Ok($"Get-HeadlessVmSerialLog {name} -ComputerName h1").Select(o => o.ToString()), l => l.Contains("] Linux version ", StringComparison.Ordinal));
 
+        // Each VM is listed with its host; a name on two hosts is two VMs.
         var vms = _ps.Ok("Get-HeadlessVm -ComputerName *").Select(o => (VmInfo)o.BaseObject).ToList();
         Assert.Contains(vms, v => v is { ComputerName: "h1", State: VmState.Running, ProcessId: null } && v.Name == name);
-        Assert.Contains(vms, v => v.ComputerName == "h2" && v.Name == other);
+        Assert.Contains(vms, v => v is { ComputerName: "h2", State: VmState.Running } && v.Name == name);
         Assert.Contains(vms, v => v.ComputerName == "local" && v.Name == "s1");
         Assert.Matches(@"(?m)^Host\s+Name", string.Concat(_ps.Ok("Get-HeadlessVm -ComputerName * | Out-String -Width 120").Select(o => o.ToString())));
 
-        // Its VNC listens on h1's own loopback: no bridge from here yet, and a clear error says so.
-        var refused = Assert.Single(_ps.Run($"Get-HeadlessVm {name} -ComputerName h1 | Start-VncBridge").Errors);
-        Assert.Equal(("ConsoleNeedsTunnel", ErrorCategory.NotImplemented, (object)name), (Id(refused), refused.CategoryInfo.Category, refused.TargetObject));
-        Assert.Empty(_ps.Ok("Get-VncBridge"));
-        Assert.Equal("ConsoleNeedsTunnel", Id(Assert.Single(_ps.Run($"Get-VmConsoleUrl {name} -ComputerName h1").Errors)));
+        // A banner of its own on each guest's screen: lines typed on its keyboard, which the guest echoes there (about 1% of
+        // the screen a line). One line at a time, each waited for: a busy TCG guest drops keys that arrive faster than it reads them.
+        var hashes = new string('#', 60);
+        for (var line = 1; line <= 5; line++)
+        {
+            _ps.Ok($"Send-HeadlessVmKey {name} -ComputerName h1 -HoldTimeMs 20 -Text \"h1-{line}{hashes}`n\"");
+            _ps.Ok($"Get-HeadlessVm {name} -ComputerName h1 | Wait-HeadlessVm -ForText 'HEADLESSVM-GUEST-KEY: h1-{line}{hashes}' -TimeoutSec 60");
+        }
 
-        var stop = _ps.Run("Get-HeadlessVm -ComputerName h1 | Stop-HeadlessVm -TimeoutSec 90 -PassThru");
+        _ps.Ok($"Send-HeadlessVmKey {name} -ComputerName h2 -HoldTimeMs 20 -Text \"h2`n\"");
+        _ps.Ok($"Get-HeadlessVm {name} -ComputerName h2 | Wait-HeadlessVm -ForText 'HEADLESSVM-GUEST-KEY: h2' -TimeoutSec 60");
+
+        // One console each, through its host's ssh master: HOST~VM bridges, a Host column.
+        var bridges = _ps.Ok($"Get-HeadlessVm {name} -ComputerName h1, h2 | Start-VncBridge -WebPort {_web}").Select(o => (VncBridge)o.BaseObject).ToList();
+        Assert.Equal(new[] { ("h1", $"h1~{name}"), ("h2", $"h2~{name}") }, bridges.Select(b => (b.ComputerName!, b.Name)).Order());
+        Assert.Matches($@"(?m)^h1\s+h1~{name}\s+Running", string.Concat(_ps.Ok("Get-VncBridge | Out-String -Width 150").Select(o => o.ToString())));
+        var h1Url = (Uri)Assert.Single(_ps.Ok($"Get-VmConsoleUrl {name} -ComputerName h1")).BaseObject;
+        Assert.Equal(bridges.Single(b => b.ComputerName == "h1").Url, h1Url);
+        var h2Url = (Uri)Assert.Single(_ps.Ok($"Get-VmConsoleUrl {name} -ComputerName h2")).BaseObject;
+        Assert.NotEqual(h1Url, h2Url);
+
+        // Each console, opened in Chromium, shows its own host's guest (the same pixels as that host's screenshot) and not the other's.
+        await using (var chromium = await HeadlessChromium.LaunchAsync())
+        {
+            foreach (var (host, url, other) in new[] { ("h1", h1Url, "h2"), ("h2", h2Url, "h1") })
+            {
+                var page = await chromium.OpenAsync(url);
+                await HeadlessChromium.WaitConnectedAsync(page);
+                var own = await MatchScreen(page, host, name);
+                var theirs = await Compare(page, Screenshot(other, name, "other"));
+                _output.WriteLine($"{host}'s console: vs {host}'s screen {own}; vs {other}'s screen {theirs}");
+                Assert.True(own.GetProperty("diff").GetDouble() < 0.01 && own.GetProperty("canvasLit").GetDouble() > 0.01, $"{host}'s console does not show {host}'s screen: {own}");
+                Assert.True(theirs.GetProperty("diff").GetDouble() > 0.025, $"{host}'s console looks like {other}'s screen: {theirs}");
+            }
+        }
+
+        // Piped, each VM goes back to its own host to stop; its console and its host's ssh master go with it.
+        var stop = _ps.Run($"Get-HeadlessVm {name} -ComputerName h1, h2 | Stop-HeadlessVm -TimeoutSec 90 -PassThru");
         Assert.Empty(stop.Errors);
         Assert.Empty(stop.Warnings);
-        Assert.Equal(VmState.Stopped, ((VmInfo)Assert.Single(stop.Output).BaseObject).State);
-        Assert.Contains(TestGuest.PowerOff, string.Join('\n', _ps.Ok($"Get-HeadlessVmSerialLog {name} -ComputerName h1")));
+        Assert.Equal(new[] { ("h1", VmState.Stopped), ("h2", VmState.Stopped) },
+            stop.Output.Select(o => (VmInfo)o.BaseObject).Select(v => (v.ComputerName, v.State)).Order());
+        foreach (var host in new[] { "h1", "h2" })
+        {
+            using var libvirt = LibvirtConnection.Open(_bed.Uri(host));
+            Assert.Equal(LibvirtDomainState.Shutoff, libvirt.GetState(name).State);
+            Assert.Contains(TestGuest.PowerOff, string.Join('\n', _ps.Ok($"Get-HeadlessVmSerialLog {name} -ComputerName {host}")));
+        }
 
+        Assert.Empty(_ps.Ok("Get-VncBridge"));
+        Assert.Empty(LeftoverProcesses.Find(_ps.StateRoot));
         _ps.Ok($"Remove-HeadlessVm {name} -ComputerName h1");
         Assert.Equal("VmNotFound", Id(Assert.Single(_ps.Run($"Get-HeadlessVm {name} -ComputerName h1").Errors)));
     }
+
+    /// <summary>Compares the canvas with the host's screenshot until they agree (the guest's cursor blinks) or 30 s pass; the last comparison.</summary>
+    private async Task<JsonElement> MatchScreen(IPage page, string host, string name)
+    {
+        JsonElement stats = default;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        for (var i = 0; DateTime.UtcNow < deadline; i++)
+        {
+            stats = await Compare(page, Screenshot(host, name, $"own{i}"));
+            if (stats.GetProperty("diff").GetDouble() < 0.01 && stats.GetProperty("canvasLit").GetDouble() > 0.01)
+            {
+                break;
+            }
+
+            await Task.Delay(500);
+        }
+
+        return stats;
+    }
+
+    private string Screenshot(string host, string name, string tag) =>
+        ((FileInfo)_ps.Ok($"Save-VmScreenshot {name} -ComputerName {host} -Path {host}-{tag}.png").Single().BaseObject).FullName;
+
+    private static async Task<JsonElement> Compare(IPage page, string png) =>
+        await page.EvaluateAsync<JsonElement>(BrowserConsoleTests.Compare, Convert.ToBase64String(await File.ReadAllBytesAsync(png)));
 
     [Fact]
     public void A_host_whose_libvirtd_is_killed_after_it_was_connected_is_one_error_and_the_local_VMs_and_the_other_host_still_list()

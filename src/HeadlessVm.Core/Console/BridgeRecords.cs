@@ -1,6 +1,7 @@
 using HeadlessVm.Core.Errors;
 using HeadlessVm.Core.Model;
 using HeadlessVm.Core.State;
+using HeadlessVm.Core.Tunnels;
 
 namespace HeadlessVm.Core.Console;
 
@@ -14,12 +15,15 @@ public sealed class BridgeRecords
 {
     private readonly StatePaths _paths;
     private readonly ConsoleServers _servers;
+    private readonly SshTunnels _tunnels;
     private readonly IVmHost _host;
 
-    public BridgeRecords(StatePaths paths, ConsoleServers servers, IVmHost host)
+    /// <param name="tunnels">The ssh tunnels: a stopped bridge's forward is released with it.</param>
+    public BridgeRecords(StatePaths paths, ConsoleServers servers, SshTunnels tunnels, IVmHost host)
     {
         _paths = paths;
         _servers = servers;
+        _tunnels = tunnels;
         _host = host;
     }
 
@@ -137,12 +141,14 @@ public sealed class BridgeRecords
 
     /// <summary>
     /// Revokes the bridge's token, ends the connections it serves and forgets it; its console server
-    /// stops when this was its last bridge. BridgeNotFound when there is no such bridge. A bridge whose
-    /// record is damaged is removed all the same (its token, under its name, on whichever server has it),
-    /// and null is returned, as there is no record to describe it.
+    /// stops when this was its last bridge, and its ssh tunnel's forward goes (with the host's master when
+    /// it was that host's last). BridgeNotFound when there is no such bridge. A bridge whose record is damaged
+    /// is removed all the same (its token, under its name, on whichever server has it, and its forward), and
+    /// null is returned, as there is no record to describe it.
     /// </summary>
     public VncBridge? Stop(string name, CancellationToken cancellationToken = default)
     {
+        VncBridge? stopped;
         using (Lock(cancellationToken))
         {
             var files = FilesOf(name);
@@ -150,13 +156,19 @@ public sealed class BridgeRecords
             if (read.Damaged)
             {
                 ForgetDamaged(name, files);
-                return null;
+                stopped = null;
             }
-
-            var record = read.Value ?? throw HeadlessVmErrors.BridgeNotFound(name);
-            Detach(record, files);
-            return new VncBridge(record, BridgeState.Stopped, null, null, files.Folder);
+            else
+            {
+                var record = read.Value ?? throw HeadlessVmErrors.BridgeNotFound(name);
+                Detach(record, files);
+                stopped = new VncBridge(record, BridgeState.Stopped, null, null, files.Folder);
+            }
         }
+
+        // Outside the bridge lock: a host's tunnel lock is always taken before it, never under it.
+        _tunnels.Release(name, cancellationToken);
+        return stopped;
     }
 
     /// <summary>Forgets a bridge whose record cannot be read: its record, its token on every server, its folder; idle servers stop. Under the lock.</summary>

@@ -5,6 +5,7 @@ using HeadlessVm.Core.Hosts;
 using HeadlessVm.Core.Model;
 using HeadlessVm.Core.Processes;
 using HeadlessVm.Core.State;
+using HeadlessVm.Core.Tunnels;
 
 namespace HeadlessVm.Core.Console;
 
@@ -13,24 +14,31 @@ namespace HeadlessVm.Core.Console;
 /// them. A bridge is one random token on a console server (<see cref="ConsoleServers"/>) that maps to one
 /// VNC server: a VM's, as its backend reports it (<see cref="IVmBackend.FindConsoleEndpoint"/>), or any
 /// host:port (-Target). Bridges follow their VM: the backend stops a VM's bridge with the VM. A libvirt VM's
-/// bridge is named HOST~VM (<see cref="BridgeNames"/>) and its record says where the VM lives.
+/// bridge is named HOST~VM (<see cref="BridgeNames"/>) and its record says where the VM lives. A VM on another host is
+/// served through an ssh tunnel (<see cref="SshTunnels"/>): its forward is made or refreshed (a master that died, a VNC
+/// port that changed) whenever its bridge is started, listed or asked for its URL, under the host's tunnel lock, which
+/// is taken before the bridge lock.
 /// </summary>
-public sealed class Bridges
+public sealed partial class Bridges
 {
     private readonly IVmBackend _vms;
     private readonly Func<HostTarget, CancellationToken, IVmBackend> _backendFor;
     private readonly BridgeRecords _records;
     private readonly ConsoleServers _servers;
+    private readonly SshTunnels _tunnels;
     private readonly IVmHost _host;
 
     /// <param name="vms">The folder store.</param>
     /// <param name="backendFor">The backend of a libvirt host (opening its connection if need be).</param>
-    public Bridges(IVmBackend vms, Func<HostTarget, CancellationToken, IVmBackend> backendFor, BridgeRecords records, ConsoleServers servers, IVmHost host)
+    /// <param name="tunnels">The ssh tunnels to other hosts' consoles.</param>
+    public Bridges(IVmBackend vms, Func<HostTarget, CancellationToken, IVmBackend> backendFor, BridgeRecords records, ConsoleServers servers,
+        SshTunnels tunnels, IVmHost host)
     {
         _vms = vms;
         _backendFor = backendFor;
         _records = records;
         _servers = servers;
+        _tunnels = tunnels;
         _host = host;
     }
 
@@ -65,10 +73,17 @@ public sealed class Bridges
     /// </summary>
     public VncBridge Start(BridgeRequest request, CancellationToken cancellationToken = default)
     {
+        _tunnels.Sweep(cancellationToken);
         var (bridge, endpoint) = StartOrFind(request, cancellationToken);
         if (!Ports.IsLoopback(bridge.ListenAddress) && !bridge.Secure)
         {
             _host.Warning($"The console of '{bridge.Name}' listens on {bridge.ListenAddress} without TLS: the token and the screen cross the network in clear text. Pass -CertificatePath to serve https.");
+        }
+
+        if (endpoint is { CrossesNetwork: true })
+        {
+            _host.Warning($"The console of '{bridge.Name}' connects straight to {endpoint.Display} (its host's -ConsoleVia is Direct): VNC, and the screen with it, " +
+                "crosses the network unencrypted. Register the host with -ConsoleVia ssh://USER@HOST to tunnel it through ssh instead.");
         }
 
         if (endpoint is { Password: null })
@@ -85,6 +100,22 @@ public sealed class Bridges
         var host = request.Host ?? HostTarget.Local;
         var (name, target, tokenTarget, endpoint) = request.VmName is { } vmName ? ToVm(host, vmName, cancellationToken) : ToTarget(request);
         var settings = ConsoleSettings.Check(name, request);
+        // Another host's VM: its forward first, under the host's tunnel lock, held until the bridge is recorded.
+        using var tunnel = endpoint?.Tunnel is { } remote ? _tunnels.Open(remote, cancellationToken) : null;
+        try
+        {
+            return Record(request, host, name, target, tokenTarget, endpoint, settings, cancellationToken);
+        }
+        catch when (tunnel is not null)
+        {
+            Undo(tunnel);
+            throw;
+        }
+    }
+
+    private (VncBridge Bridge, ConsoleEndpoint? Endpoint) Record(BridgeRequest request, HostTarget host, string name, string target, string tokenTarget,
+        ConsoleEndpoint? endpoint, ConsoleServerRecord settings, CancellationToken cancellationToken)
+    {
         using (_records.Lock(cancellationToken))
         {
             var files = _records.FilesOf(name);
@@ -123,7 +154,22 @@ public sealed class Bridges
             }
 
             _host.Verbose($"Console bridge '{name}' serves {target} on {WebsockifyArguments.HostPort(server.ListenAddress, server.WebPort)}.");
-            return (Inspect(record, files), endpoint);
+            // The VM's endpoint was just read (its password with it): asking its host again would cost another round trip.
+            var started = endpoint is null ? Inspect(record, files, refreshTunnel: false) : _records.Inspect(record, files, vmRunning: true, () => endpoint.Password);
+            return (started, endpoint);
+        }
+    }
+
+    /// <summary>A bridge that could not be recorded leaves no forward (a failure to undo it is reported, not thrown over the first).</summary>
+    private void Undo(TunnelLease tunnel)
+    {
+        try
+        {
+            tunnel.Cancel();
+        }
+        catch (HeadlessVmException e)
+        {
+            _host.Debug($"Undoing the console tunnel: {e.Message}");
         }
     }
 
@@ -137,7 +183,7 @@ public sealed class Bridges
         VncBridge current;
         try
         {
-            current = Inspect(existing, files);
+            current = Inspect(existing, files, refreshTunnel: false);
         }
         catch (HeadlessVmException ex) when (ex.ErrorId == ErrorIds.BridgeRecordDamaged)
         {
@@ -174,15 +220,18 @@ public sealed class Bridges
     /// <summary>
     /// Every bridge in the store, VM bridges and -Target bridges, by name, with live state; a bridge whose
     /// record or token is damaged goes to <paramref name="failed"/> (BridgeRecordDamaged), or is left out without one.
+    /// With <paramref name="refreshTunnels"/> each tunnelled bridge's forward is made good first (what a killed process
+    /// left is swept either way); a bridge whose tunnel cannot be made is listed Stopped, with a warning saying why.
     /// </summary>
-    public IReadOnlyList<VncBridge> List(Action<string, Exception>? failed = null)
+    public IReadOnlyList<VncBridge> List(Action<string, Exception>? failed = null, bool refreshTunnels = true, CancellationToken cancellationToken = default)
     {
+        _tunnels.Sweep(cancellationToken);
         var bridges = new List<VncBridge>();
         foreach (var name in Names())
         {
             try
             {
-                if (Find(name) is { } bridge)
+                if (Find(name, refreshTunnels, cancellationToken) is { } bridge)
                 {
                     bridges.Add(bridge);
                 }
@@ -196,34 +245,52 @@ public sealed class Bridges
         return bridges;
     }
 
+    /// <summary>Cleans what killed processes left of the ssh tunnels: forwards whose bridge is gone, masters with no forward (<see cref="SshTunnels.Sweep"/>).</summary>
+    public void SweepTunnels(CancellationToken cancellationToken = default) => _tunnels.Sweep(cancellationToken);
+
     /// <summary>The names of the bridges on record (a damaged one too), ordered, without asking any server.</summary>
     public IReadOnlyList<string> Names() => _records.Names();
 
     /// <summary>
     /// The bridge of that name (a VM's or a -Target bridge's) with its live state, or null when there is
-    /// none; BridgeRecordDamaged when its record or token cannot be read back.
+    /// none; BridgeRecordDamaged when its record or token cannot be read back. A tunnelled bridge's forward is made
+    /// good first unless <paramref name="refreshTunnel"/> is false.
     /// </summary>
-    public VncBridge? Find(string name) => _records.Find(name) is { } b ? Inspect(b.Record, b.Files) : null;
+    public VncBridge? Find(string name, bool refreshTunnel = true, CancellationToken cancellationToken = default) =>
+        _records.Find(name) is { } b ? Inspect(b.Record, b.Files, refreshTunnel, cancellationToken) : null;
 
     /// <summary>
     /// The console URL of VM <paramref name="vmName"/> on <paramref name="host"/> while its bridge runs; BridgeNotRunning
-    /// otherwise. A running VM on another host is ConsoleNeedsTunnel (its backend says so).
+    /// otherwise. A tunnelled console's forward is made good first, and a failure to is the error (HostUnreachable,
+    /// ConsoleTunnelFailed, ...). Without a bridge: VmNotFound, NoVncDisplay or ConsoleNeedsTunnel say why.
     /// </summary>
     public Uri GetUrl(HostTarget host, string vmName, CancellationToken cancellationToken = default)
     {
         if (host.IsLocalStore)
         {
-            return GetUrl(vmName);
+            return GetUrl(vmName, cancellationToken);
         }
 
+        _tunnels.Sweep(cancellationToken);
         var name = BridgeNames.Of(host, vmName);
-        if (Find(name)?.Url is { } url)
+        var backend = _backendFor(host, cancellationToken);
+        if (_records.Find(name) is { } found)
         {
-            return url;
+            var endpoint = backend.FindConsoleEndpoint(vmName);
+            if (endpoint?.Tunnel is { } remote)
+            {
+                using (_tunnels.Open(remote, cancellationToken))
+                {
+                }
+            }
+
+            if (_records.Inspect(found.Record, found.Files, endpoint is not null, () => endpoint?.Password).Url is { } url)
+            {
+                return url;
+            }
         }
 
         // Says why there is none: ConsoleNeedsTunnel or NoVncDisplay when the VM runs, VmNotFound when there is no VM.
-        var backend = _backendFor(host, cancellationToken);
         if (!backend.Exists(vmName))
         {
             throw HeadlessVmErrors.VmNotFound(vmName, host.ComputerName);
@@ -233,9 +300,17 @@ public sealed class Bridges
         throw HeadlessVmErrors.BridgeNotRunning(name);
     }
 
-    /// <summary>The console URL of a running bridge; BridgeNotRunning otherwise, BridgeNotFound when there is no VM or bridge of that name.</summary>
-    public Uri GetUrl(string name)
+    /// <summary>
+    /// The console URL of a running bridge; BridgeNotRunning otherwise, BridgeNotFound when there is no VM or bridge of that
+    /// name. A libvirt VM's HOST~VM bridge is asked on its host, as <see cref="GetUrl(HostTarget, string, CancellationToken)"/> does.
+    /// </summary>
+    public Uri GetUrl(string name, CancellationToken cancellationToken = default)
     {
+        if (BridgeNames.IsHostBridge(name) && _records.Find(name) is { Record: { VmName: { } vmName, ConnectionUri: not null } record })
+        {
+            return GetUrl(record.Host, vmName, cancellationToken);
+        }
+
         var bridge = Find(name);
         if (bridge is null && (BridgeNames.IsHostBridge(name) || !_vms.Exists(name)))
         {
@@ -248,74 +323,49 @@ public sealed class Bridges
     /// <inheritdoc cref="BridgeRecords.Stop"/>
     public VncBridge? Stop(string name, CancellationToken cancellationToken = default) => _records.Stop(name, cancellationToken);
 
-    private VncBridge Inspect(VncBridgeRecord record, StatePaths.BridgeFiles files)
+    private VncBridge Inspect(VncBridgeRecord record, StatePaths.BridgeFiles files, bool refreshTunnel, CancellationToken cancellationToken = default)
     {
-        var endpoint = record.VmName is null ? null : EndpointOf(record);
+        var endpoint = record.VmName is null ? null : EndpointOf(record, refreshTunnel, cancellationToken);
         return _records.Inspect(record, files, vmRunning: endpoint is not null, () => endpoint?.Password);
     }
 
-    /// <summary>The VM's endpoint for a bridge's listing: a host that cannot be reached, or any failure, reads as "not running".</summary>
-    private ConsoleEndpoint? EndpointOf(VncBridgeRecord record)
+    /// <summary>
+    /// The VM's endpoint for a bridge's listing, its tunnel made good first when <paramref name="refreshTunnel"/>: a host that
+    /// cannot be reached, or any failure, reads as "not running" (a tunnel that cannot be made is also a warning).
+    /// </summary>
+    private ConsoleEndpoint? EndpointOf(VncBridgeRecord record, bool refreshTunnel, CancellationToken cancellationToken)
     {
         if (record.ConnectionUri is null)
         {
             return _vms.FindConsoleEndpoint(record.VmName!);
         }
 
+        ConsoleEndpoint? endpoint;
         try
         {
-            return _backendFor(record.Host, CancellationToken.None).FindConsoleEndpoint(record.VmName!);
+            endpoint = _backendFor(record.Host, cancellationToken).FindConsoleEndpoint(record.VmName!);
         }
         catch (HeadlessVmException e)
         {
             _host.Debug($"Bridge '{record.Name}': {e.Message}");
             return null;
         }
-    }
 
-    private (string Name, string Target, string TokenTarget, ConsoleEndpoint? Endpoint) ToVm(HostTarget host, string vmName, CancellationToken cancellationToken)
-    {
-        var vms = host.IsLocalStore ? _vms : _backendFor(host, cancellationToken);
-        var name = BridgeNames.Of(host, vmName);
-        BridgeNames.Validate(name);
-        var endpoint = vms.FindConsoleEndpoint(vmName)
-            ?? throw (vms.Exists(vmName) ? HeadlessVmErrors.VmNotRunning(vmName, ", so there is no screen to bridge") : HeadlessVmErrors.VmNotFound(vmName));
-        return (name, endpoint.Display, endpoint.TokenTarget, endpoint);
-    }
-
-    private (string Name, string Target, string TokenTarget, ConsoleEndpoint? Endpoint) ToTarget(BridgeRequest request)
-    {
-        var (host, port) = ParseTarget(request.Target ?? string.Empty);
-        var target = WebsockifyArguments.HostPort(host, port);
-        var name = request.Name ?? DefaultName(host, port);
-        VmStore.ValidateName(name);
-        if (_vms.Exists(name))
+        if (refreshTunnel && endpoint?.Tunnel is { } remote)
         {
-            throw HeadlessVmErrors.BridgeNameInUse(name, target);
-        }
-
-        return (name, target, $"{host}:{port}", null);
-    }
-
-    private static (string Host, int Port) ParseTarget(string target)
-    {
-        var colon = target.LastIndexOf(':');
-        if (colon > 0 && int.TryParse(target[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is > 0 and < 65536)
-        {
-            var host = target[..colon].Trim('[', ']');
-            if (host.Length > 0 && !host.Any(char.IsWhiteSpace))
+            try
             {
-                return (host, port);
+                using (_tunnels.Open(remote, cancellationToken))
+                {
+                }
+            }
+            catch (HeadlessVmException e)
+            {
+                _host.Warning($"The console of bridge '{record.Name}' cannot be reached: {e.Message}");
+                return null;
             }
         }
 
-        throw HeadlessVmErrors.InvalidTarget(target);
-    }
-
-    /// <summary>A -Target bridge's default name: host-port with what a name cannot hold turned into '_' ("192.168.1.20-5901").</summary>
-    private static string DefaultName(string host, int port)
-    {
-        var clean = new string(host.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '_').ToArray()).TrimStart('.', '-');
-        return $"{clean}-{port}";
+        return endpoint;
     }
 }

@@ -143,16 +143,40 @@ public sealed class ConsoleServers
     }
 
     /// <summary>
-    /// websockify forks a handler per browser connection; the handlers connected to <paramref name="target"/>
-    /// (host:port of a bridge's VNC server) are ended, so a revoked console goes dark at once and the other
-    /// bridges' viewers stay.
+    /// websockify forks a handler per browser connection; the handlers connected to <paramref name="target"/> (a bridge's
+    /// VNC server: host:port, or the path of a unix socket such as an ssh tunnel's) are ended, so a revoked console goes
+    /// dark at once and the other bridges' viewers stay.
     /// </summary>
     public void EndConnections(int serverPid, string bridgeName, string target)
+    {
+        var handlers = ProcessInfo.Children(serverPid);
+        if (handlers.Count == 0)
+        {
+            return;
+        }
+
+        Func<int, bool>? connected = target.StartsWith('/') ? ConnectedToSocket(target) : ConnectedToPort(target);
+        foreach (var handler in handlers.Where(h => connected?.Invoke(h) == true))
+        {
+            _host.Verbose($"Bridge '{bridgeName}': ending its connection handler (websockify PID {handler}).");
+            Daemon.Kill(handler, StopWait);
+        }
+    }
+
+    /// <summary>Handlers with a socket whose peer was accepted on the unix socket at <paramref name="path"/>.</summary>
+    private static Func<int, bool> ConnectedToSocket(string path)
+    {
+        var clients = UnixSockets.ClientsOf(path);
+        return handler => clients.Count > 0 && UnixSockets.InodesOf(handler).Overlaps(clients);
+    }
+
+    /// <summary>Handlers with an established TCP connection to host:port; null when the target is not one.</summary>
+    private static Func<int, bool>? ConnectedToPort(string target)
     {
         var colon = target.LastIndexOf(':');
         if (colon < 0 || !int.TryParse(target[(colon + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port))
         {
-            return;
+            return null;
         }
 
         var host = target[..colon].Trim('[', ']');
@@ -163,17 +187,10 @@ public sealed class ConsoleServers
         }
         catch (SocketException)
         {
-            return;
+            return null;
         }
 
-        foreach (var handler in ProcessInfo.Children(serverPid))
-        {
-            if (Sockets.RemoteEndPoints(handler).Any(e => e.Port == port && addresses.Contains(e.Address)))
-            {
-                _host.Verbose($"Bridge '{bridgeName}': ending its connection handler (websockify PID {handler}).");
-                Daemon.Kill(handler, StopWait);
-            }
-        }
+        return handler => Sockets.RemoteEndPoints(handler).Any(e => e.Port == port && addresses.Contains(e.Address));
     }
 
     /// <summary>

@@ -140,9 +140,14 @@ public static class ErrorIds
     public const string VmIsExternal = nameof(VmIsExternal);
     public const string PathNotAbsolute = nameof(PathNotAbsolute);
     public const string InvalidNetworkMode = nameof(InvalidNetworkMode);
-    public const string ConsoleNeedsTunnel = nameof(ConsoleNeedsTunnel);
     public const string NoVncDisplay = nameof(NoVncDisplay);
     public const string NoSerialLog = nameof(NoSerialLog);
     public const string SerialLogNotReachable = nameof(SerialLogNotReachable);
     public const string PortForwardFailed = nameof(PortForwardFailed);
+
+    // Consoles across hosts: how this machine reaches another host's VNC servers (Tunnels).
+    public const string ConsoleNeedsTunnel = nameof(ConsoleNeedsTunnel);
+    public const string InvalidConsoleVia = nameof(InvalidConsoleVia);
+    public const string ConsoleNotReachable = nameof(ConsoleNotReachable);
+    public const string ConsoleTunnelFailed = nameof(ConsoleTunnelFailed);
 }

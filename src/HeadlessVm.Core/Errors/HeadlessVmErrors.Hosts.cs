@@ -47,10 +47,6 @@ public static partial class HeadlessVmErrors
     public static HeadlessVmException InvalidNetworkMode(string name) => new(ErrorIds.InvalidNetworkMode, FailureKind.InvalidArgument, name,
         $"VM '{name}': -Network Other describes networks HeadlessVm lists but does not create. Use User or None.");
 
-    public static HeadlessVmException ConsoleNeedsTunnel(string name, string host) => new(ErrorIds.ConsoleNeedsTunnel, FailureKind.NotImplemented, name,
-        $"The screen of VM '{name}' is served on {host}'s own loopback, which this machine cannot reach: consoles of VMs on other hosts need an ssh tunnel, which HeadlessVm does not make yet. " +
-        $"Meanwhile open it with 'virt-viewer --connect URI {name}', or forward its VNC port with 'ssh -L' and run Start-VncBridge -Target 127.0.0.1:PORT.");
-
     /// <summary><paramref name="what"/> says what the VM has instead ("only a SPICE display", "no display").</summary>
     public static HeadlessVmException NoVncDisplay(string name, string what) => new(ErrorIds.NoVncDisplay, FailureKind.InvalidOperation, name,
         $"VM '{name}' has {what}, so there is no VNC screen to bridge. Add one to its domain (virsh edit: <graphics type='vnc' autoport='yes'><listen type='address' address='127.0.0.1'/></graphics>) and restart it.");

@@ -1,20 +1,37 @@
+using HeadlessVm.Core.Backends;
 using HeadlessVm.Core.Console;
 using HeadlessVm.Core.Errors;
 using HeadlessVm.Core.Libvirt;
 using HeadlessVm.Core.Model;
+using HeadlessVm.Core.Tunnels;
 
 namespace HeadlessVm.Core.Hosts;
 
 /// <summary>
 /// Test-HeadlessVmHost: a preflight of one host, one <see cref="HostCheck"/> per step of <see cref="HostCheck.Checks"/>.
 /// Each step needs the ones before it; after a failure the rest are NotRun. Nothing is changed on the host: no
-/// domain is defined or touched (so port forwards are checked by what they need, not by adding one).
+/// domain is defined or touched (so port forwards are checked by what they need, not by adding one), and a console
+/// tunnel the check opens is closed again unless a bridge uses it.
 /// </summary>
 public sealed class HostChecks
 {
-    private readonly HostService _hosts;
+    private static readonly TimeSpan GreetingWait = TimeSpan.FromSeconds(5);
 
-    public HostChecks(HostService hosts) => _hosts = hosts;
+    private readonly HostService _hosts;
+    private readonly IRemoteConsoles _consoles;
+    private readonly Func<HostTarget, CancellationToken, IVmBackend> _backendFor;
+    private readonly SshTunnels _tunnels;
+
+    /// <param name="consoles">How the host's consoles are reached.</param>
+    /// <param name="backendFor">The host's VMs, to find a running VNC server to check the way to.</param>
+    /// <param name="tunnels">The ssh tunnels, for a host whose consoles go through ssh.</param>
+    public HostChecks(HostService hosts, IRemoteConsoles consoles, Func<HostTarget, CancellationToken, IVmBackend> backendFor, SshTunnels tunnels)
+    {
+        _hosts = hosts;
+        _consoles = consoles;
+        _backendFor = backendFor;
+        _tunnels = tunnels;
+    }
 
     /// <summary>Every check of <paramref name="target"/>, in order.</summary>
     public IReadOnlyList<HostCheck> Run(HostTarget target, CancellationToken cancellationToken)
@@ -46,6 +63,7 @@ public sealed class HostChecks
         try
         {
             Connected(target, connection, Add);
+            Console(target, Add, cancellationToken);
         }
         catch (HeadlessVmException e)
         {
@@ -57,7 +75,7 @@ public sealed class HostChecks
         return results;
     }
 
-    /// <summary>The checks that need an open connection: Daemon, Kvm, PortForward, Console.</summary>
+    /// <summary>The checks that need an open connection: Daemon, Kvm, PortForward (Console follows).</summary>
     private static void Connected(HostTarget target, LibvirtConnection connection, Action<string, HostCheckStatus, string, string?> add)
     {
         var facts = connection.GetHostInfo();
@@ -93,29 +111,130 @@ public sealed class HostChecks
         {
             add("PortForward", HostCheckStatus.Failed, e.Message, "Install libvirt0 (it holds libvirt-qemu.so.0) on this machine.");
         }
-
-        Console(target, add);
     }
 
-    private static void Console(HostTarget target, Action<string, HostCheckStatus, string, string?> add)
+    /// <summary>
+    /// Console: websockify and noVNC here, then the way to the host's VNC servers: on this machine as they are; through
+    /// ssh, the master up and (when a VM runs there) a forward answering with an RFB greeting; Direct, that greeting
+    /// over the network (a Warning: unencrypted); none, Failed with the -ConsoleVia remedy.
+    /// </summary>
+    private void Console(HostTarget target, Action<string, HostCheckStatus, string, string?> add, CancellationToken cancellationToken)
     {
-        if (!target.IsThisMachine)
-        {
-            add("Console", HostCheckStatus.Unsupported,
-                $"The screens of {target.ComputerName}'s VMs are served on its own loopback; HeadlessVm does not yet tunnel them here over ssh, so Start-VncBridge refuses them (ConsoleNeedsTunnel).",
-                $"Open a console with 'virt-viewer --connect {target.ConnectionUri} VM', or forward its VNC port with 'ssh -L PORT:127.0.0.1:VNCPORT {target.ComputerName}' and run Start-VncBridge -Target 127.0.0.1:PORT.");
-            return;
-        }
-
         try
         {
             ConsoleSettings.Check(target.ComputerName, new BridgeRequest(null, null, null, null, "127.0.0.1", null, null, null));
-            add("Console", HostCheckStatus.Passed, "VNC of this host's VMs is on this machine's loopback; websockify and noVNC are installed for the browser console.", null);
         }
         catch (HeadlessVmException e)
         {
             add("Console", HostCheckStatus.Failed, e.Message, "apt-get install websockify novnc");
+            return;
         }
+
+        var host = target.ComputerName;
+        var route = _consoles.RouteOf(target);
+        switch (route.Kind)
+        {
+            case ConsoleRouteKind.ThisMachine:
+                add("Console", HostCheckStatus.Passed, "VNC of this host's VMs is on this machine's loopback; websockify and noVNC are installed for the browser console.", null);
+                return;
+            case ConsoleRouteKind.None:
+                add("Console", HostCheckStatus.Failed, $"{host} is reached without ssh ({target.ConnectionUri}) and has no -ConsoleVia, so its VMs' screens (on its loopback) cannot be reached from here.",
+                    $"Connect-HeadlessVmHost {host} -Uri '{target.ConnectionUri}' -ConsoleVia ssh://USER@{host} -Force, or -ConsoleVia Direct (unencrypted; the VMs' VNC must listen on an address this machine reaches).");
+                return;
+        }
+
+        var vnc = RunningVnc(target, cancellationToken);
+        try
+        {
+            if (route.Kind == ConsoleRouteKind.Direct)
+            {
+                Direct(host, vnc, add, cancellationToken);
+                return;
+            }
+
+            var via = route.Ssh!;
+            var (pid, greeting) = _tunnels.Check(target, via, vnc?.Tunnel is { } t ? (vnc.VmName, t.Address, t.Port) : null, cancellationToken);
+            var master = $"An ssh master (PID {pid}) logs in to {via.Display} without a prompt ({route.Source})";
+            if (vnc is null)
+            {
+                add("Console", HostCheckStatus.Warning, $"{master}; no VM runs on {host} to check a forward to its VNC server with.",
+                    $"Start a VM on {host} and run Test-HeadlessVmHost {host} again to check the whole way.");
+            }
+            else if (greeting is not null)
+            {
+                add("Console", HostCheckStatus.Passed, $"{master}; a forward to VM '{vnc.VmName}''s VNC server on {host}'s loopback answered '{greeting}'.", null);
+            }
+            else
+            {
+                add("Console", HostCheckStatus.Failed, $"{master}, but a forward to VM '{vnc.VmName}''s VNC server on {host}'s loopback did not answer within {GreetingWait.TotalSeconds:0} s.",
+                    $"Let {host}'s sshd forward TCP (AllowTcpForwarding yes in its sshd_config), and check that nothing on {host} blocks its loopback.");
+            }
+        }
+        catch (HeadlessVmException e)
+        {
+            add("Console", HostCheckStatus.Failed, e.Message, e.ErrorId switch
+            {
+                ErrorIds.HostKeyNotTrusted => $"Check {host}'s ssh host key and add it to known_hosts (ssh {route.Ssh?.Display ?? host} true, once, in a terminal).",
+                ErrorIds.HostAuthenticationFailed => $"Let ssh log in to {route.Ssh?.Display ?? host} without a prompt: a key in ssh-agent, or keyfile= in {route.Source}.",
+                _ => $"Check that ssh {route.Ssh?.Display ?? host} works from this machine without a prompt.",
+            });
+        }
+    }
+
+    private static void Direct(string host, RunningConsole? vnc, Action<string, HostCheckStatus, string, string?> add, CancellationToken cancellationToken)
+    {
+        const string unencrypted = "VNC crosses the network unencrypted (-ConsoleVia Direct).";
+        if (vnc is null)
+        {
+            add("Console", HostCheckStatus.Warning, $"No VM runs on {host} to check its VNC server with. {unencrypted}",
+                $"Start a VM on {host} (listening on an address this machine reaches) and run Test-HeadlessVmHost {host} again, or use -ConsoleVia ssh://USER@{host}.");
+            return;
+        }
+
+        var endpoint = vnc.Endpoint;
+        System.Net.IPAddress? address;
+        try
+        {
+            address = System.Net.IPAddress.TryParse(endpoint.Address, out var ip) ? ip : System.Net.Dns.GetHostAddresses(endpoint.Address).FirstOrDefault();
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            add("Console", HostCheckStatus.Failed, $"{endpoint.Address}, where VM '{vnc.VmName}''s VNC server is, cannot be resolved here: {e.Message}",
+                $"Make {endpoint.Address} resolvable from this machine, or use -ConsoleVia ssh://USER@{host}.");
+            return;
+        }
+
+        var greeting = address is null ? null : RfbGreeting.Read(new System.Net.IPEndPoint(address, endpoint.Port), GreetingWait, cancellationToken);
+        add("Console", greeting is null ? HostCheckStatus.Failed : HostCheckStatus.Warning,
+            greeting is null ? $"VM '{vnc.VmName}''s VNC server at {endpoint.Display} did not answer from here." : $"VM '{vnc.VmName}''s VNC server at {endpoint.Display} answered '{greeting}'. {unencrypted}",
+            greeting is null ? $"Check that {endpoint.Display} is reachable from this machine (firewall, the VM's listen address)." : $"Use -ConsoleVia ssh://USER@{host} to keep VNC off the network.");
+    }
+
+    /// <summary>A running VM's VNC server on the host, as this machine reaches it (the first one found); null when none runs or none can be reached.</summary>
+    private RunningConsole? RunningVnc(HostTarget target, CancellationToken cancellationToken)
+    {
+        var vms = _backendFor(target, cancellationToken);
+        foreach (var name in vms.Names())
+        {
+            try
+            {
+                if (vms.FindConsoleEndpoint(name) is { } endpoint)
+                {
+                    return new RunningConsole(name, endpoint);
+                }
+            }
+            catch (HeadlessVmException)
+            {
+                // A VM without VNC, or one Direct cannot reach: try the next.
+            }
+        }
+
+        return null;
+    }
+
+    private sealed record RunningConsole(string VmName, ConsoleEndpoint Endpoint)
+    {
+        public TunnelTarget? Tunnel => Endpoint.Tunnel;
     }
 
     /// <summary>Which of Client, Reachable, Authenticated, Daemon a failed open stops at, from its id and libvirt's message.</summary>

@@ -5,13 +5,17 @@ using HeadlessVm.Core.State;
 
 namespace HeadlessVm.Core.Hosts;
 
-/// <summary>A registered host: its name and the libvirt URI it stands for, and when it was registered.</summary>
-public sealed record HostRecord(string Name, string Uri, DateTimeOffset Created);
+/// <summary>
+/// A registered host: its name, the libvirt URI it stands for, when it was registered, and how its VMs' consoles are
+/// reached when not through the URI's own ssh (<see cref="Tunnels.ConsoleRoute.ParseConsoleVia"/>: "Direct" or an ssh://
+/// endpoint; null when the URI says it).
+/// </summary>
+public sealed record HostRecord(string Name, string Uri, DateTimeOffset Created, string? ConsoleVia = null);
 
 /// <summary>
 /// The hosts Connect-HeadlessVmHost registered, in hosts.json in the state folder (<see cref="StatePaths.HostsFile"/>,
 /// 0600): <c>{ "Hosts": [ { "Name": "h1", "Uri": "qemu+ssh://root@h1/system", "Created": "..." } ] }</c>. This type
-/// reads and writes it; changes happen under <see cref="StatePaths.HostsLockFile"/>, so several processes can
+/// reads and writes it (with "ConsoleVia" for a host registered with -ConsoleVia); changes happen under <see cref="StatePaths.HostsLockFile"/>, so several processes can
 /// register hosts at once. Names are compared case-insensitively, as host names are.
 /// </summary>
 public sealed partial class HostRegistry
@@ -52,10 +56,11 @@ public sealed partial class HostRegistry
     public HostRecord? FindByUri(string uri) => List().FirstOrDefault(h => h.Uri == uri);
 
     /// <summary>
-    /// Registers <paramref name="name"/> for <paramref name="uri"/>. A name registered with another URI is
-    /// HostExists unless <paramref name="replace"/>; with the same URI it is returned as it is.
+    /// Registers <paramref name="name"/> for <paramref name="uri"/>, its consoles reached as <paramref name="consoleVia"/> says
+    /// (null: as the URI says). A name registered otherwise is HostExists unless <paramref name="replace"/>; registered
+    /// the same way it is returned as it is.
     /// </summary>
-    public HostRecord Register(string name, string uri, bool replace)
+    public HostRecord Register(string name, string uri, bool replace, string? consoleVia = null)
     {
         ValidateName(name);
         using var _ = FileLock.Acquire(_paths.HostsLockFile);
@@ -63,24 +68,38 @@ public sealed partial class HostRegistry
         var existing = hosts.FirstOrDefault(h => string.Equals(h.Name, name, StringComparison.OrdinalIgnoreCase));
         if (existing is not null)
         {
-            if (existing.Uri == uri)
+            if (existing.Uri == uri && existing.ConsoleVia == consoleVia)
             {
                 return existing;
             }
 
             if (!replace)
             {
-                throw HeadlessVmErrors.HostExists(existing.Name, existing.Uri, uri);
+                throw HeadlessVmErrors.HostExists(existing.Name, Describe(existing.Uri, existing.ConsoleVia), Describe(uri, consoleVia));
             }
 
             hosts.Remove(existing);
         }
 
-        var record = new HostRecord(name, uri, DateTimeOffset.Now);
+        var record = new HostRecord(name, uri, DateTimeOffset.Now, consoleVia);
         hosts.Add(record);
         Save(hosts);
         return record;
     }
+
+    /// <summary>
+    /// The -ConsoleVia registered for <paramref name="name"/> with <paramref name="uri"/> (else for the first host registered
+    /// with that URI); null when none is.
+    /// </summary>
+    public string? ConsoleViaOf(string name, string uri)
+    {
+        var hosts = List();
+        var named = hosts.FirstOrDefault(h => string.Equals(h.Name, name, StringComparison.OrdinalIgnoreCase) && h.Uri == uri);
+        return (named ?? hosts.FirstOrDefault(h => h.Uri == uri))?.ConsoleVia;
+    }
+
+    /// <summary>A registration in words: the URI, and the console route when there is one.</summary>
+    public static string Describe(string uri, string? consoleVia) => consoleVia is null ? uri : $"{uri} (consoles via {consoleVia})";
 
     /// <summary>Forgets the host; HostNotFound when it is not registered. Returns what was registered.</summary>
     public HostRecord Forget(string name)

@@ -24,18 +24,19 @@ public sealed class HostService
     }
 
     /// <summary>
-    /// Registers <paramref name="name"/> for <paramref name="uri"/> (<c>qemu+ssh://NAME/system</c> when null). With
-    /// <paramref name="verify"/> the connection is opened first and kept for this process, and nothing is registered when
-    /// it fails (its error has the host as target). HostExists for a name registered with another URI unless
-    /// <paramref name="replace"/>.
+    /// Registers <paramref name="name"/> for <paramref name="uri"/> (<c>qemu+ssh://NAME/system</c> when null), its VMs' consoles
+    /// reached as <paramref name="consoleVia"/> says ("Direct" or ssh://...; null: as the URI says; InvalidConsoleVia otherwise).
+    /// With <paramref name="verify"/> the connection is opened first and kept for this process, and nothing is registered when
+    /// it fails (its error has the host as target). HostExists for a name registered otherwise unless <paramref name="replace"/>.
     /// </summary>
-    public HostInfo Connect(string name, string? uri, bool verify, bool replace, CancellationToken cancellationToken)
+    public HostInfo Connect(string name, string? uri, bool verify, bool replace, CancellationToken cancellationToken, string? consoleVia = null)
     {
         HostRegistry.ValidateName(name);
         var normal = uri is null ? TargetResolver.SshUri(name) : TargetResolver.Normalise(uri);
-        if (_registry.Find(name) is { } existing && existing.Uri != normal && !replace)
+        var via = consoleVia is null ? null : Tunnels.ConsoleRoute.ParseConsoleVia(name, consoleVia);
+        if (_registry.Find(name) is { } existing && (existing.Uri != normal || existing.ConsoleVia != via) && !replace)
         {
-            throw HeadlessVmErrors.HostExists(existing.Name, existing.Uri, normal);
+            throw HeadlessVmErrors.HostExists(existing.Name, HostRegistry.Describe(existing.Uri, existing.ConsoleVia), HostRegistry.Describe(normal, via));
         }
 
         LibvirtHostInfo? facts = null;
@@ -45,7 +46,13 @@ public sealed class HostService
             _host.Verbose($"Host '{name}' answers at {normal}: libvirt {facts.DaemonLibraryVersion}, {facts.HypervisorType} {facts.HypervisorVersion} on {facts.HostName}.");
         }
 
-        var record = _registry.Register(name, normal, replace);
+        var record = _registry.Register(name, normal, replace, via);
+        if (via == Tunnels.ConsoleRoute.Direct)
+        {
+            _host.Warning($"Consoles of {name}'s VMs will connect straight to their VNC servers: VNC crosses the network unencrypted, " +
+                "and each VM must listen on an address this machine reaches (New-HeadlessVm -ListenAddress, or <listen address=...> in its domain).");
+        }
+
         return Describe(record.Name, record.Uri, record, facts);
     }
 
@@ -107,7 +114,7 @@ public sealed class HostService
     }
 
     private HostInfo Describe(string name, string uri, HostRecord? record, LibvirtHostInfo? facts) => new(
-        name, uri, record is not null, _connections.IsOpen(uri), record?.Created,
+        name, uri, record is not null, _connections.IsOpen(uri), record?.Created, record?.ConsoleVia,
         facts?.HostName, facts?.DaemonLibraryVersion, facts is null ? null : $"{facts.HypervisorType} {facts.HypervisorVersion}");
 
     /// <summary>The targets a host cmdlet's names stand for (registered names, host names, "*" for every registered host).</summary>

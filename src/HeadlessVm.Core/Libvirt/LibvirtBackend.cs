@@ -1,10 +1,10 @@
-using System.Net;
 using HeadlessVm.Core.Backends;
 using HeadlessVm.Core.Console;
 using HeadlessVm.Core.Errors;
 using HeadlessVm.Core.Hosts;
 using HeadlessVm.Core.Model;
 using HeadlessVm.Core.Processes;
+using HeadlessVm.Core.Tunnels;
 
 namespace HeadlessVm.Core.Libvirt;
 
@@ -125,8 +125,8 @@ public sealed partial class LibvirtBackend : IVmBackend
     /// The running domain's VNC server as this machine reaches it: its TCP port on the address it listens on (a wildcard
     /// address on loopback) or its unix socket, with the password from the domain's secure XML (null when it has none).
     /// Null when the domain is not running or does not exist. NoVncDisplay for a domain with SPICE only or no display.
-    /// A domain on another host (its VNC listens on that host's loopback) is reached through <see cref="IRemoteConsoles"/>:
-    /// ConsoleNeedsTunnel until ssh tunnels exist.
+    /// A domain on another host (its VNC listens on that host's loopback) is reached the way <see cref="IRemoteConsoles"/> says:
+    /// a socket an ssh tunnel forwards (made when a bridge serves it), the host's address (-ConsoleVia Direct), or ConsoleNeedsTunnel.
     /// </summary>
     public ConsoleEndpoint? FindConsoleEndpoint(string name)
     {
@@ -143,9 +143,15 @@ public sealed partial class LibvirtBackend : IVmBackend
                 : $"only a {string.Join(" and ", domain.Graphics.Select(g => g.Type.ToUpperInvariant()))} display");
         }
 
-        if (!Location.IsThisMachine)
+        if (_remoteConsoles.RouteOf(Location).Kind != ConsoleRouteKind.ThisMachine)
         {
-            return vnc.Port is { } remotePort ? _remoteConsoles.Reach(Location, name, ConnectableHost(vnc.ListenAddress), remotePort, vnc.Password) : null;
+            if (vnc.Port is { } remotePort)
+            {
+                return _remoteConsoles.Reach(Location, name, vnc.ListenAddress, remotePort, vnc.Password);
+            }
+
+            return vnc.ListenSocket is null ? null : throw HeadlessVmErrors.ConsoleNotReachable(name, HostName, "its VNC server listens on a unix socket there",
+                "Give it a TCP port on the host's loopback instead (virsh edit: <graphics type='vnc' autoport='yes'><listen type='address' address='127.0.0.1'/></graphics>).");
         }
 
         if (vnc.ListenSocket is { } socket && vnc.Port is null)
@@ -153,7 +159,7 @@ public sealed partial class LibvirtBackend : IVmBackend
             return ConsoleEndpoint.UnixSocket(socket, vnc.Password);
         }
 
-        return vnc.Port is { } port ? ConsoleEndpoint.Tcp(ConnectableHost(vnc.ListenAddress), port, vnc.Password) : null;
+        return vnc.Port is { } port ? ConsoleEndpoint.Tcp(Ports.Connectable(vnc.ListenAddress), port, vnc.Password) : null;
     }
 
     /// <summary>The domain's listing entry; VmNotFound (naming the host) when there is none.</summary>
@@ -210,11 +216,6 @@ public sealed partial class LibvirtBackend : IVmBackend
             return null;
         }
     }
-
-    private static string ConnectableHost(string? listenAddress) =>
-        listenAddress is null || (IPAddress.TryParse(listenAddress, out var ip) && (ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any)))
-            ? (listenAddress is "::" ? "::1" : "127.0.0.1")
-            : listenAddress;
 
     /// <summary>Throws VmNotRunning unless the domain runs (or is paused); returns its listing entry.</summary>
     private LibvirtDomainInfo Running(string name, string? consequence = null)

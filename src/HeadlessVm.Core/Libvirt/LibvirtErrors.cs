@@ -1,4 +1,5 @@
 using HeadlessVm.Core.Errors;
+using HeadlessVm.Core.Hosts;
 using HeadlessVm.Core.Libvirt.Native;
 
 namespace HeadlessVm.Core.Libvirt;
@@ -137,19 +138,12 @@ public static class LibvirtErrors
     /// </summary>
     private static (string, FailureKind, string?)? OpenFailure(LibvirtError error)
     {
-        if (Mentions(error, "Host key verification failed") || Mentions(error, "REMOTE HOST IDENTIFICATION HAS CHANGED"))
+        if (SshMessages.Classify(error.Message) is { } ssh && ssh.Id != ErrorIds.HostUnreachable)
         {
-            return (ErrorIds.HostKeyNotTrusted, FailureKind.PermissionDenied,
-                "The host's ssh key is not in known_hosts (or changed); nothing was asked. Check the key and add it, e.g. by running 'ssh USER@HOST true' once in a terminal.");
+            return ssh;
         }
 
-        if (Mentions(error, "Permission denied (") || Mentions(error, "Too many authentication failures"))
-        {
-            return (ErrorIds.HostAuthenticationFailed, FailureKind.PermissionDenied,
-                "ssh could not log in without a prompt; load a key into ssh-agent or name one with the URI's keyfile= parameter.");
-        }
-
-        if (error.Code == LibvirtErrorCode.UnknownHost || Mentions(error, "Could not resolve hostname"))
+        if (error.Code == LibvirtErrorCode.UnknownHost)
         {
             return (ErrorIds.HostUnknown, FailureKind.ConnectionError, null);
         }

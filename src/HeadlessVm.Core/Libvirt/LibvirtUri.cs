@@ -36,6 +36,56 @@ public static class LibvirtUri
         return host.Length == 0 ? null : host;
     }
 
+    /// <summary>The user before '@' in the authority, or null.</summary>
+    public static string? User(string uri)
+    {
+        var authority = Authority(uri);
+        var at = authority.LastIndexOf('@');
+        return at <= 0 ? null : Uri.UnescapeDataString(authority[..at]);
+    }
+
+    /// <summary>The port after the host, or null when none is given; -1 when it is not a port number (1-65535).</summary>
+    public static int? Port(string uri)
+    {
+        var authority = Authority(uri);
+        var at = authority.LastIndexOf('@');
+        var hostPort = at < 0 ? authority : authority[(at + 1)..];
+        var close = hostPort.StartsWith('[') ? hostPort.IndexOf(']', StringComparison.Ordinal) : -1;
+        var colon = hostPort.IndexOf(':', close < 0 ? 0 : close);
+        if (colon < 0)
+        {
+            return null;
+        }
+
+        return int.TryParse(hostPort[(colon + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port)
+            && port is > 0 and < 65536
+            ? port
+            : -1;
+    }
+
+    /// <summary>The path after the authority and before the query ("/system", "" when there is none).</summary>
+    public static string PathOf(string uri)
+    {
+        var start = uri.IndexOf("://", StringComparison.Ordinal);
+        var rest = start < 0 ? uri : uri[(start + 3)..];
+        var slash = rest.IndexOfAny(new[] { '/', '?' });
+        if (slash < 0 || rest[slash] == '?')
+        {
+            return string.Empty;
+        }
+
+        var query = rest.IndexOf('?', slash);
+        return query < 0 ? rest[slash..] : rest[slash..query];
+    }
+
+    /// <summary>The names of the query's parameters, in order.</summary>
+    public static IReadOnlyList<string> ParameterNames(string uri) =>
+        Query(uri).Select(p => p.Split('=', 2)[0]).Where(n => n.Length > 0).ToArray();
+
+    /// <summary>The value of query parameter <paramref name="name"/>, percent-decoded; null when it is not given.</summary>
+    public static string? Parameter(string uri, string name) =>
+        Query(uri).Select(p => p.Split('=', 2)).Where(p => p[0] == name).Select(p => Uri.UnescapeDataString(p.Length > 1 ? p[1] : string.Empty)).FirstOrDefault();
+
     /// <summary>
     /// True when the client reaches the daemon over a network transport: a transport other than unix, or a host
     /// name ("Either the transport or the hostname must be given in order to distinguish this from a local URI",
@@ -67,15 +117,12 @@ public static class LibvirtUri
     }
 
     /// <summary>True when the query string names <paramref name="name"/> (with or without a value).</summary>
-    public static bool HasParameter(string uri, string name)
+    public static bool HasParameter(string uri, string name) => Query(uri).Any(p => p.Split('=')[0] == name);
+
+    private static string[] Query(string uri)
     {
         var question = uri.IndexOf('?', StringComparison.Ordinal);
-        if (question < 0)
-        {
-            return false;
-        }
-
-        return uri[(question + 1)..].Split('&').Any(p => p.Split('=')[0] == name);
+        return question < 0 ? Array.Empty<string>() : uri[(question + 1)..].Split('&');
     }
 
     private static string Scheme(string uri)

@@ -7,9 +7,10 @@ namespace HeadlessVm.Core.Model;
 /// </summary>
 public sealed class HostInfo
 {
-    internal HostInfo(string computerName, string connectionUri, bool registered, bool connected, DateTimeOffset? created,
+    internal HostInfo(string computerName, string connectionUri, bool registered, bool connected, DateTimeOffset? created, string? consoleVia,
         string? hostName, Version? libvirtVersion, string? hypervisor)
     {
+        ConsoleVia = consoleVia;
         ComputerName = computerName;
         ConnectionUri = connectionUri;
         Registered = registered;
@@ -34,6 +35,12 @@ public sealed class HostInfo
 
     /// <summary>When it was registered; null when it is not.</summary>
     public DateTimeOffset? Created { get; }
+
+    /// <summary>
+    /// How its VMs' consoles are reached when not as its URI says (Connect-HeadlessVmHost -ConsoleVia): "Direct", or the
+    /// ssh:// endpoint tunnels go through; null when the URI says it (an ssh URI's own ssh, or this machine).
+    /// </summary>
+    public string? ConsoleVia { get; }
 
     /// <summary>The host's own name, as its libvirt daemon says (virConnectGetHostname); null unless connected.</summary>
     public string? HostName { get; }

@@ -24,16 +24,33 @@ namespace HeadlessVm.Core.State;
 ///     server.json                        its settings (ConsoleServerRecord)
 ///     websockify.pid  websockify.log     the daemon's PID and its log
 ///     tokens/BRIDGE                      one token line per bridge it serves (TokenFile)
+///   ssh/                                 console tunnels to other hosts (Tunnels.SshTunnels), per HOST (a bridge's host part):
+///     HOST.ctl  HOST.pid  HOST.log       its OpenSSH ControlMaster: control socket, PID, ssh's own log (-E)
+///     HOST.lock                          the host's tunnel lock: its master and forwards change under it
+///     HOST~VM.sock  HOST~VM.json         one forward: the socket a bridge's token points at (0600) and its record (ForwardRecord)
 ///   host/kvm-failed.PROGRAM.json         a KVM failure remembered for this boot (KvmFailures)
 ///   python/numpy/__init__.py             the numpy stand-in websockify runs with (WebsockifyLauncher)
 /// </code>
 /// Folders are 0700 and files 0600 (<see cref="PrivateFiles"/>), which writes through a temporary
-/// ".NAME.PID.GUID.tmp" beside the file and renames it in.
+/// ".NAME.PID.GUID.tmp" beside the file and renames it in. A unix socket's path holds at most
+/// <see cref="SocketPathLimit"/> bytes; under ssh/ a name that would not fit is replaced by a hash of it.
 /// </summary>
 public sealed class StatePaths
 {
+    /// <summary>The longest path a unix socket can have: sun_path's 108 bytes less the terminating NUL (unix(7)).</summary>
+    public const int SocketPathLimit = 107;
+
+    /// <summary>
+    /// What OpenSSH adds to a ControlPath while it makes the socket: "." and 16 random characters, renamed away
+    /// afterwards (OpenSSH mux.c, muxserver_listen).
+    /// </summary>
+    public const int ControlPathSuffix = 17;
+
     private const string SpecFileName = "vm.json";
     private const string BridgeFileName = "bridge.json";
+
+    /// <summary>The extensions of the files under ssh/ (a ControlMaster's temporary socket has another and is skipped).</summary>
+    private static readonly HashSet<string> SshExtensions = new(StringComparer.Ordinal) { ".ctl", ".pid", ".log", ".lock", ".sock", ".json" };
 
     /// <param name="root">The state folder, absolute (a relative one would depend on the process's working folder).</param>
     /// <param name="source">The variable that chose it (<see cref="Source"/>); null when the caller chose it.</param>
@@ -61,6 +78,9 @@ public sealed class StatePaths
     public string ConsolesFolder => Path.Combine(Root, "consoles");
     public string HostFolder => Path.Combine(Root, "host");
     public string PythonFolder => Path.Combine(Root, "python");
+
+    /// <summary>The console tunnels: ssh masters and their forwards (<see cref="SshHostFiles"/>, <see cref="ForwardFiles"/>).</summary>
+    public string SshFolder => Path.Combine(Root, "ssh");
     public string BridgeLockFile => Path.Combine(Root, ".bridges.lock");
     public string LockFile => Path.Combine(Root, ".lock");
 
@@ -87,6 +107,59 @@ public sealed class StatePaths
         var address = new string(listenAddress.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' ? c : '_').ToArray());
         return new(Path.Combine(ConsolesFolder, $"{address}-{webPort.ToString(CultureInfo.InvariantCulture)}"));
     }
+
+    /// <summary>
+    /// The tunnel files of the host whose bridges are named HOST~VM (<paramref name="hostPart"/> is HOST). The stem is
+    /// HOST unless the control socket's path would be too long for ssh, then "h-" and a hash of HOST.
+    /// </summary>
+    public SshHostFiles ForSshHost(string hostPart)
+    {
+        var stem = Fits(Path.Combine(SshFolder, hostPart + ".ctl"), ControlPathSuffix) ? hostPart : "h-" + Hash(hostPart);
+        return new SshHostFiles(SshFolder, stem);
+    }
+
+    /// <summary>
+    /// The files of the forward for bridge HOST~VM (<paramref name="bridgeName"/>), beside its host's master: STEM~VM, or
+    /// STEM~ and a hash of VM when the socket's path would be too long.
+    /// </summary>
+    public ForwardFiles ForForward(string bridgeName)
+    {
+        var separator = bridgeName.IndexOf('~', StringComparison.Ordinal);
+        var host = ForSshHost(separator < 0 ? bridgeName : bridgeName[..separator]);
+        var vm = separator < 0 ? string.Empty : bridgeName[(separator + 1)..];
+        var stem = $"{host.Stem}~{vm}";
+        if (!Fits(Path.Combine(SshFolder, stem + ".sock"), 0))
+        {
+            stem = $"{host.Stem}~f-{Hash(vm)}";
+        }
+
+        return new ForwardFiles(SshFolder, stem, host);
+    }
+
+    /// <summary>Every host with tunnel files under ssh/ (a master's files or a forward's), by stem.</summary>
+    public IReadOnlyList<SshHostFiles> SshHosts()
+    {
+        if (!Directory.Exists(SshFolder))
+        {
+            return Array.Empty<SshHostFiles>();
+        }
+
+        return Directory.EnumerateFiles(SshFolder)
+            .Select(Path.GetFileName)
+            .OfType<string>()
+            .Where(n => !n.StartsWith('.') && SshExtensions.Contains(Path.GetExtension(n)))
+            .Select(n => n.Contains('~', StringComparison.Ordinal) ? n.Split('~', 2)[0] : Path.GetFileNameWithoutExtension(n))
+            .Where(n => n.Length > 0)
+            .Distinct(StringComparer.Ordinal)
+            .Order(StringComparer.Ordinal)
+            .Select(stem => new SshHostFiles(SshFolder, stem))
+            .ToArray();
+    }
+
+    private static bool Fits(string path, int extra) => System.Text.Encoding.UTF8.GetByteCount(path) + extra <= SocketPathLimit;
+
+    private static string Hash(string text) =>
+        Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)))[..12].ToLowerInvariant();
 
     /// <summary>The names of the folders under vms/ that hold a VM record (any name; the caller checks it).</summary>
     public IEnumerable<string> VmFolderNames() => SubfolderNames(VmsFolder, folder => File.Exists(Path.Combine(folder, SpecFileName)));
@@ -174,6 +247,60 @@ public sealed class StatePaths
 
         public string Folder { get; }
         public string RecordFile => Path.Combine(Folder, BridgeFileName);
+    }
+
+    /// <summary>One host's ssh master: ssh/STEM.ctl, .pid, .log and .lock, and its forwards ssh/STEM~*.</summary>
+    public sealed class SshHostFiles
+    {
+        public SshHostFiles(string folder, string stem)
+        {
+            Folder = folder;
+            Stem = stem;
+        }
+
+        public string Folder { get; }
+
+        /// <summary>The host's part of file names: its bridges' host part, or a hash of it when that is too long.</summary>
+        public string Stem { get; }
+
+        /// <summary>The master's control socket (ssh -S).</summary>
+        public string ControlSocket => Path.Combine(Folder, Stem + ".ctl");
+
+        /// <summary>The master's PID: ssh -f writes none, so the module records the daemon it finds.</summary>
+        public string PidFile => Path.Combine(Folder, Stem + ".pid");
+
+        /// <summary>ssh's own log (ssh -E): where the master's errors go once it runs detached.</summary>
+        public string LogFile => Path.Combine(Folder, Stem + ".log");
+
+        /// <summary>The host's tunnel lock.</summary>
+        public string LockFile => Path.Combine(Folder, Stem + ".lock");
+
+        /// <summary>The records of the host's forwards (ssh/STEM~*.json).</summary>
+        public IEnumerable<string> ForwardRecords() =>
+            Directory.Exists(Folder) ? Directory.EnumerateFiles(Folder, Stem + "~*.json") : Enumerable.Empty<string>();
+
+        /// <summary>The sockets under the host's stem (ssh/STEM~*.sock), whether or not a record names them.</summary>
+        public IEnumerable<string> ForwardSockets() =>
+            Directory.Exists(Folder) ? Directory.EnumerateFileSystemEntries(Folder, Stem + "~*.sock") : Enumerable.Empty<string>();
+    }
+
+    /// <summary>One forward of a host's master: the socket a bridge's token points at, and its record.</summary>
+    public sealed class ForwardFiles
+    {
+        public ForwardFiles(string folder, string stem, SshHostFiles host)
+        {
+            Socket = Path.Combine(folder, stem + ".sock");
+            RecordFile = Path.Combine(folder, stem + ".json");
+            Host = host;
+        }
+
+        /// <summary>The local end, a unix socket (0600) the master listens on and websockify connects to.</summary>
+        public string Socket { get; }
+
+        /// <summary>What the master was asked to forward (ForwardRecord).</summary>
+        public string RecordFile { get; }
+
+        public SshHostFiles Host { get; }
     }
 
     /// <summary>

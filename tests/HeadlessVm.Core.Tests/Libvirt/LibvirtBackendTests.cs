@@ -183,7 +183,7 @@ public sealed class LibvirtBackendTests : IDisposable
         var bad = Name();
         Vms.Create(Draft(good), null, false, false, CancellationToken.None);
         Vms.Create(Draft(bad), null, false, false, CancellationToken.None);
-        var vms = new LibvirtBackend(Location, _connection, new BridgeRecords(_store.Paths, _context.ConsoleServers, _host), new SerialRecorders(), _host,
+        var vms = new LibvirtBackend(Location, _connection, new BridgeRecords(_store.Paths, _context.ConsoleServers, _context.Tunnels, _host), new SerialRecorders(), _host,
             (name, secure) => name == bad ? "<domain><name>" + bad : _connection.GetXml(name, secure));
 
         var failures = new List<(string Name, Exception Error)>();
