@@ -101,7 +101,9 @@ public sealed class FaultTests : IDisposable
     {
         _ps.Ok("'q1', 'q2' | ForEach-Object { New-HeadlessVm $_ -MemoryMB 32 -Accelerator Tcg -Network None -Paused } | Out-Null");
 
-        // Killed while Stop-HeadlessVm waits for the guest to shut down (this guest never does).
+        // Killed while Stop-HeadlessVm waits for the guest to shut down (this guest never does). q1 runs first: a
+        // VM that never left qemu's prelaunch is powered off at once, with no wait to be killed in.
+        _ps.Ok("Resume-HeadlessVm q1");
         var stop = Kill9During("Stop-HeadlessVm q1 -TimeoutSec 120 -PassThru", "q1");
         Assert.Empty(stop.Errors);
         Assert.Equal("Stopped", P(stop.Output.Single(), "State")!.ToString());
