@@ -144,4 +144,17 @@ public static class ErrorIds
     public const string NoSerialLog = nameof(NoSerialLog);
     public const string SerialLogNotReachable = nameof(SerialLogNotReachable);
     public const string PortForwardFailed = nameof(PortForwardFailed);
+    public const string NotSupportedOnHost = nameof(NotSupportedOnHost);
+
+    // Checkpoints (qcow2 internal snapshots: QMP snapshot jobs on a running VM, qemu-img snapshot on a stopped one).
+    public const string InvalidSnapshotName = nameof(InvalidSnapshotName);
+    public const string SnapshotExists = nameof(SnapshotExists);
+    public const string SnapshotNotFound = nameof(SnapshotNotFound);
+    public const string NoSnapshotDisk = nameof(NoSnapshotDisk);
+    public const string DiskCannotSnapshot = nameof(DiskCannotSnapshot);
+    public const string SnapshotIncomplete = nameof(SnapshotIncomplete);
+    public const string SnapshotWithoutMemory = nameof(SnapshotWithoutMemory);
+    public const string SnapshotJobFailed = nameof(SnapshotJobFailed);
+    public const string SnapshotTimeout = nameof(SnapshotTimeout);
+    public const string QemuImgSnapshotFailed = nameof(QemuImgSnapshotFailed);
 }

@@ -24,10 +24,11 @@ public sealed class FolderBackend : IVmBackend
     private readonly PowerControl _power;
     private readonly GuestConsole _guest;
     private readonly Screenshots _screenshots;
+    private readonly Checkpoints _checkpoints;
     private readonly IVmHost _host;
 
     public FolderBackend(VmStore store, DisplayAllocator displays, QemuLauncher launcher, VmInspector inspector, PowerControl power,
-        GuestConsole guest, Screenshots screenshots, IVmHost host)
+        GuestConsole guest, Screenshots screenshots, Checkpoints checkpoints, IVmHost host)
     {
         _store = store;
         _displays = displays;
@@ -36,6 +37,7 @@ public sealed class FolderBackend : IVmBackend
         _power = power;
         _guest = guest;
         _screenshots = screenshots;
+        _checkpoints = checkpoints;
         _host = host;
     }
 
@@ -180,6 +182,14 @@ public sealed class FolderBackend : IVmBackend
 
     public VmInfo WaitForState(string name, VmState state, DateTime deadline, CancellationToken cancellationToken) =>
         _guest.WaitForState(name, state, deadline, cancellationToken);
+
+    public IReadOnlyList<VmSnapshot> GetSnapshots(string name, CancellationToken cancellationToken) => _checkpoints.List(name, cancellationToken);
+
+    public VmSnapshot Checkpoint(string name, string snapshotName, CancellationToken cancellationToken) => _checkpoints.Create(name, snapshotName, cancellationToken);
+
+    public VmSnapshot RestoreSnapshot(string name, string snapshotName, CancellationToken cancellationToken) => _checkpoints.Restore(name, snapshotName, cancellationToken);
+
+    public VmSnapshot RemoveSnapshot(string name, string snapshotName, CancellationToken cancellationToken) => _checkpoints.Remove(name, snapshotName, cancellationToken);
 
     /// <summary>qemu's VNC server of a running VM, on the address it listens on (a wildcard address is reached on loopback).</summary>
     public ConsoleEndpoint? FindConsoleEndpoint(string name)

@@ -97,7 +97,13 @@ public sealed class DiskImages
     public string FormatOf(string path, CancellationToken cancellationToken = default) => GetInfo(path, cancellationToken).Format;
 
     /// <summary>Reads an image's header through qemu-img info; DiskNotFound when there is no such file.</summary>
-    public VmDisk GetInfo(string path, CancellationToken cancellationToken = default)
+    public VmDisk GetInfo(string path, CancellationToken cancellationToken = default) => Describe(path, cancellationToken).Disk;
+
+    /// <summary>
+    /// An image's header and its internal snapshots, from one qemu-img info (-U: the snapshot table of an image a
+    /// running qemu holds is read as qemu last flushed it, which it does whenever a snapshot is made or deleted).
+    /// </summary>
+    public (VmDisk Disk, IReadOnlyList<DiskSnapshot> Snapshots) Describe(string path, CancellationToken cancellationToken = default)
     {
         path = Path.GetFullPath(path);
         if (!File.Exists(path))
@@ -114,6 +120,22 @@ public sealed class DiskImages
             throw HeadlessVmErrors.QemuImgInfoFailed(path, kind, reason, command.Program, result.ExitCode, result.StandardError);
         }
 
-        return QemuImg.ParseInfo(result.StandardOutput, path);
+        return (QemuImg.ParseInfo(result.StandardOutput, path), QemuImg.ParseSnapshots(result.StandardOutput, path));
+    }
+
+    /// <summary>
+    /// Runs qemu-img snapshot on an image no qemu holds; its refusal is QemuImgSnapshotFailed with <paramref name="vmName"/>
+    /// as target and qemu-img's own message.
+    /// </summary>
+    public void Snapshot(string vmName, SnapshotAction action, string tag, string path, CancellationToken cancellationToken = default)
+    {
+        var command = QemuImg.SnapshotCommand(action, tag, path);
+        _host.Verbose("Running: " + command.Display);
+        var result = NativeRunner.Run(command, cancellationToken);
+        if (result.ExitCode != 0)
+        {
+            var (reason, kind) = QemuImg.Refusal(result, FailureKind.InvalidOperation);
+            throw HeadlessVmErrors.QemuImgSnapshotFailed(vmName, path, kind, reason, command.Program, result.ExitCode, result.StandardError);
+        }
     }
 }
