@@ -104,9 +104,9 @@ public interface IVmBackend
     /// <summary>
     /// Takes checkpoint <paramref name="snapshotName"/>: memory, devices and disks of a running VM (its CPUs stop while it
     /// is written), the disks of a stopped one. InvalidSnapshotName, SnapshotExists, NoSnapshotDisk, DiskCannotSnapshot
-    /// (a disk that is not qcow2) before anything changes.
+    /// (a disk that is not qcow2) before anything changes. A null name is VM-yyyyMMdd-HHmmss (local time).
     /// </summary>
-    VmSnapshot Checkpoint(string name, string snapshotName, CancellationToken cancellationToken);
+    VmSnapshot Checkpoint(string name, string? snapshotName, CancellationToken cancellationToken);
 
     /// <summary>
     /// Puts the VM back to checkpoint <paramref name="snapshotName"/> (a running VM resumes where it was then; a stopped

@@ -66,11 +66,12 @@ public sealed partial class Checkpoints
     }
 
     /// <summary>
-    /// Takes snapshot <paramref name="snapshot"/> of the VM: its memory, devices and every disk while it runs, the
-    /// disks alone while it is stopped. SnapshotExists when a disk has one of that name already.
+    /// Takes a snapshot of the VM: its memory, devices and every disk while it runs, the
+    /// disks alone while it is stopped (named VM-yyyyMMdd-HHmmss when <paramref name="snapshotName"/> is null). SnapshotExists when a disk has one of that name already.
     /// </summary>
-    public VmSnapshot Create(string name, string snapshot, CancellationToken cancellationToken = default)
+    public VmSnapshot Create(string name, string? snapshotName, CancellationToken cancellationToken = default)
     {
+        var snapshot = snapshotName ?? DefaultName(name, DateTimeOffset.Now);
         CheckName(name, snapshot);
         var (spec, disks) = SnapshotDisks(name, cancellationToken);
         if (disks.SelectMany(d => d.Snapshots).Any(s => s.Name == snapshot))

@@ -185,7 +185,7 @@ public sealed class FolderBackend : IVmBackend
 
     public IReadOnlyList<VmSnapshot> GetSnapshots(string name, CancellationToken cancellationToken) => _checkpoints.List(name, cancellationToken);
 
-    public VmSnapshot Checkpoint(string name, string snapshotName, CancellationToken cancellationToken) => _checkpoints.Create(name, snapshotName, cancellationToken);
+    public VmSnapshot Checkpoint(string name, string? snapshotName, CancellationToken cancellationToken) => _checkpoints.Create(name, snapshotName, cancellationToken);
 
     public VmSnapshot RestoreSnapshot(string name, string snapshotName, CancellationToken cancellationToken) => _checkpoints.Restore(name, snapshotName, cancellationToken);
 

@@ -13,7 +13,7 @@ public sealed partial class LibvirtBackend
 
     public IReadOnlyList<VmSnapshot> GetSnapshots(string name, CancellationToken cancellationToken) => throw NoCheckpoints();
 
-    public VmSnapshot Checkpoint(string name, string snapshotName, CancellationToken cancellationToken) => throw NoCheckpoints();
+    public VmSnapshot Checkpoint(string name, string? snapshotName, CancellationToken cancellationToken) => throw NoCheckpoints();
 
     public VmSnapshot RestoreSnapshot(string name, string snapshotName, CancellationToken cancellationToken) => throw NoCheckpoints();
 
