@@ -42,7 +42,8 @@ public sealed partial class Checkpoints
         _host = host;
     }
 
-    [GeneratedRegex(@"^(?![- ])(?!\d+$)[A-Za-z0-9 ._:+-]{1,128}$")]
+    // \z, not $: $ would let a name end in a newline.
+    [GeneratedRegex(@"^(?![- ])(?!\d+\z)[A-Za-z0-9 ._:+-]{1,128}\z")]
     private static partial Regex NamePattern();
 
     /// <summary>The name a checkpoint gets when none is given: VM-yyyyMMdd-HHmmss in local time.</summary>
