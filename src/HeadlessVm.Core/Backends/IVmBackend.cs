@@ -96,6 +96,13 @@ public interface IVmBackend
     VmInfo WaitForState(string name, VmState state, DateTime deadline, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Changes the VM's settings, all or nothing, with New-HeadlessVm's checks (VmDraftValidator.Apply), and returns it
+    /// as it then is. A running VM takes only what qemu changes live (its ISO, if it started with one, and its port
+    /// forwards); anything else is VmMustBeStopped before anything changes. NotSupportedOnHost where the backend cannot yet.
+    /// </summary>
+    VmInfo Set(string name, VmChange change, CancellationToken cancellationToken);
+
+    /// <summary>
     /// The VM's checkpoints (snapshots of one name on all its disks, with its memory when taken while it ran), oldest
     /// first. NotSupportedOnHost where the backend has none yet.
     /// </summary>

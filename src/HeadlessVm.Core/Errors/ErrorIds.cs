@@ -157,4 +157,10 @@ public static class ErrorIds
     public const string SnapshotJobFailed = nameof(SnapshotJobFailed);
     public const string SnapshotTimeout = nameof(SnapshotTimeout);
     public const string QemuImgSnapshotFailed = nameof(QemuImgSnapshotFailed);
+
+    // Changing a VM (Set-HeadlessVm).
+    public const string VmMustBeStopped = nameof(VmMustBeStopped);
+    public const string DiskNotAttached = nameof(DiskNotAttached);
+    public const string DiskAlreadyAttached = nameof(DiskAlreadyAttached);
+    public const string MediumChangeFailed = nameof(MediumChangeFailed);
 }

@@ -25,10 +25,12 @@ public sealed class FolderBackend : IVmBackend
     private readonly GuestConsole _guest;
     private readonly Screenshots _screenshots;
     private readonly Checkpoints _checkpoints;
+    private readonly VmSettings _settings;
     private readonly IVmHost _host;
 
     public FolderBackend(VmStore store, DisplayAllocator displays, QemuLauncher launcher, VmInspector inspector, PowerControl power,
-        GuestConsole guest, Screenshots screenshots, Checkpoints checkpoints, IVmHost host)
+        GuestConsole guest, Screenshots screenshots, Checkpoints checkpoints, VmSettings settings,
+        IVmHost host)
     {
         _store = store;
         _displays = displays;
@@ -38,6 +40,7 @@ public sealed class FolderBackend : IVmBackend
         _guest = guest;
         _screenshots = screenshots;
         _checkpoints = checkpoints;
+        _settings = settings;
         _host = host;
     }
 
@@ -182,6 +185,8 @@ public sealed class FolderBackend : IVmBackend
 
     public VmInfo WaitForState(string name, VmState state, DateTime deadline, CancellationToken cancellationToken) =>
         _guest.WaitForState(name, state, deadline, cancellationToken);
+
+    public VmInfo Set(string name, VmChange change, CancellationToken cancellationToken) => _settings.Set(name, change, cancellationToken);
 
     public IReadOnlyList<VmSnapshot> GetSnapshots(string name, CancellationToken cancellationToken) => _checkpoints.List(name, cancellationToken);
 

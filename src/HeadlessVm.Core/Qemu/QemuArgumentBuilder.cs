@@ -9,6 +9,9 @@ namespace HeadlessVm.Core.Qemu;
 /// <summary>Turns a <see cref="VmSpec"/> into qemu's argv. Pure: no I/O, so tests assert on the list.</summary>
 public static class QemuArgumentBuilder
 {
+    /// <summary>The id of the VM's user-mode netdev, which hostfwd_add and hostfwd_remove name.</summary>
+    public const string NetdevId = "net0";
+
     public static string ProgramFor(string architecture) => "qemu-system-" + architecture;
 
     public static NativeCommand Build(VmSpec spec, StatePaths.VmFiles paths, AcceleratorKind accelerator, string cpu, bool paused = false)
@@ -81,9 +84,9 @@ public static class QemuArgumentBuilder
         }
         else
         {
-            var netdev = "user,id=net0" + string.Concat(spec.PortForwards.Select(p =>
+            var netdev = $"user,id={NetdevId}" + string.Concat(spec.PortForwards.Select(p =>
                 $",hostfwd=tcp:{p.HostAddress}:{p.HostPort.ToString(CultureInfo.InvariantCulture)}-:{p.GuestPort.ToString(CultureInfo.InvariantCulture)}"));
-            var device = "virtio-net-pci,netdev=net0" + (spec.MacAddress is null ? string.Empty : $",mac={spec.MacAddress}");
+            var device = $"virtio-net-pci,netdev={NetdevId}" + (spec.MacAddress is null ? string.Empty : $",mac={spec.MacAddress}");
             a.AddRange(new[] { "-netdev", netdev, "-device", device });
         }
 

@@ -1,15 +1,20 @@
+using HeadlessVm.Core.Backends;
 using HeadlessVm.Core.Errors;
 using HeadlessVm.Core.Model;
 
 namespace HeadlessVm.Core.Libvirt;
 
 /// <summary>
-/// Checkpoints of libvirt domains are not built yet (they would go through virDomainSnapshotCreateXML and friends):
-/// each is NotSupportedOnHost with the host as target, before anything is asked of libvirt.
+/// Checkpoints and changes of libvirt domains are not built yet (they would go through virDomainSnapshotCreateXML and
+/// friends, and virDomainDefineXML of the changed XML): each is NotSupportedOnHost with the host as target, before
+/// anything is asked of libvirt.
 /// </summary>
 public sealed partial class LibvirtBackend
 {
     private const string CheckpointsWhat = "Checkpoints (Checkpoint-HeadlessVm and the *-HeadlessVmSnapshot cmdlets)";
+
+    public VmInfo Set(string name, VmChange change, CancellationToken cancellationToken) =>
+        throw HeadlessVmErrors.NotSupportedOnHost(Location.ComputerName, "Changes of VMs (Set-HeadlessVm)");
 
     public IReadOnlyList<VmSnapshot> GetSnapshots(string name, CancellationToken cancellationToken) => throw NoCheckpoints();
 
