@@ -98,8 +98,6 @@ public sealed class VmSettings
         Check(next.MacAddress != spec.MacAddress, "MacAddress");
         Check(!next.Disks.SequenceEqual(spec.Disks), "the disks");
         Check(next.VncDisplay != spec.VncDisplay, "VncDisplay");
-        // Without an ISO at its start the VM has no CD-ROM drive to put one in.
-        Check(spec.IsoPath is null && next.IsoPath is not null, "IsoPath (it started without a CD-ROM drive)");
         return differ;
     }
 
@@ -111,7 +109,7 @@ public sealed class VmSettings
         {
             if (next.IsoPath != spec.IsoPath)
             {
-                var drive = CdromDrive(qmp, spec.Name);
+                var drive = CdromDrive(qmp, spec);
                 SetMedium(qmp, spec.Name, drive, next.IsoPath);
                 undo.Push(() => SetMedium(qmp, spec.Name, drive, spec.IsoPath));
             }
@@ -148,11 +146,21 @@ public sealed class VmSettings
         }
     }
 
-    /// <summary>The VM's CD-ROM drive: the removable device in query-block (a legacy -drive's backend name, such as ide1-cd0).</summary>
-    private static string CdromDrive(QmpClient qmp, string name) =>
-        (qmp.Execute("query-block") as JsonArray ?? new JsonArray()).OfType<JsonObject>()
-            .FirstOrDefault(d => d["removable"]?.GetValue<bool>() == true)?["device"]?.GetValue<string>()
-        ?? throw HeadlessVmErrors.MediumChangeFailed(name, null, "qemu lists no removable drive");
+    /// <summary>
+    /// The VM's CD-ROM drive in query-block: <see cref="QemuArgumentBuilder.CdromId"/>, or, for a qemu started before
+    /// the drive had that id, the removable drive holding the VM's ISO (a floppy drive is removable too); VmMustBeStopped
+    /// when it has none. An ejected drive stays, so an ISO goes back in live.
+    /// </summary>
+    private static string CdromDrive(QmpClient qmp, VmSpec spec)
+    {
+        var drives = (qmp.Execute("query-block") as JsonArray ?? new JsonArray()).OfType<JsonObject>()
+            .Where(d => d["removable"]?.GetValue<bool>() == true)
+            .Select(d => (Device: d["device"]?.GetValue<string>(), File: d["inserted"]?["file"]?.GetValue<string>())).ToArray();
+        return drives.FirstOrDefault(d => d.Device == QemuArgumentBuilder.CdromId).Device
+            ?? drives.FirstOrDefault(d => d.File is not null && d.File == spec.IsoPath).Device
+            // Without an ISO at its start the VM has no CD-ROM drive to put one in; this is the first live change, so nothing changed yet.
+            ?? throw HeadlessVmErrors.VmMustBeStopped(spec.Name, "IsoPath (it started without an ISO, so it has no CD-ROM drive)");
+    }
 
     /// <summary>Ejects the drive's medium (<paramref name="iso"/> null) or puts <paramref name="iso"/> in it, read-only (qapi/block.json).</summary>
     private static void SetMedium(QmpClient qmp, string name, string drive, string? iso)
@@ -180,13 +188,17 @@ public sealed class VmSettings
         }
     }
 
-    /// <summary>Runs an HMP hostfwd command; it answers with an empty text when it worked, with the reason otherwise.</summary>
+    /// <summary>
+    /// Runs an HMP hostfwd command. hostfwd_add answers nothing when it worked; hostfwd_remove answers "host forwarding
+    /// rule for ... removed" (QEMU's net/slirp.c); anything else is the reason it did not.
+    /// </summary>
     private static void Hmp(QmpClient qmp, string name, PortForward forward, string command)
     {
-        var reply = qmp.Execute("human-monitor-command", new JsonObject { ["command-line"] = command })?.GetValue<string>() ?? string.Empty;
-        if (!string.IsNullOrWhiteSpace(reply))
+        var reply = (qmp.Execute("human-monitor-command", new JsonObject { ["command-line"] = command })?.GetValue<string>() ?? string.Empty).Trim();
+        var removing = command.StartsWith("hostfwd_remove", StringComparison.Ordinal);
+        if (reply.Length > 0 && !(removing && reply.EndsWith(" removed", StringComparison.Ordinal)))
         {
-            throw HeadlessVmErrors.PortForwardFailed(name, forward.ToString(), reply);
+            throw HeadlessVmErrors.PortForwardFailed(name, forward.ToString(), reply, removing);
         }
     }
 

@@ -12,6 +12,9 @@ public static class QemuArgumentBuilder
     /// <summary>The id of the VM's user-mode netdev, which hostfwd_add and hostfwd_remove name.</summary>
     public const string NetdevId = "net0";
 
+    /// <summary>The id of the VM's CD-ROM drive (its ISO), which QMP eject and blockdev-change-medium name.</summary>
+    public const string CdromId = "cdrom0";
+
     public static string ProgramFor(string architecture) => "qemu-system-" + architecture;
 
     public static NativeCommand Build(VmSpec spec, StatePaths.VmFiles paths, AcceleratorKind accelerator, string cpu, bool paused = false)
@@ -50,7 +53,7 @@ public static class QemuArgumentBuilder
 
         if (spec.IsoPath is not null)
         {
-            a.AddRange(new[] { "-drive", $"file={Escape(spec.IsoPath)},media=cdrom,readonly=on" });
+            a.AddRange(new[] { "-drive", $"file={Escape(spec.IsoPath)},media=cdrom,readonly=on,id={CdromId}" });
         }
 
         foreach (var disk in spec.Disks)
