@@ -15,6 +15,7 @@
     CmdletsToExport      = @(
         'Checkpoint-HeadlessVm'
         'Connect-HeadlessVmHost'
+        'Copy-HeadlessVm'
         'Disconnect-HeadlessVmHost'
         'Get-HeadlessVm'
         'Get-HeadlessVmDisk'

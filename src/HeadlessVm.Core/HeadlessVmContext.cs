@@ -53,7 +53,8 @@ public sealed class HeadlessVmContext
         var power = new PowerControl(store, monitor, inspector, _bridgeRecords, Host);
         Disks = new DiskImages(Host);
         Vms = new FolderBackend(store, displays, launcher, inspector, power, new GuestConsole(store, inspector, monitor, Host), new Screenshots(monitor),
-            new Checkpoints(store, monitor, Disks, Host), new VmSettings(store, displays, monitor, Disks, inspector, Host), Host);
+            new Checkpoints(store, monitor, Disks, Host), new VmSettings(store, displays, monitor, Disks, inspector, Host),
+            new VmCopies(store, displays, Disks, inspector, Host), Host);
         Bridges = new Bridges(Vms, (target, token) => BackendFor(target, token), _bridgeRecords, ConsoleServers, Host);
         Hosts = new HostRegistry(paths);
         Targets = new TargetResolver(Hosts);

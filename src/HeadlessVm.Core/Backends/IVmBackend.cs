@@ -103,6 +103,14 @@ public interface IVmBackend
     VmInfo Set(string name, VmChange change, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Makes VM <paramref name="newName"/> a copy of VM <paramref name="name"/> with a new MAC address and its own disks
+    /// (full copies, or with <paramref name="linked"/> qcow2 overlays on the source's disks) in <paramref name="diskFolder"/>
+    /// (each source disk's folder when null), and returns it, stopped. A running source is copied only from checkpoint
+    /// <paramref name="snapshotName"/>. On failure nothing of the copy is left.
+    /// </summary>
+    VmInfo Copy(string name, string newName, bool linked, string? snapshotName, string? diskFolder, CancellationToken cancellationToken);
+
+    /// <summary>
     /// The VM's checkpoints (snapshots of one name on all its disks, with its memory when taken while it ran), oldest
     /// first. NotSupportedOnHost where the backend has none yet.
     /// </summary>

@@ -163,4 +163,8 @@ public static class ErrorIds
     public const string DiskNotAttached = nameof(DiskNotAttached);
     public const string DiskAlreadyAttached = nameof(DiskAlreadyAttached);
     public const string MediumChangeFailed = nameof(MediumChangeFailed);
+
+    // Copies of a VM (Copy-HeadlessVm).
+    public const string CopyDiskExists = nameof(CopyDiskExists);
+    public const string QemuImgConvertFailed = nameof(QemuImgConvertFailed);
 }

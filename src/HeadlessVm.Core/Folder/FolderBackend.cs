@@ -26,11 +26,12 @@ public sealed class FolderBackend : IVmBackend
     private readonly Screenshots _screenshots;
     private readonly Checkpoints _checkpoints;
     private readonly VmSettings _settings;
+    private readonly VmCopies _copies;
     private readonly IVmHost _host;
 
     public FolderBackend(VmStore store, DisplayAllocator displays, QemuLauncher launcher, VmInspector inspector, PowerControl power,
         GuestConsole guest, Screenshots screenshots, Checkpoints checkpoints, VmSettings settings,
-        IVmHost host)
+        VmCopies copies, IVmHost host)
     {
         _store = store;
         _displays = displays;
@@ -41,6 +42,7 @@ public sealed class FolderBackend : IVmBackend
         _screenshots = screenshots;
         _checkpoints = checkpoints;
         _settings = settings;
+        _copies = copies;
         _host = host;
     }
 
@@ -187,6 +189,9 @@ public sealed class FolderBackend : IVmBackend
         _guest.WaitForState(name, state, deadline, cancellationToken);
 
     public VmInfo Set(string name, VmChange change, CancellationToken cancellationToken) => _settings.Set(name, change, cancellationToken);
+
+    public VmInfo Copy(string name, string newName, bool linked, string? snapshotName, string? diskFolder, CancellationToken cancellationToken) =>
+        _copies.Copy(name, newName, linked, snapshotName, diskFolder, cancellationToken);
 
     public IReadOnlyList<VmSnapshot> GetSnapshots(string name, CancellationToken cancellationToken) => _checkpoints.List(name, cancellationToken);
 

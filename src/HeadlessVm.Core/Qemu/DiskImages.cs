@@ -123,6 +123,37 @@ public sealed class DiskImages
         return (QemuImg.ParseInfo(result.StandardOutput, path), QemuImg.ParseSnapshots(result.StandardOutput, path));
     }
 
+    /// <summary>How long a full copy of a disk may take (qemu-img convert of a large image on a slow disk) before ProgramTimedOut.</summary>
+    public static readonly TimeSpan CopyTimeout = TimeSpan.FromHours(2);
+
+    /// <summary>
+    /// Copies <paramref name="source"/> (of <paramref name="format"/>) whole to <paramref name="target"/>, in the same format,
+    /// or as it was at <paramref name="snapshot"/>; QemuImgConvertFailed, with <paramref name="vmName"/> as target, when
+    /// qemu-img refuses. The target is removed again when the copy fails.
+    /// </summary>
+    public void Copy(string vmName, string source, string format, string target, string? snapshot, CancellationToken cancellationToken = default)
+    {
+        var command = QemuImg.ConvertCommand(source, format, target, snapshot);
+        _host.Verbose("Running: " + command.Display);
+        NativeResult result;
+        try
+        {
+            result = NativeRunner.Run(command, cancellationToken, timeout: CopyTimeout);
+        }
+        catch
+        {
+            File.Delete(target);
+            throw;
+        }
+
+        if (result.ExitCode != 0)
+        {
+            File.Delete(target);
+            var (reason, kind) = QemuImg.Refusal(result, FailureKind.InvalidOperation);
+            throw HeadlessVmErrors.QemuImgConvertFailed(vmName, source, kind, reason, command.Program, result.ExitCode, result.StandardError);
+        }
+    }
+
     /// <summary>
     /// Runs qemu-img snapshot on an image no qemu holds; its refusal is QemuImgSnapshotFailed with <paramref name="vmName"/>
     /// as target and qemu-img's own message.

@@ -54,6 +54,23 @@ public static class QemuImg
         new(Program, new[] { "snapshot", action switch { SnapshotAction.Create => "-c", SnapshotAction.Apply => "-a", _ => "-d" }, tag, path.StartsWith('-') ? "./" + path : path });
 
     /// <summary>
+    /// <c>qemu-img convert -f FMT [-U -l snapshot.name=TAG] -O FMT SOURCE TARGET</c>: a full copy of an image in its own
+    /// format, or of the image as it was at internal snapshot TAG (whose clusters never change while it exists, so it is
+    /// read with -U, force share, even while a running qemu holds the image; qemu-img(1), "convert").
+    /// </summary>
+    public static NativeCommand ConvertCommand(string source, string format, string target, string? snapshot = null)
+    {
+        var a = new List<string> { "convert", "-f", format };
+        if (snapshot is not null)
+        {
+            a.AddRange(new[] { "-U", "-l", "snapshot.name=" + snapshot });
+        }
+
+        a.AddRange(new[] { "-O", format, source.StartsWith('-') ? "./" + source : source, target.StartsWith('-') ? "./" + target : target });
+        return new NativeCommand(Program, a);
+    }
+
+    /// <summary>
     /// The internal snapshots in qemu-img info's JSON (its "snapshots" array of SnapshotInfo: id, name, vm-state-size
     /// in bytes, date-sec/-nsec since the epoch, vm-clock-sec/-nsec; QEMU's qapi/block-core.json), in the image's order.
     /// </summary>
