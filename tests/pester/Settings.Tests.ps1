@@ -43,4 +43,24 @@ Describe 'Changing VMs' {
             Remove-TestVm 'p-set3'
         }
     }
+
+    It 'Copy-HeadlessVm makes a full copy with its own disk and a linked copy on an overlay' {
+        try {
+            $folder = (New-Item -ItemType Directory -Path (Join-Path $TestDrive 'copies')).FullName
+            $disk = (New-HeadlessVmDisk -Path (Join-Path $folder 'src.qcow2') -SizeGB 1).Path
+            $null = New-HeadlessVm -Name p-set4 -MemoryMB 64 -DiskPath $disk -NoStart
+            $full = Copy-HeadlessVm -Name p-set4 -NewName p-set5 -PassThru
+            @($full.DiskPath) | Should -Be @(Join-Path $folder 'p-set5-src.qcow2')
+            (Get-HeadlessVmDisk -Path $full.DiskPath[0]).BackingPath | Should -BeNullOrEmpty
+            $linked = Copy-HeadlessVm -Name p-set4 -NewName p-set6 -Linked -PassThru
+            (Get-HeadlessVmDisk -Path $linked.DiskPath[0]).BackingPath | Should -Be $disk
+            $linked.MacAddress | Should -Not -Be (Get-HeadlessVm -Name p-set4).MacAddress
+
+            Copy-HeadlessVm -Name p-set4 -NewName p-set5 -ErrorVariable e -ErrorAction SilentlyContinue
+            $e[0].FullyQualifiedErrorId | Should -BeLike 'VmAlreadyExists,*'
+        }
+        finally {
+            Remove-TestVm 'p-set4', 'p-set5', 'p-set6'
+        }
+    }
 }
