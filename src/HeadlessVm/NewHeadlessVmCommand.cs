@@ -119,6 +119,36 @@ public sealed class NewHeadlessVmCommand : VmCmdlet
     [YesNo]
     public SwitchParameter Paused { get; set; }
 
+    /// <summary>Gives the VM a cloud-init NoCloud seed (a CD-ROM labelled cidata); implied by any of the parameters below.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [YesNo]
+    public SwitchParameter CloudInit { get; set; }
+
+    /// <summary>OpenSSH public keys for the guest's user: the key text, or the path of a .pub file.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [TextValue(List = true)]
+    public string[]? SshPublicKey { get; set; }
+
+    /// <summary>The user cloud-init creates (passwordless sudo, key login only); the image's default user when not given.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [TextValue]
+    public string? UserName { get; set; }
+
+    /// <summary>The guest's host name; the VM's name when not given.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [TextValue]
+    public string? HostName { get; set; }
+
+    /// <summary>The whole user-data (#cloud-config or a script): the text, or the path of a file.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [TextValue]
+    public string? UserData { get; set; }
+
+    /// <summary>cloud-init's network-config (version 1 or 2): the text, or the path of a file.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [TextValue]
+    public string? NetworkConfig { get; set; }
+
     protected override void ProcessRecord()
     {
         Try(Name, () =>
@@ -175,6 +205,26 @@ public sealed class NewHeadlessVmCommand : VmCmdlet
             PortForwards = PortForward ?? Array.Empty<string>(),
             MacAddress = MacAddress,
             ExtraArguments = ExtraArgument ?? Array.Empty<string>(),
+            CloudInit = CloudInitDraft(resolvePaths),
+        };
+    }
+
+    /// <summary>The cloud-init parameters, when any is given; a value of one word (no space, no line break) is a file path.</summary>
+    private Core.CloudInit.CloudInitDraft? CloudInitDraft(bool resolvePaths)
+    {
+        if (!CloudInit && SshPublicKey is not { Length: > 0 } && UserName is null && HostName is null && UserData is null && NetworkConfig is null)
+        {
+            return null;
+        }
+
+        string? FileOrText(string? value) => value is null || !resolvePaths || value.Trim().Any(c => char.IsWhiteSpace(c)) ? value : ResolvePath(value.Trim());
+        return new()
+        {
+            UserName = UserName,
+            HostName = HostName,
+            SshPublicKeys = (SshPublicKey ?? Array.Empty<string>()).Select(FileOrText).OfType<string>().ToArray(),
+            UserData = FileOrText(UserData),
+            NetworkConfig = FileOrText(NetworkConfig),
         };
     }
 }

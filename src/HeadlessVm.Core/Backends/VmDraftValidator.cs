@@ -70,6 +70,7 @@ public static partial class VmDraftValidator
             MacAddress = NullIfBlank(draft.MacAddress),
             // An empty cell is no argument, not an empty one (which qemu would take for a file name).
             ExtraArguments = draft.ExtraArguments.Where(a => !string.IsNullOrEmpty(a)).ToArray(),
+            CloudInit = draft.CloudInit is null ? null : CloudInit.CloudInitSeeds.Resolve(draft.Name, draft.CloudInit),
         };
     }
 

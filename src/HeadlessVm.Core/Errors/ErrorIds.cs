@@ -167,4 +167,11 @@ public static class ErrorIds
     // Copies of a VM (Copy-HeadlessVm).
     public const string CopyDiskExists = nameof(CopyDiskExists);
     public const string QemuImgConvertFailed = nameof(QemuImgConvertFailed);
+
+    // cloud-init first boot (New-HeadlessVm -CloudInit).
+    public const string InvalidSshPublicKey = nameof(InvalidSshPublicKey);
+    public const string InvalidGuestHostName = nameof(InvalidGuestHostName);
+    public const string CloudInitConflict = nameof(CloudInitConflict);
+    public const string CloudInitFileUnreadable = nameof(CloudInitFileUnreadable);
+    public const string CloudInitSeedFailed = nameof(CloudInitSeedFailed);
 }

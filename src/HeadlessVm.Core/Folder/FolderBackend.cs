@@ -127,6 +127,11 @@ public sealed class FolderBackend : IVmBackend
             {
                 _store.Save(spec);
                 VmSecrets.WriteVncPassword(vm, VmSecrets.NewVncPassword());
+                if (spec.CloudInit is not null)
+                {
+                    CloudInit.CloudInitSeeds.Write(spec.Name, vm, spec.CloudInit, _host, cancellationToken);
+                }
+
                 if (start)
                 {
                     spec = _launcher.StartNew(spec, displayChosen: vncDisplay is not null, others, paused, cancellationToken);

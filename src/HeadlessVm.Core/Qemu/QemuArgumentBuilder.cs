@@ -15,6 +15,9 @@ public static class QemuArgumentBuilder
     /// <summary>The id of the VM's CD-ROM drive (its ISO), which QMP eject and blockdev-change-medium name.</summary>
     public const string CdromId = "cdrom0";
 
+    /// <summary>The id of the CD-ROM drive that holds the VM's cloud-init seed.</summary>
+    public const string CloudInitId = "cidata";
+
     public static string ProgramFor(string architecture) => "qemu-system-" + architecture;
 
     public static NativeCommand Build(VmSpec spec, StatePaths.VmFiles paths, AcceleratorKind accelerator, string cpu, bool paused = false)
@@ -54,6 +57,12 @@ public static class QemuArgumentBuilder
         if (spec.IsoPath is not null)
         {
             a.AddRange(new[] { "-drive", $"file={Escape(spec.IsoPath)},media=cdrom,readonly=on,id={CdromId}" });
+        }
+
+        if (spec.CloudInit is not null)
+        {
+            // The NoCloud seed: cloud-init looks for a filesystem labelled cidata on any disk.
+            a.AddRange(new[] { "-drive", $"file={Escape(paths.CloudInitSeed)},media=cdrom,readonly=on,id={CloudInitId}" });
         }
 
         foreach (var disk in spec.Disks)

@@ -163,6 +163,12 @@ public sealed class StatePaths
         public string BootMarkFile => Path.Combine(Folder, "serial.boot");
         public string VncPasswordFile => Path.Combine(Folder, "vnc.password");
 
+        /// <summary>The cloud-init NoCloud seed image (ISO 9660, label cidata), attached read-only as a CD-ROM.</summary>
+        public string CloudInitSeed => Path.Combine(Folder, "cidata.iso");
+
+        /// <summary>Where the seed's files are written for cloud-localds, only while it runs (0700).</summary>
+        public string CloudInitWork => Path.Combine(Folder, "cidata");
+
         /// <summary>The VM's console bridge, in the VM's folder so that removing the VM removes it.</summary>
         public BridgeFiles Bridge => new(Folder);
     }
