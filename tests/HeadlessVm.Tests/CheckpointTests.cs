@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Management.Automation;
 
 namespace HeadlessVm.Tests;
@@ -82,7 +81,7 @@ public sealed class CheckpointTests : IDisposable
         // Removing from the running VM goes through qemu's snapshot-delete job; the image no longer has it.
         _ps.Ok("Get-HeadlessVmSnapshot c1 before | Remove-HeadlessVmSnapshot -Confirm:$false");
         Assert.Equal(new[] { "cold" }, _ps.Ok("Get-HeadlessVmSnapshot c1").Select(s => s.Properties["SnapshotName"].Value));
-        Assert.DoesNotContain("before", Native("qemu-img", "snapshot", "-U", "-l", Work("data.qcow2")).Output);
+        Assert.DoesNotContain("before", NativeTool.Run("qemu-img", "snapshot", "-U", "-l", Work("data.qcow2")).Output);
         _ps.Ok("Stop-HeadlessVm c1 -Force");
     }
 
@@ -90,26 +89,26 @@ public sealed class CheckpointTests : IDisposable
     public void A_stopped_VMs_disks_go_back_to_their_bytes_at_the_checkpoint_and_a_piped_checkpoint_is_removed()
     {
         _ps.Ok("New-HeadlessVmDisk a.qcow2 -SizeGB 0.1 | Out-Null; New-HeadlessVmDisk b.qcow2 -SizeGB 0.1 | Out-Null");
-        Assert.Equal(0, Native("qemu-io", "-c", "write -P 0xaa 0 64k", Work("a.qcow2")).ExitCode);
-        Assert.Equal(0, Native("qemu-io", "-c", "write -P 0x11 0 64k", Work("b.qcow2")).ExitCode);
+        Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "write -P 0xaa 0 64k", Work("a.qcow2")).ExitCode);
+        Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "write -P 0x11 0 64k", Work("b.qcow2")).ExitCode);
         _ps.Ok("New-HeadlessVm s1 -MemoryMB 64 -DiskPath a.qcow2,b.qcow2 -NoStart | Out-Null");
 
         var first = _ps.Ok("Checkpoint-HeadlessVm s1 first -PassThru").Single();
         Assert.Equal(false, first.Properties["HasMemory"].Value);
         Assert.Equal(2, ((IEnumerable<string>)first.Properties["DiskPath"].Value!).Count());
-        Assert.Equal(0, Native("qemu-io", "-c", "write -P 0xbb 0 64k", Work("a.qcow2")).ExitCode);
-        Assert.Equal(0, Native("qemu-io", "-c", "write -P 0x22 0 64k", Work("b.qcow2")).ExitCode);
+        Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "write -P 0xbb 0 64k", Work("a.qcow2")).ExitCode);
+        Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "write -P 0x22 0 64k", Work("b.qcow2")).ExitCode);
 
         // -WhatIf changes nothing.
         _ps.Ok("Restore-HeadlessVmSnapshot s1 first -WhatIf");
-        Assert.Equal(0, Native("qemu-io", "-c", "read -P 0xbb 0 64k", Work("a.qcow2")).ExitCode);
+        Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "read -P 0xbb 0 64k", Work("a.qcow2")).ExitCode);
 
         var restored = _ps.Run("Restore-HeadlessVmSnapshot s1 first -Confirm:$false");
         Assert.Empty(restored.Errors);
         Assert.Empty(restored.Warnings);
         foreach (var (disk, pattern) in new[] { ("a.qcow2", "0xaa"), ("b.qcow2", "0x11") })
         {
-            var read = Native("qemu-io", "-c", $"read -P {pattern} 0 64k", Work(disk));
+            var read = NativeTool.Run("qemu-io", "-c", $"read -P {pattern} 0 64k", Work(disk));
             Assert.True(read.ExitCode == 0 && !read.Output.Contains("Pattern verification failed"), read.Output);
         }
 
@@ -119,7 +118,7 @@ public sealed class CheckpointTests : IDisposable
         Assert.Equal(new[] { named }, _ps.Ok("Get-HeadlessVmSnapshot s* -SnapshotName 's1-*'").Select(s => s.Properties["SnapshotName"].Value));
         _ps.Ok("Get-HeadlessVmSnapshot s1 | Remove-HeadlessVmSnapshot -Confirm:$false");
         Assert.Empty(_ps.Ok("Get-HeadlessVmSnapshot s1"));
-        Assert.DoesNotContain("first", Native("qemu-img", "snapshot", "-l", Work("b.qcow2")).Output);
+        Assert.DoesNotContain("first", NativeTool.Run("qemu-img", "snapshot", "-l", Work("b.qcow2")).Output);
     }
 
     [Fact]
@@ -155,20 +154,20 @@ public sealed class CheckpointTests : IDisposable
         Assert.Empty(_ps.Ok("Get-HeadlessVmSnapshot raw"));
 
         // A disk that lost the checkpoint (replaced since) makes a restore refuse before any disk changes.
-        Assert.Equal(0, Native("qemu-io", "-c", "write -P 0xcc 0 64k", Work("q.qcow2")).ExitCode);
-        Assert.Equal(0, Native("qemu-img", "snapshot", "-d", "one", Work("q2.qcow2")).ExitCode);
+        Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "write -P 0xcc 0 64k", Work("q.qcow2")).ExitCode);
+        Assert.Equal(0, NativeTool.Run("qemu-img", "snapshot", "-d", "one", Work("q2.qcow2")).ExitCode);
         Refused("Restore-HeadlessVmSnapshot q one -Confirm:$false", "SnapshotIncomplete", "q", ErrorCategory.InvalidOperation, Work("q2.qcow2"));
-        Assert.Equal(0, Native("qemu-io", "-c", "read -P 0xcc 0 64k", Work("q.qcow2")).ExitCode);
+        Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "read -P 0xcc 0 64k", Work("q.qcow2")).ExitCode);
 
         // A disk converted to raw in place: the restore names it and says what would work.
-        Assert.Equal(0, Native("qemu-img", "convert", "-O", "raw", Work("q.qcow2"), Work("q.raw")).ExitCode);
+        Assert.Equal(0, NativeTool.Run("qemu-img", "convert", "-O", "raw", Work("q.qcow2"), Work("q.raw")).ExitCode);
         File.Move(Work("q.raw"), Work("q.qcow2"), overwrite: true);
         Refused("Restore-HeadlessVmSnapshot q one -Confirm:$false", "DiskCannotSnapshot", "q", ErrorCategory.InvalidOperation, Work("q.qcow2"));
 
         // Nothing was made by the refusals: q2 holds no checkpoint, and -WhatIf makes none either.
         _ps.Ok("Checkpoint-HeadlessVm raw -WhatIf; Checkpoint-HeadlessVm q two -WhatIf");
-        Assert.DoesNotContain("two", Native("qemu-img", "snapshot", "-l", Work("q2.qcow2")).Output);
-        Assert.Equal(string.Empty, Native("qemu-img", "snapshot", "-l", Work("q2.qcow2")).Output.Trim());
+        Assert.DoesNotContain("two", NativeTool.Run("qemu-img", "snapshot", "-l", Work("q2.qcow2")).Output);
+        Assert.Equal(string.Empty, NativeTool.Run("qemu-img", "snapshot", "-l", Work("q2.qcow2")).Output.Trim());
     }
 
     [Fact]
@@ -186,25 +185,5 @@ public sealed class CheckpointTests : IDisposable
             Assert.Equal(ErrorCategory.NotImplemented, error.CategoryInfo.Category);
             Assert.Equal("localhost", error.TargetObject);
         }
-    }
-
-    private static (int ExitCode, string Output) Native(string program, params string[] args)
-    {
-        var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(psi)!;
-        var err = p.StandardError.ReadToEndAsync();
-        var output = p.StandardOutput.ReadToEndAsync();
-        if (!p.WaitForExit(60_000))
-        {
-            p.Kill();
-            throw new TimeoutException($"{program} did not finish in 60 s");
-        }
-
-        return (p.ExitCode, output.Result + err.Result);
     }
 }

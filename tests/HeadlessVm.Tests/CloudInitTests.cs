@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Management.Automation;
 using System.Text.Json.Nodes;
 using HeadlessVm.Core.Processes;
@@ -43,7 +42,7 @@ public sealed class CloudInitTests : IDisposable
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(vm.CloudInitSeed));
         Assert.False(Directory.Exists(vm.CloudInitWork));
         Assert.False(File.Exists(vm.CloudInitSeed + ".partial"));
-        Assert.Contains("Volume Id    : cidata", Native("xorriso", "-indev", vm.CloudInitSeed, "-pvd_info").Output);
+        Assert.Contains("Volume Id    : cidata", NativeTool.Run("xorriso", "-indev", vm.CloudInitSeed, "-pvd_info").Output);
 
         var userData = Extract(vm.CloudInitSeed, "user-data");
         Assert.StartsWith("#cloud-config\n", userData);
@@ -108,28 +107,8 @@ public sealed class CloudInitTests : IDisposable
     private string Extract(string seed, string file)
     {
         var target = Work($"{Guid.NewGuid():N}-{file}");
-        var r = Native("xorriso", "-osirrox", "on", "-indev", seed, "-extract", "/" + file, target);
+        var r = NativeTool.Run("xorriso", "-osirrox", "on", "-indev", seed, "-extract", "/" + file, target);
         Assert.True(r.ExitCode == 0, r.Output);
         return File.ReadAllText(target);
-    }
-
-    private static (int ExitCode, string Output) Native(string program, params string[] args)
-    {
-        var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(psi)!;
-        var err = p.StandardError.ReadToEndAsync();
-        var output = p.StandardOutput.ReadToEndAsync();
-        if (!p.WaitForExit(60_000))
-        {
-            p.Kill();
-            throw new TimeoutException($"{program} did not finish in 60 s");
-        }
-
-        return (p.ExitCode, output.Result + err.Result);
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Management.Automation;
 using System.Security.Cryptography;
 
@@ -18,21 +17,12 @@ public sealed class CopyTests : IDisposable
 
     private string Work(string file) => Path.Combine(_ps.WorkFolder, file);
 
-    private ErrorRecord Refused(string script, string id, string target, ErrorCategory category)
-    {
-        var error = Assert.Single(_ps.Run(script).Errors);
-        Assert.Equal(id, error.FullyQualifiedErrorId.Split(',')[0]);
-        Assert.Equal(target, error.TargetObject);
-        Assert.Equal(category, error.CategoryInfo.Category);
-        return error;
-    }
-
     [Fact]
     public void A_full_copy_has_the_sources_bytes_in_disks_of_its_own_and_a_new_MAC_and_display()
     {
         _ps.Ok("New-HeadlessVmDisk a.qcow2 -SizeGB 0.1 | Out-Null; New-HeadlessVmDisk b.img -Format raw -SizeGB 0.01 | Out-Null");
-        Assert.Equal(0, Native("qemu-io", "-c", "write -P 0xaa 0 64k", Work("a.qcow2")).ExitCode);
-        Assert.Equal(0, Native("qemu-io", "-f", "raw", "-c", "write -P 0x5c 0 64k", Work("b.img")).ExitCode);
+        Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "write -P 0xaa 0 64k", Work("a.qcow2")).ExitCode);
+        Assert.Equal(0, NativeTool.Run("qemu-io", "-f", "raw", "-c", "write -P 0x5c 0 64k", Work("b.img")).ExitCode);
         var source = _ps.Ok("New-HeadlessVm s1 -MemoryMB 64 -DiskPath a.qcow2,b.img -PortForward '18251:22' -NoStart").Single();
 
         var copied = _ps.Run("Copy-HeadlessVm s1 c1 -PassThru");
@@ -46,12 +36,12 @@ public sealed class CopyTests : IDisposable
         Assert.NotEqual(source.Properties["MacAddress"].Value, copy.Properties["MacAddress"].Value);
         Assert.NotEqual(source.Properties["VncDisplay"].Value, copy.Properties["VncDisplay"].Value);
         Assert.Null(_ps.Ok("(Get-HeadlessVmDisk c1-a.qcow2).BackingPath").SingleOrDefault()?.BaseObject);
-        Assert.Equal(0, Native("qemu-io", "-c", "read -P 0xaa 0 64k", Work("c1-a.qcow2")).ExitCode);
-        Assert.Equal(0, Native("qemu-io", "-f", "raw", "-c", "read -P 0x5c 0 64k", Work("c1-b.img")).ExitCode);
+        Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "read -P 0xaa 0 64k", Work("c1-a.qcow2")).ExitCode);
+        Assert.Equal(0, NativeTool.Run("qemu-io", "-f", "raw", "-c", "read -P 0x5c 0 64k", Work("c1-b.img")).ExitCode);
 
         // The copy's disks are its own: writing them leaves the source's as they were.
-        Assert.Equal(0, Native("qemu-io", "-c", "write -P 0x01 0 64k", Work("c1-a.qcow2")).ExitCode);
-        Assert.Equal(0, Native("qemu-io", "-c", "read -P 0xaa 0 64k", Work("a.qcow2")).ExitCode);
+        Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "write -P 0x01 0 64k", Work("c1-a.qcow2")).ExitCode);
+        Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "read -P 0xaa 0 64k", Work("a.qcow2")).ExitCode);
         Assert.Empty(Directory.GetFiles(_ps.WorkFolder, "*.partial*"));
     }
 
@@ -78,17 +68,17 @@ public sealed class CopyTests : IDisposable
     public void A_running_VM_is_copied_from_a_checkpoint_only()
     {
         _ps.Ok("New-HeadlessVmDisk r.qcow2 -SizeGB 0.1 | Out-Null");
-        Assert.Equal(0, Native("qemu-io", "-c", "write -P 0x7e 0 64k", Work("r.qcow2")).ExitCode);
+        Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "write -P 0x7e 0 64k", Work("r.qcow2")).ExitCode);
         _ps.Ok("New-HeadlessVm r1 -MemoryMB 64 -DiskPath r.qcow2 -Network None -Paused | Out-Null");
 
-        Refused("Copy-HeadlessVm r1 rc", "VmMustBeStopped", "r1", ErrorCategory.InvalidOperation);
-        Refused("Copy-HeadlessVm r1 rc -Linked", "VmMustBeStopped", "r1", ErrorCategory.InvalidOperation);
-        Refused("Copy-HeadlessVm r1 rc -SnapshotName nosuch", "SnapshotNotFound", "r1", ErrorCategory.ObjectNotFound);
+        _ps.Refused("Copy-HeadlessVm r1 rc", "VmMustBeStopped", "r1", ErrorCategory.InvalidOperation);
+        _ps.Refused("Copy-HeadlessVm r1 rc -Linked", "VmMustBeStopped", "r1", ErrorCategory.InvalidOperation);
+        _ps.Refused("Copy-HeadlessVm r1 rc -SnapshotName nosuch", "SnapshotNotFound", "r1", ErrorCategory.ObjectNotFound);
 
         _ps.Ok("Checkpoint-HeadlessVm r1 base");
         var copy = _ps.Ok("Copy-HeadlessVm r1 rc -SnapshotName base -PassThru").Single();
         Assert.Equal("Stopped", copy.Properties["State"].Value!.ToString());
-        Assert.Equal(0, Native("qemu-io", "-c", "read -P 0x7e 0 64k", Work("rc-r.qcow2")).ExitCode);
+        Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "read -P 0x7e 0 64k", Work("rc-r.qcow2")).ExitCode);
         // The copy is the disk as it was, without the source's checkpoints.
         Assert.Empty(_ps.Ok("Get-HeadlessVmSnapshot rc"));
         Assert.Equal("Paused", _ps.Ok("(Get-HeadlessVm r1).State").Single().ToString());
@@ -101,10 +91,10 @@ public sealed class CopyTests : IDisposable
         _ps.Ok("New-HeadlessVmDisk a.qcow2 -SizeGB 0.1 | Out-Null; New-HeadlessVmDisk b.qcow2 -SizeGB 0.1 | Out-Null");
         _ps.Ok("New-HeadlessVm s1 -MemoryMB 64 -DiskPath a.qcow2,b.qcow2 -NoStart | Out-Null; New-HeadlessVm taken -MemoryMB 64 -NoStart | Out-Null");
 
-        Refused("Copy-HeadlessVm s1 taken", "VmAlreadyExists", "taken", ErrorCategory.ResourceExists);
-        Refused("Copy-HeadlessVm s1 'bad/name'", "InvalidVmName", "bad/name", ErrorCategory.InvalidArgument);
+        _ps.Refused("Copy-HeadlessVm s1 taken", "VmAlreadyExists", "taken", ErrorCategory.ResourceExists);
+        _ps.Refused("Copy-HeadlessVm s1 'bad/name'", "InvalidVmName", "bad/name", ErrorCategory.InvalidArgument);
         File.WriteAllText(Work("c2-b.qcow2"), "mine");
-        var exists = Refused("Copy-HeadlessVm s1 c2", "CopyDiskExists", "s1", ErrorCategory.ResourceExists);
+        var exists = _ps.Refused("Copy-HeadlessVm s1 c2", "CopyDiskExists", "s1", ErrorCategory.ResourceExists);
         Assert.Contains(Work("c2-b.qcow2"), exists.Exception.Message, StringComparison.Ordinal);
         Assert.Equal("mine", File.ReadAllText(Work("c2-b.qcow2")));
         Assert.False(File.Exists(Work("c2-a.qcow2")));
@@ -112,34 +102,14 @@ public sealed class CopyTests : IDisposable
         // The second disk is no longer qcow2 inside (overwritten since): qemu-img refuses it, the first disk's copy goes
         // again, and no record stays.
         File.WriteAllBytes(Work("b.qcow2"), new byte[1024 * 1024]);
-        var failed = Refused("Copy-HeadlessVm s1 c3", "QemuImgConvertFailed", "s1", ErrorCategory.InvalidOperation);
+        var failed = _ps.Refused("Copy-HeadlessVm s1 c3", "QemuImgConvertFailed", "s1", ErrorCategory.InvalidOperation);
         Assert.Contains(Work("b.qcow2"), failed.Exception.Message, StringComparison.Ordinal);
 
         Assert.Equal(new[] { "s1", "taken" }, _ps.Ok("(Get-HeadlessVm).Name").Select(o => o.ToString()));
         Assert.Empty(Directory.GetFiles(_ps.WorkFolder, "c3-*"));
         Assert.Empty(Directory.GetFiles(_ps.WorkFolder, "*.partial*"));
-        Refused("Copy-HeadlessVm test c4 -ConnectionUri test:///default", "NotSupportedOnHost", "localhost", ErrorCategory.NotImplemented);
+        _ps.Refused("Copy-HeadlessVm test c4 -ConnectionUri test:///default", "NotSupportedOnHost", "localhost", ErrorCategory.NotImplemented);
     }
 
     private static string Hash(string file) => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(file)));
-
-    private static (int ExitCode, string Output) Native(string program, params string[] args)
-    {
-        var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(psi)!;
-        var err = p.StandardError.ReadToEndAsync();
-        var output = p.StandardOutput.ReadToEndAsync();
-        if (!p.WaitForExit(60_000))
-        {
-            p.Kill();
-            throw new TimeoutException($"{program} did not finish in 60 s");
-        }
-
-        return (p.ExitCode, output.Result + err.Result);
-    }
 }

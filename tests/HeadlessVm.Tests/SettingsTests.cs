@@ -29,15 +29,6 @@ public sealed class SettingsTests : IDisposable
 
     private string Work(string file) => Path.Combine(_ps.WorkFolder, file);
 
-    private ErrorRecord Refused(string script, string id, string target, ErrorCategory category)
-    {
-        var error = Assert.Single(_ps.Run(script).Errors);
-        Assert.Equal(id, error.FullyQualifiedErrorId.Split(',')[0]);
-        Assert.Equal(target, error.TargetObject);
-        Assert.Equal(category, error.CategoryInfo.Category);
-        return error;
-    }
-
     [Fact]
     public void A_stopped_VM_takes_every_setting_and_starts_with_them()
     {
@@ -82,14 +73,14 @@ public sealed class SettingsTests : IDisposable
         Assert.Contains(TestGuest.Http, _ps.Ok("(Invoke-WebRequest http://127.0.0.1:18232/ -TimeoutSec 20).Content").Single().ToString());
 
         // Memory needs the VM stopped: refused, and the forward list given with it is not applied either.
-        var error = Refused("Set-HeadlessVm r1 -MemoryMB 512 -PortForward '18233:80'", "VmMustBeStopped", "r1", ErrorCategory.InvalidOperation);
+        var error = _ps.Refused("Set-HeadlessVm r1 -MemoryMB 512 -PortForward '18233:80'", "VmMustBeStopped", "r1", ErrorCategory.InvalidOperation);
         Assert.Contains("MemoryMB", error.Exception.Message, StringComparison.Ordinal);
         var same = _ps.Ok("Get-HeadlessVm r1").Single();
         Assert.Equal(256, same.Properties["MemoryMB"].Value);
         Assert.Equal(new[] { "127.0.0.1:18232->80" }, (IEnumerable<string>)same.Properties["PortForward"].Value!);
         Assert.False(Listening(18233));
-        Refused("Set-HeadlessVm r1 -NewName r2", "VmMustBeStopped", "r1", ErrorCategory.InvalidOperation);
-        Refused("Rename-HeadlessVm r1 r2", "VmMustBeStopped", "r1", ErrorCategory.InvalidOperation);
+        _ps.Refused("Set-HeadlessVm r1 -NewName r2", "VmMustBeStopped", "r1", ErrorCategory.InvalidOperation);
+        _ps.Refused("Rename-HeadlessVm r1 r2", "VmMustBeStopped", "r1", ErrorCategory.InvalidOperation);
 
         // The ISO comes out, then another goes in: qemu's own block list says so.
         _ps.Ok("Set-HeadlessVm r1 -IsoPath ''");
@@ -104,7 +95,7 @@ public sealed class SettingsTests : IDisposable
         using var taken = new TcpListener(IPAddress.Loopback, 0);
         taken.Start();
         var port = ((IPEndPoint)taken.LocalEndpoint).Port;
-        Refused($"Set-HeadlessVm r1 -IsoPath '' -PortForward '18232:80','{port}:22'", "PortForwardFailed", "r1", ErrorCategory.ResourceUnavailable);
+        _ps.Refused($"Set-HeadlessVm r1 -IsoPath '' -PortForward '18232:80','{port}:22'", "PortForwardFailed", "r1", ErrorCategory.ResourceUnavailable);
         Assert.Equal(other, Cdrom(socket)["inserted"]!["file"]!.GetValue<string>());
         Assert.Equal(other, _ps.Ok("(Get-HeadlessVm r1).IsoPath").Single().ToString());
 
@@ -120,13 +111,13 @@ public sealed class SettingsTests : IDisposable
         _ps.Ok("New-HeadlessVmDisk d.qcow2 -SizeGB 0.1 | Out-Null; New-HeadlessVm n1 -MemoryMB 64 -DiskPath d.qcow2 -NoStart | Out-Null; New-HeadlessVm other -MemoryMB 64 -NoStart | Out-Null");
         File.WriteAllText(_ps.Paths.ForVm("n1").SerialLog, "last boot\n");
 
-        Refused("Set-HeadlessVm n1 -MemoryMB 8", "InvalidMemorySize", "n1", ErrorCategory.InvalidArgument);
-        Refused("Set-HeadlessVm n1 -BootOrder xyz", "InvalidBootOrder", "n1", ErrorCategory.InvalidArgument);
-        Refused("Set-HeadlessVm n1 -MacAddress 01:00:00:00:00:01", "InvalidMacAddress", "n1", ErrorCategory.InvalidArgument);
-        Refused("Set-HeadlessVm n1 -RemoveDiskPath nosuch.qcow2", "DiskNotAttached", "n1", ErrorCategory.ObjectNotFound);
-        Refused("Set-HeadlessVm n1 -AddDiskPath d.qcow2", "DiskAlreadyAttached", "n1", ErrorCategory.ResourceExists);
-        Refused("Rename-HeadlessVm n1 other", "VmAlreadyExists", "other", ErrorCategory.ResourceExists);
-        Refused("Rename-HeadlessVm n1 'bad/name'", "InvalidVmName", "bad/name", ErrorCategory.InvalidArgument);
+        _ps.Refused("Set-HeadlessVm n1 -MemoryMB 8", "InvalidMemorySize", "n1", ErrorCategory.InvalidArgument);
+        _ps.Refused("Set-HeadlessVm n1 -BootOrder xyz", "InvalidBootOrder", "n1", ErrorCategory.InvalidArgument);
+        _ps.Refused("Set-HeadlessVm n1 -MacAddress 01:00:00:00:00:01", "InvalidMacAddress", "n1", ErrorCategory.InvalidArgument);
+        _ps.Refused("Set-HeadlessVm n1 -RemoveDiskPath nosuch.qcow2", "DiskNotAttached", "n1", ErrorCategory.ObjectNotFound);
+        _ps.Refused("Set-HeadlessVm n1 -AddDiskPath d.qcow2", "DiskAlreadyAttached", "n1", ErrorCategory.ResourceExists);
+        _ps.Refused("Rename-HeadlessVm n1 other", "VmAlreadyExists", "other", ErrorCategory.ResourceExists);
+        _ps.Refused("Rename-HeadlessVm n1 'bad/name'", "InvalidVmName", "bad/name", ErrorCategory.InvalidArgument);
         Assert.Equal(64, _ps.Ok("(Get-HeadlessVm n1).MemoryMB").Single().BaseObject);
 
         var renamed = _ps.Ok("Get-HeadlessVm n1 | Rename-HeadlessVm -NewName n2 -PassThru").Single();
@@ -138,7 +129,7 @@ public sealed class SettingsTests : IDisposable
 
         _ps.Ok("Set-HeadlessVm n2 -MemoryMB 80 -WhatIf");
         Assert.Equal(64, _ps.Ok("(Get-HeadlessVm n2).MemoryMB").Single().BaseObject);
-        Refused("Set-HeadlessVm test -ConnectionUri test:///default -MemoryMB 80", "NotSupportedOnHost", "localhost", ErrorCategory.NotImplemented);
+        _ps.Refused("Set-HeadlessVm test -ConnectionUri test:///default -MemoryMB 80", "NotSupportedOnHost", "localhost", ErrorCategory.NotImplemented);
     }
 
     private static JsonObject Cdrom(string socket) =>
