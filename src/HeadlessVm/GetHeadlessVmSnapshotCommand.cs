@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using HeadlessVm.Core.Errors;
 using HeadlessVm.Core.Model;
 
 namespace HeadlessVm.Commands;
@@ -28,7 +27,7 @@ public sealed class GetHeadlessVmSnapshotCommand : VmCmdlet
             Try(vm.Name, vm.Host, () =>
             {
                 var all = Backend(vm.Host).GetSnapshots(vm.Name, CancellationToken);
-                WriteObject(SnapshotCmdlet.Select(this, vm, all, SnapshotName), enumerateCollection: true);
+                WriteObject(SelectSnapshots(vm, all, SnapshotName), enumerateCollection: true);
             });
         }
     }

@@ -150,6 +150,13 @@ public abstract class VmCmdlet : HeadlessVmCmdlet
         return answers.Where(a => a.Failure is null).ToArray();
     }
 
+    /// <summary>
+    /// The checkpoints of <paramref name="all"/> that <paramref name="names"/> name (wildcards expanded; all when null);
+    /// a plain name the VM lacks is a SnapshotNotFound error with the VM as target.
+    /// </summary>
+    protected IReadOnlyList<VmSnapshot> SelectSnapshots(VmOnHost vm, IReadOnlyList<VmSnapshot> all, IEnumerable<string>? names) =>
+        ResolveByName(names, all, s => s.SnapshotName, name => OnHost(ToErrorRecord(HeadlessVmErrors.SnapshotNotFound(vm.Name, name), vm.Name)!, vm.Host));
+
     /// <summary>What ShouldProcess shows for a VM: its name, and its host unless it is the folder store's.</summary>
     protected static string Describe(VmOnHost vm) => vm.Host.IsLocalStore ? vm.Name : $"{vm.Name} on {vm.Host.ComputerName}";
 

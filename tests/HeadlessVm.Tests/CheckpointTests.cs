@@ -27,8 +27,9 @@ public sealed class CheckpointTests : IDisposable
     public void A_running_guest_restored_to_a_checkpoint_resumes_exactly_where_it_was_and_forgets_what_came_after()
     {
         _ps.Ok("New-HeadlessVmDisk data.qcow2 -SizeGB 1 | Out-Null");
+        // A display free now: the one picked at creation could be taken by another program before the start.
         var created = _ps.Run("New-HeadlessVm c1 -Accelerator Tcg -MemoryMB 256 -KernelPath $kernel -InitrdPath $initrd -KernelArgument $cmdline " +
-            "-DiskPath data.qcow2 -Network None -NoStart", Guest);
+            $"-DiskPath data.qcow2 -Network None -NoStart -VncDisplay {VncDisplays.FirstFree(1)[0]}", Guest);
         Assert.Empty(created.Errors);
 
         // A checkpoint of the stopped VM holds its disk only.

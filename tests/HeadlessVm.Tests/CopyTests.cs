@@ -58,7 +58,8 @@ public sealed class CopyTests : IDisposable
         Assert.Equal(new[] { overlay }, (IEnumerable<string>)copy.Properties["DiskPath"].Value!);
         Assert.Equal(Work("base.qcow2"), _ps.Ok("(Get-HeadlessVmDisk lc-base.qcow2).BackingPath").Single().ToString());
 
-        _ps.Ok("Start-HeadlessVm lc");
+        // A display free now: the one picked at the copy could be taken by another program before the start.
+        _ps.Ok($"Set-HeadlessVm lc -VncDisplay {VncDisplays.FirstFree(1)[0]}; Start-HeadlessVm lc");
         _ps.Ok($"Wait-HeadlessVm lc -ForText '^{TestGuest.Ready}$' -TimeoutSec 180 | Out-Null");
         _ps.Ok("Stop-HeadlessVm lc -Force");
         Assert.Equal(before, Hash(Work("base.qcow2")));
