@@ -209,22 +209,6 @@ public sealed class NewHeadlessVmCommand : VmCmdlet
         };
     }
 
-    /// <summary>The cloud-init parameters, when any is given; a value of one word (no space, no line break) is a file path.</summary>
-    private Core.CloudInit.CloudInitDraft? CloudInitDraft(bool resolvePaths)
-    {
-        if (!CloudInit && SshPublicKey is not { Length: > 0 } && UserName is null && HostName is null && UserData is null && NetworkConfig is null)
-        {
-            return null;
-        }
-
-        string? FileOrText(string? value) => value is null || !resolvePaths || value.Trim().Any(c => char.IsWhiteSpace(c)) ? value : ResolvePath(value.Trim());
-        return new()
-        {
-            UserName = UserName,
-            HostName = HostName,
-            SshPublicKeys = (SshPublicKey ?? Array.Empty<string>()).Select(FileOrText).OfType<string>().ToArray(),
-            UserData = FileOrText(UserData),
-            NetworkConfig = FileOrText(NetworkConfig),
-        };
-    }
+    private Core.CloudInit.CloudInitDraft? CloudInitDraft(bool resolvePaths) =>
+        CloudInitDraftOf(CloudInit, SshPublicKey, UserName, HostName, UserData, NetworkConfig, resolvePaths);
 }

@@ -54,6 +54,26 @@ public sealed class SetHeadlessVmCommand : VmActionCmdlet
     [Parameter]
     public int? VncDisplay { get; set; }
 
+    /// <summary>OpenSSH public keys for cloud-init (key text or .pub file), replacing the VM's; the seed is made anew.</summary>
+    [Parameter]
+    public string[]? SshPublicKey { get; set; }
+
+    /// <summary>The user cloud-init creates; the seed is made anew.</summary>
+    [Parameter]
+    public string? UserName { get; set; }
+
+    /// <summary>The guest's host name for cloud-init; the seed is made anew.</summary>
+    [Parameter]
+    public string? HostName { get; set; }
+
+    /// <summary>The whole cloud-init user-data (text or file); the seed is made anew.</summary>
+    [Parameter]
+    public string? UserData { get; set; }
+
+    /// <summary>cloud-init's network-config (text or file); the seed is made anew.</summary>
+    [Parameter]
+    public string? NetworkConfig { get; set; }
+
     /// <summary>The VM's new name (a stopped VM only).</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -78,5 +98,6 @@ public sealed class SetHeadlessVmCommand : VmActionCmdlet
         RemoveDiskPaths = (RemoveDiskPath ?? Array.Empty<string>()).Select(ResolvePath).OfType<string>().ToArray(),
         VncDisplay = VncDisplay,
         NewName = NewName,
+        CloudInit = CloudInitDraftOf(false, SshPublicKey, UserName, HostName, UserData, NetworkConfig),
     }, CancellationToken);
 }

@@ -78,6 +78,34 @@ public sealed class CloudInitTests : IDisposable
         Assert.DoesNotContain("users:", userData);
     }
 
+    [Fact]
+    public void Set_HeadlessVm_makes_the_seed_anew_with_a_new_instance_id_and_a_copy_gets_a_seed_of_its_own()
+    {
+        _ps.Run("New-HeadlessVm ci4 -MemoryMB 64 -NoStart -UserName admin -SshPublicKey $key | Out-Null", new Dictionary<string, object?> { ["key"] = Key });
+        var seed = _ps.Paths.ForVm("ci4").CloudInitSeed;
+        var first = Extract(seed, "meta-data");
+
+        _ps.Ok("Set-HeadlessVm ci4 -HostName renamed-host");
+        var second = Extract(seed, "meta-data");
+        Assert.Contains("local-hostname: \"renamed-host\"", second);
+        Assert.NotEqual(InstanceId(first), InstanceId(second));
+        Assert.Contains(Key, Extract(seed, "user-data"));
+        Assert.Contains("name: \"admin\"", Extract(seed, "user-data"));
+
+        _ps.Ok("Copy-HeadlessVm ci4 ci5");
+        var copied = Extract(_ps.Paths.ForVm("ci5").CloudInitSeed, "meta-data");
+        Assert.NotEqual(InstanceId(second), InstanceId(copied));
+        Assert.Contains(Key, Extract(_ps.Paths.ForVm("ci5").CloudInitSeed, "user-data"));
+
+        // A running VM keeps its seed: cloud-init reads it at boot.
+        _ps.Ok($"Set-HeadlessVm ci5 -VncDisplay {_ps.FreeVncDisplay()}; Start-HeadlessVm ci5 -Paused");
+        _ps.Refused("Set-HeadlessVm ci5 -HostName other", "VmMustBeStopped", "ci5", ErrorCategory.InvalidOperation);
+        Assert.Equal(copied, Extract(_ps.Paths.ForVm("ci5").CloudInitSeed, "meta-data"));
+        _ps.Ok("Stop-HeadlessVm ci5 -Force");
+
+        static string InstanceId(string metaData) => metaData.Split('\n')[0];
+    }
+
     [Theory]
     [InlineData("-SshPublicKey ./missing.pub", "CloudInitFileUnreadable", ErrorCategory.ObjectNotFound)]
     [InlineData("-SshPublicKey ./keys", "CloudInitFileUnreadable", ErrorCategory.ObjectNotFound)]

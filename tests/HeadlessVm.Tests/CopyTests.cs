@@ -59,7 +59,7 @@ public sealed class CopyTests : IDisposable
         Assert.Equal(Work("base.qcow2"), _ps.Ok("(Get-HeadlessVmDisk lc-base.qcow2).BackingPath").Single().ToString());
 
         // A display free now: the one picked at the copy could be taken by another program before the start.
-        _ps.Ok($"Set-HeadlessVm lc -VncDisplay {VncDisplays.FirstFree(1)[0]}; Start-HeadlessVm lc");
+        _ps.Ok($"Set-HeadlessVm lc -VncDisplay {_ps.FreeVncDisplay()}; Start-HeadlessVm lc");
         _ps.Ok($"Wait-HeadlessVm lc -ForText '^{TestGuest.Ready}$' -TimeoutSec 180 | Out-Null");
         _ps.Ok("Stop-HeadlessVm lc -Force");
         Assert.Equal(before, Hash(Work("base.qcow2")));

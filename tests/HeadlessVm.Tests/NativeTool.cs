@@ -40,3 +40,14 @@ public static class Refusals
         return error;
     }
 }
+
+/// <summary>VNC displays for a VM that is started later than it is made.</summary>
+public static class FreeDisplays
+{
+    /// <summary>A display whose port is free now and that no VM of the session's store has.</summary>
+    public static int FreeVncDisplay(this PowerShellSession ps)
+    {
+        var taken = ps.Ok("(Get-HeadlessVm).VncDisplay").Select(o => (int)o.BaseObject).ToHashSet();
+        return VncDisplays.FirstFree(98).First(d => !taken.Contains(d));
+    }
+}

@@ -35,6 +35,12 @@ public sealed record VmChange
 
     public int? VncDisplay { get; init; }
 
+    /// <summary>
+    /// New cloud-init data: what it names replaces the VM's (the rest stays), a new instance id makes cloud-init run
+    /// again, and the seed is made anew. A VM without cloud-init gets it.
+    /// </summary>
+    public CloudInit.CloudInitDraft? CloudInit { get; init; }
+
     /// <summary>The VM's new name.</summary>
     public string? NewName { get; init; }
 

@@ -182,6 +182,14 @@ public static partial class VmDraftValidator
             IsoPath = change.IsoPath is null ? spec.IsoPath : NullIfBlank(change.IsoPath),
             Disks = disks,
             VncDisplay = change.VncDisplay ?? spec.VncDisplay,
+            CloudInit = change.CloudInit is not { } ci ? spec.CloudInit : CloudInit.CloudInitSeeds.Resolve(spec.Name, new CloudInit.CloudInitDraft
+            {
+                UserName = ci.UserName ?? spec.CloudInit?.UserName,
+                HostName = ci.HostName ?? spec.CloudInit?.HostName,
+                SshPublicKeys = ci.SshPublicKeys.Count > 0 ? ci.SshPublicKeys : spec.CloudInit?.SshPublicKeys ?? Array.Empty<string>(),
+                UserData = ci.UserData ?? spec.CloudInit?.UserData,
+                NetworkConfig = ci.NetworkConfig ?? spec.CloudInit?.NetworkConfig,
+            }),
         });
     }
 

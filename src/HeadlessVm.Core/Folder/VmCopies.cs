@@ -7,7 +7,8 @@ using HeadlessVm.Core.State;
 namespace HeadlessVm.Core.Folder;
 
 /// <summary>
-/// Copies of a store VM (Copy-HeadlessVm): a new VM record with its own name, MAC address, VNC display and password,
+/// Copies of a store VM (Copy-HeadlessVm): a new VM record with its own name, MAC address, VNC display and password
+/// (and its own cloud-init seed, with a new instance id),
 /// and its own disks: full copies (qemu-img convert, in the source's formats) or, linked, qcow2 overlays whose backing
 /// files are the source's disks (which the copy never writes; the source must then leave them as they are). Every
 /// disk is made under a temporary name (NAME.partial.EXT) and renamed when all are done; a copy that fails or is
@@ -112,9 +113,15 @@ public sealed class VmCopies
                     MacAddress = spec.Network == NetworkMode.User ? VmSecrets.RandomMac() : null,
                     VncDisplay = _displays.Pick(newName, spec.ListenAddress, _store.List().Select(o => o.VncDisplay)),
                     Created = DateTimeOffset.Now,
+                    // A new instance to cloud-init, so that it sets the copy up (its host name, its keys) on first boot.
+                    CloudInit = spec.CloudInit is null ? null : spec.CloudInit with { InstanceId = CloudInit.CloudInitSeeds.NewInstanceId(newName) },
                 };
                 _store.Save(copy);
                 VmSecrets.WriteVncPassword(_store.Paths.ForVm(newName), VmSecrets.NewVncPassword());
+                if (copy.CloudInit is not null)
+                {
+                    CloudInit.CloudInitSeeds.Write(newName, _store.Paths.ForVm(newName), copy.CloudInit, _host, cancellationToken);
+                }
                 return _inspector.Inspect(copy);
             }
             catch

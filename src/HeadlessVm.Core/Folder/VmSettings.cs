@@ -64,13 +64,22 @@ public sealed class VmSettings
 
                 _monitor.Session(name, vm, cancellationToken, qmp => ChangeLive(qmp, spec, next));
             }
-            else if (next.Name != name)
-            {
-                Rename(name, next);
-            }
             else
             {
-                _store.Save(next);
+                if (!ReferenceEquals(next.CloudInit, spec.CloudInit) && next.CloudInit is not null)
+                {
+                    // Made anew (with its new instance id) in the VM's folder before the record says so.
+                    CloudInit.CloudInitSeeds.Write(name, vm, next.CloudInit, _host, cancellationToken);
+                }
+
+                if (next.Name != name)
+                {
+                    Rename(name, next);
+                }
+                else
+                {
+                    _store.Save(next);
+                }
             }
         }
 
@@ -98,6 +107,7 @@ public sealed class VmSettings
         Check(next.MacAddress != spec.MacAddress, "MacAddress");
         Check(!next.Disks.SequenceEqual(spec.Disks), "the disks");
         Check(next.VncDisplay != spec.VncDisplay, "VncDisplay");
+        Check(!ReferenceEquals(next.CloudInit, spec.CloudInit), "the cloud-init data");
         return differ;
     }
 
