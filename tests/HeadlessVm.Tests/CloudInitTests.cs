@@ -41,7 +41,7 @@ public sealed class CloudInitTests : IDisposable
         var vm = _ps.Paths.ForVm("ci1");
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(vm.CloudInitSeed));
         Assert.False(Directory.Exists(vm.CloudInitWork));
-        Assert.False(File.Exists(vm.CloudInitSeed + ".partial"));
+        Assert.False(File.Exists(vm.CloudInitSeedPartial));
         Assert.Contains("Volume Id    : cidata", NativeTool.Run("xorriso", "-indev", vm.CloudInitSeed, "-pvd_info").Output);
 
         var userData = Extract(vm.CloudInitSeed, "user-data");

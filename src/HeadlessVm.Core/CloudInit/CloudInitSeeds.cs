@@ -118,7 +118,7 @@ public static partial class CloudInitSeeds
     {
         var work = vm.CloudInitWork;
         PrivateFiles.EnsureFolder(work);
-        var partial = vm.CloudInitSeed + ".partial";
+        var partial = vm.CloudInitSeedPartial;
         try
         {
             var userData = Path.Combine(work, "user-data");

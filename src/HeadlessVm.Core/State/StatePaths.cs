@@ -166,6 +166,9 @@ public sealed class StatePaths
         /// <summary>The cloud-init NoCloud seed image (ISO 9660, label cidata), attached read-only as a CD-ROM.</summary>
         public string CloudInitSeed => Path.Combine(Folder, "cidata.iso");
 
+        /// <summary>Where cloud-localds writes the seed; renamed over <see cref="CloudInitSeed"/> once complete.</summary>
+        public string CloudInitSeedPartial => Path.Combine(Folder, "cidata.iso.partial");
+
         /// <summary>Where the seed's files are written for cloud-localds, only while it runs (0700).</summary>
         public string CloudInitWork => Path.Combine(Folder, "cidata");
 
