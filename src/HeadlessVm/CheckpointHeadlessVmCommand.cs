@@ -16,13 +16,18 @@ public sealed class CheckpointHeadlessVmCommand : VmActionCmdlet
     [TextValue]
     public string? SnapshotName { get; set; }
 
+    /// <summary>What the checkpoint is for; Get-HeadlessVmSnapshot shows it.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [TextValue]
+    public string? Description { get; set; }
+
     protected override string Action => SnapshotName is null
         ? "Take a checkpoint (memory and disks of a running VM, disks of a stopped one)"
         : $"Take checkpoint '{SnapshotName}' (memory and disks of a running VM, disks of a stopped one)";
 
     protected override void Process(VmOnHost vm) => Try(vm.Name, vm.Host, () =>
     {
-        var snapshot = Backend(vm.Host).Checkpoint(vm.Name, SnapshotName, CancellationToken);
+        var snapshot = Backend(vm.Host).Checkpoint(vm.Name, SnapshotName, Description, CancellationToken);
         if (PassThru)
         {
             WriteObject(snapshot);

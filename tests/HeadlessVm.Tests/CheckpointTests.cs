@@ -113,6 +113,19 @@ public sealed class CheckpointTests : IDisposable
             Assert.True(read.ExitCode == 0 && !read.Output.Contains("Pattern verification failed"), read.Output);
         }
 
+        // A description is kept beside the checkpoint and goes with it; a damaged notes file is a warning, not a loss.
+        _ps.Ok("Checkpoint-HeadlessVm s1 second -Description 'before the upgrade'");
+        Assert.Equal("before the upgrade", _ps.Ok("(Get-HeadlessVmSnapshot s1 second).Description").Single().ToString());
+        var notes = _ps.Paths.ForVm("s1").SnapshotNotesFile;
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(notes));
+        File.WriteAllText(notes, "{ not json");
+        var listed = _ps.Run("Get-HeadlessVmSnapshot s1");
+        Assert.Empty(listed.Errors);
+        Assert.Equal(new[] { "first", "second" }, listed.Output.Select(s => s.Properties["SnapshotName"].Value));
+        Assert.Contains(listed.Warnings, w => w.Contains("damaged", StringComparison.Ordinal));
+        _ps.Ok("Checkpoint-HeadlessVm s1 third -Description 'again'; Remove-HeadlessVmSnapshot s1 second,third -Confirm:$false");
+        Assert.DoesNotContain("again", File.ReadAllText(notes));
+
         // A default name, then a wildcard listing and removal through the pipeline.
         var named = _ps.Ok("Checkpoint-HeadlessVm s1 -PassThru").Single().Properties["SnapshotName"].Value!.ToString()!;
         Assert.Matches(@"^s1-\d{8}-\d{6}$", named);

@@ -119,9 +119,9 @@ public interface IVmBackend
     /// <summary>
     /// Takes checkpoint <paramref name="snapshotName"/>: memory, devices and disks of a running VM (its CPUs stop while it
     /// is written), the disks of a stopped one. InvalidSnapshotName, SnapshotExists, NoSnapshotDisk, DiskCannotSnapshot
-    /// (a disk that is not qcow2) before anything changes. A null name is VM-yyyyMMdd-HHmmss (local time).
+    /// (a disk that is not qcow2) before anything changes. A null name is VM-yyyyMMdd-HHmmss (local time); <paramref name="description"/> is kept with it.
     /// </summary>
-    VmSnapshot Checkpoint(string name, string? snapshotName, CancellationToken cancellationToken);
+    VmSnapshot Checkpoint(string name, string? snapshotName, string? description, CancellationToken cancellationToken);
 
     /// <summary>
     /// Puts the VM back to checkpoint <paramref name="snapshotName"/> (a running VM resumes where it was then; a stopped

@@ -63,14 +63,15 @@ public sealed partial class Checkpoints
     {
         var spec = _store.Get(name);
         var found = spec.Disks.Select(d => _disks.Describe(d.Path, cancellationToken).Snapshots).ToArray();
-        return Group(name, found.SelectMany(s => s)).OrderBy(s => s.Created).ToArray();
+        var notes = found.Any(f => f.Count > 0) ? SnapshotNotes.Read(name, _store.Paths.ForVm(name), _host) : new SnapshotNotes();
+        return Group(name, found.SelectMany(s => s), notes).OrderBy(s => s.Created).ToArray();
     }
 
     /// <summary>
     /// Takes a snapshot of the VM: its memory, devices and every disk while it runs, the
     /// disks alone while it is stopped (named VM-yyyyMMdd-HHmmss when <paramref name="snapshotName"/> is null). SnapshotExists when a disk has one of that name already.
     /// </summary>
-    public VmSnapshot Create(string name, string? snapshotName, CancellationToken cancellationToken = default)
+    public VmSnapshot Create(string name, string? snapshotName, string? description = null, CancellationToken cancellationToken = default)
     {
         var snapshot = snapshotName ?? DefaultName(name, DateTimeOffset.Now);
         CheckName(name, snapshot);
@@ -113,6 +114,8 @@ public sealed partial class Checkpoints
             }
         });
 
+        // A checkpoint made by hand (qemu-img) may have left a description of the same name behind.
+        SnapshotNotes.Set(name, _store.Paths.ForVm(name), snapshot, string.IsNullOrEmpty(description) ? null : description, _host);
         return Find(name, snapshot, cancellationToken);
     }
 
@@ -179,6 +182,7 @@ public sealed partial class Checkpoints
             }
         });
 
+        SnapshotNotes.Set(name, _store.Paths.ForVm(name), snapshot, null, _host);
         return target;
     }
 
@@ -263,7 +267,8 @@ public sealed partial class Checkpoints
         }
     }
 
-    private static IEnumerable<VmSnapshot> Group(string name, IEnumerable<DiskSnapshot> snapshots) =>
+    /// <summary>The disks' snapshots as the VM's checkpoints, one per name, described from <paramref name="notes"/> when given.</summary>
+    private static IEnumerable<VmSnapshot> Group(string name, IEnumerable<DiskSnapshot> snapshots, SnapshotNotes? notes = null) =>
         snapshots.GroupBy(s => s.Name, StringComparer.Ordinal).Select(g =>
         {
             var first = g.OrderByDescending(s => s.VmStateSize).First();
@@ -271,6 +276,7 @@ public sealed partial class Checkpoints
             {
                 VmName = name,
                 SnapshotName = g.Key,
+                Description = notes?.Descriptions.GetValueOrDefault(g.Key),
                 Created = first.Created,
                 VmStateSize = g.Sum(s => s.VmStateSize),
                 VmClock = first.VmClock,

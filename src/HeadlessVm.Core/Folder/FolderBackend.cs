@@ -200,7 +200,8 @@ public sealed class FolderBackend : IVmBackend
 
     public IReadOnlyList<VmSnapshot> GetSnapshots(string name, CancellationToken cancellationToken) => _checkpoints.List(name, cancellationToken);
 
-    public VmSnapshot Checkpoint(string name, string? snapshotName, CancellationToken cancellationToken) => _checkpoints.Create(name, snapshotName, cancellationToken);
+    public VmSnapshot Checkpoint(string name, string? snapshotName, string? description, CancellationToken cancellationToken) =>
+        _checkpoints.Create(name, snapshotName, description, cancellationToken);
 
     public VmSnapshot RestoreSnapshot(string name, string snapshotName, CancellationToken cancellationToken) => _checkpoints.Restore(name, snapshotName, cancellationToken);
 

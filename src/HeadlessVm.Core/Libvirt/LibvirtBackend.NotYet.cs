@@ -21,7 +21,7 @@ public sealed partial class LibvirtBackend
 
     public IReadOnlyList<VmSnapshot> GetSnapshots(string name, CancellationToken cancellationToken) => throw NoCheckpoints();
 
-    public VmSnapshot Checkpoint(string name, string? snapshotName, CancellationToken cancellationToken) => throw NoCheckpoints();
+    public VmSnapshot Checkpoint(string name, string? snapshotName, string? description, CancellationToken cancellationToken) => throw NoCheckpoints();
 
     public VmSnapshot RestoreSnapshot(string name, string snapshotName, CancellationToken cancellationToken) => throw NoCheckpoints();
 

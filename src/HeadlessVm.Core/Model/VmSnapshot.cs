@@ -14,6 +14,9 @@ public sealed class VmSnapshot
     /// <summary>The snapshot's name (its qcow2 tag, the same on every disk).</summary>
     public required string SnapshotName { get; init; }
 
+    /// <summary>What the user said about it (Checkpoint-HeadlessVm -Description); null when nothing.</summary>
+    public string? Description { get; init; }
+
     /// <summary>When it was taken, from the qcow2 snapshot table (date-sec, date-nsec), in local time.</summary>
     public DateTimeOffset Created { get; init; }
 

@@ -163,6 +163,9 @@ public sealed class StatePaths
         public string BootMarkFile => Path.Combine(Folder, "serial.boot");
         public string VncPasswordFile => Path.Combine(Folder, "vnc.password");
 
+        /// <summary>The descriptions of the VM's checkpoints (SnapshotNotes).</summary>
+        public string SnapshotNotesFile => Path.Combine(Folder, "snapshots.json");
+
         /// <summary>The cloud-init NoCloud seed image (ISO 9660, label cidata), attached read-only as a CD-ROM.</summary>
         public string CloudInitSeed => Path.Combine(Folder, "cidata.iso");
 
