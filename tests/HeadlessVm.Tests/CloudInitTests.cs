@@ -79,6 +79,89 @@ public sealed class CloudInitTests : IDisposable
     }
 
     [Fact]
+    public void The_guest_finds_the_cidata_CD_ROM_and_reads_its_user_data_and_host_name_at_boot()
+    {
+        // The test guest has no CD-ROM or ISO 9660 drivers and does not look for cidata; an initramfs layer of this
+        // test's own adds the host kernel's modules and a first program (rdinit) that mounts the seed and prints
+        // what it holds on the serial console, then runs the guest's /init. The shared cached guest is not changed.
+        var vars = new Dictionary<string, object?>
+        {
+            ["kernel"] = TestGuest.Kernel,
+            ["initrd"] = CidataInitrd(),
+            ["cmdline"] = TestGuest.KernelArguments + " rdinit=/cidata-init",
+            ["ud"] = "#cloud-config\nruncmd:\n  - echo HVM-MARKER-4711\n",
+        };
+        var created = _ps.Run("New-HeadlessVm ci6 -Accelerator Tcg -MemoryMB 256 -KernelPath $kernel -InitrdPath $initrd -KernelArgument $cmdline " +
+            "-Network None -HostName seen-by-guest -UserData $ud", vars);
+        Assert.Empty(created.Errors);
+        _ps.Ok($"Wait-HeadlessVm ci6 -ForText '^{TestGuest.Ready}$' -TimeoutSec 120 | Out-Null");
+        var serial = _ps.Ok("Get-HeadlessVmSerialLog ci6").Select(o => o.ToString()).ToArray();
+        Assert.DoesNotContain(serial, l => l.StartsWith("HEADLESSVM-CIDATA-ERROR", StringComparison.Ordinal));
+        Assert.Contains("HEADLESSVM-CIDATA-USER:   - echo HVM-MARKER-4711", serial);
+        Assert.Contains("HEADLESSVM-CIDATA-META: local-hostname: \"seen-by-guest\"", serial);
+        _ps.Ok("Stop-HeadlessVm ci6 -Force");
+    }
+
+    /// <summary>The test guest's initrd with a layer appended: cdrom, sr_mod and isofs from the host's cloud kernel, and /cidata-init.</summary>
+    private string CidataInitrd()
+    {
+        var root = Directory.CreateDirectory(Work("cidata-root")).FullName;
+        var modules = Directory.CreateDirectory(Path.Combine(root, "lib", "modules")).FullName;
+        var kernel = Directory.GetDirectories("/lib/modules", "*-cloud-amd64").Single();
+        foreach (var module in new[] { "drivers/cdrom/cdrom.ko", "drivers/scsi/sr_mod.ko", "fs/isofs/isofs.ko" })
+        {
+            File.Copy(Path.Combine(kernel, "kernel", module), Path.Combine(modules, Path.GetFileName(module)));
+        }
+
+        var init = Path.Combine(root, "cidata-init");
+        File.WriteAllText(init, """
+            #!/bin/sh
+            export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+            mount -t proc proc /proc; mount -t sysfs sysfs /sys; mount -t devtmpfs devtmpfs /dev
+            while read m; do [ -n "$m" ] && insmod "/lib/modules/$m" 2>/dev/null; done < /etc/modules.load
+            for m in cdrom.ko sr_mod.ko isofs.ko; do insmod "/lib/modules/$m" 2>/dev/null; done
+            i=0; while [ ! -b /dev/sr0 ] && [ $i -lt 30 ]; do sleep 1; i=$((i+1)); done
+            mkdir -p /cidata
+            if mount -t iso9660 -o ro /dev/sr0 /cidata; then
+              sed 's/^/HEADLESSVM-CIDATA-USER: /' /cidata/user-data > /dev/ttyS0
+              sed 's/^/HEADLESSVM-CIDATA-META: /' /cidata/meta-data > /dev/ttyS0
+              umount /cidata
+            else
+              echo "HEADLESSVM-CIDATA-ERROR: no cidata CD-ROM" > /dev/ttyS0
+            fi
+            umount /dev; umount /sys; umount /proc
+            exec /init
+            """.Replace("\r", string.Empty) + "\n");
+        File.SetUnixFileMode(init, (UnixFileMode)0b111_101_101);
+
+        var layer = Work("cidata-layer.cpio");
+        var psi = new System.Diagnostics.ProcessStartInfo("cpio") { WorkingDirectory = root, RedirectStandardInput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "-o", "-H", "newc", "-F", layer })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using (var cpio = System.Diagnostics.Process.Start(psi)!)
+        {
+            cpio.StandardInput.Write("cidata-init\nlib/modules/cdrom.ko\nlib/modules/sr_mod.ko\nlib/modules/isofs.ko\n");
+            cpio.StandardInput.Close();
+            var err = cpio.StandardError.ReadToEndAsync();
+            Assert.True(cpio.WaitForExit(60_000) && cpio.ExitCode == 0, err.Result);
+        }
+
+        // The kernel unpacks concatenated archives in turn, each 4-byte aligned (Documentation/driver-api/early-userspace).
+        var initrd = Work("cidata-initrd.img");
+        var bytes = File.ReadAllBytes(TestGuest.Initrd).ToList();
+        while (bytes.Count % 4 != 0)
+        {
+            bytes.Add(0);
+        }
+
+        File.WriteAllBytes(initrd, bytes.Concat(File.ReadAllBytes(layer)).ToArray());
+        return initrd;
+    }
+
+    [Fact]
     public void Set_HeadlessVm_makes_the_seed_anew_with_a_new_instance_id_and_a_copy_gets_a_seed_of_its_own()
     {
         _ps.Run("New-HeadlessVm ci4 -MemoryMB 64 -NoStart -UserName admin -SshPublicKey $key | Out-Null", new Dictionary<string, object?> { ["key"] = Key });
