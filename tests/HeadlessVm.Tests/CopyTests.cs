@@ -28,6 +28,7 @@ public sealed class CopyTests : IDisposable
         var copied = _ps.Run("Copy-HeadlessVm s1 c1 -PassThru");
         Assert.Empty(copied.Errors);
         Assert.Contains(copied.Warnings, w => w.Contains("18251", StringComparison.Ordinal));
+        Assert.Contains(copied.Progress, p => p.Activity == "Copying disk 'a.qcow2' of VM 's1'" && p.RecordType == ProgressRecordType.Completed);
         var copy = copied.Output.Single();
         Assert.Equal("c1", copy.Properties["Name"].Value);
         Assert.Equal("Stopped", copy.Properties["State"].Value!.ToString());

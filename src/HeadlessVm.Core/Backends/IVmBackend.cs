@@ -104,7 +104,7 @@ public interface IVmBackend
 
     /// <summary>
     /// Makes VM <paramref name="newName"/> a copy of VM <paramref name="name"/> with a new MAC address and its own disks
-    /// (full copies, or with <paramref name="linked"/> qcow2 overlays on the source's disks) in <paramref name="diskFolder"/>
+    /// (full copies with progress, or with <paramref name="linked"/> qcow2 overlays on the source's disks) in <paramref name="diskFolder"/>
     /// (each source disk's folder when null), and returns it, stopped. A running source is copied only from checkpoint
     /// <paramref name="snapshotName"/>. On failure nothing of the copy is left.
     /// </summary>

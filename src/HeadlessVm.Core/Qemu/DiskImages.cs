@@ -129,21 +129,37 @@ public sealed class DiskImages
     /// <summary>
     /// Copies <paramref name="source"/> (of <paramref name="format"/>) whole to <paramref name="target"/>, in the same format,
     /// or as it was at <paramref name="snapshot"/>; QemuImgConvertFailed, with <paramref name="vmName"/> as target, when
-    /// qemu-img refuses. The target is removed again when the copy fails.
+    /// qemu-img refuses. The target is removed again when the copy fails. Reports progress to the host while it runs.
     /// </summary>
     public void Copy(string vmName, string source, string format, string target, string? snapshot, CancellationToken cancellationToken = default)
     {
         var command = QemuImg.ConvertCommand(source, format, target, snapshot);
         _host.Verbose("Running: " + command.Display);
+        // Progress from this thread (the host's calls belong to it) while qemu-img runs on another: the bytes written
+        // to the target so far against the source's allocated bytes, which a full copy writes about as many of.
+        var expected = Math.Max(1, GetInfo(source, cancellationToken).ActualSize ?? 1);
+        var activity = $"Copying disk '{Path.GetFileName(source)}' of VM '{vmName}'";
+        var run = Task.Run(() => NativeRunner.Run(command, cancellationToken, timeout: CopyTimeout), cancellationToken);
         NativeResult result;
         try
         {
-            result = NativeRunner.Run(command, cancellationToken, timeout: CopyTimeout);
+            // Not Task.Wait: it would wrap qemu-img's own failure in an AggregateException.
+            while (!((IAsyncResult)run).AsyncWaitHandle.WaitOne(TimeSpan.FromMilliseconds(500)))
+            {
+                var written = File.Exists(target) ? new FileInfo(target).Length : 0;
+                _host.Progress(new WaitProgress(activity, $"{written / (1024 * 1024)} of about {expected / (1024 * 1024)} MB", (int)Math.Min(99, 100 * written / expected), -1));
+            }
+
+            result = run.GetAwaiter().GetResult();
         }
         catch
         {
             File.Delete(target);
             throw;
+        }
+        finally
+        {
+            _host.Progress(new WaitProgress(activity, "done", 100, 0, Completed: true));
         }
 
         if (result.ExitCode != 0)
