@@ -27,9 +27,9 @@ public sealed class CheckpointTests : IDisposable
     public void A_running_guest_restored_to_a_checkpoint_resumes_exactly_where_it_was_and_forgets_what_came_after()
     {
         _ps.Ok("New-HeadlessVmDisk data.qcow2 -SizeGB 1 | Out-Null");
-        // A display free now: the one picked at creation could be taken by another program before the start.
+        // An address of its own: the display picked at creation stays free there until the start.
         var created = _ps.Run("New-HeadlessVm c1 -Accelerator Tcg -MemoryMB 256 -KernelPath $kernel -InitrdPath $initrd -KernelArgument $cmdline " +
-            $"-DiskPath data.qcow2 -Network None -NoStart -VncDisplay {VncDisplays.FirstFree(1)[0]}", Guest);
+            $"-DiskPath data.qcow2 -Network None -NoStart -ListenAddress {FreePorts.PrivateLoopbackAddress()}", Guest);
         Assert.Empty(created.Errors);
 
         // A checkpoint of the stopped VM holds its disk only.
@@ -92,7 +92,7 @@ public sealed class CheckpointTests : IDisposable
         _ps.Ok("New-HeadlessVmDisk a.qcow2 -SizeGB 0.1 | Out-Null; New-HeadlessVmDisk b.qcow2 -SizeGB 0.1 | Out-Null");
         Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "write -P 0xaa 0 64k", Work("a.qcow2")).ExitCode);
         Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "write -P 0x11 0 64k", Work("b.qcow2")).ExitCode);
-        _ps.Ok("New-HeadlessVm s1 -MemoryMB 64 -DiskPath a.qcow2,b.qcow2 -NoStart | Out-Null");
+        _ps.Ok("New-HeadlessVm s1 -Accelerator Tcg -MemoryMB 64 -DiskPath a.qcow2,b.qcow2 -NoStart | Out-Null");
 
         var first = _ps.Ok("Checkpoint-HeadlessVm s1 first -PassThru").Single();
         Assert.Equal(false, first.Properties["HasMemory"].Value);
@@ -139,8 +139,8 @@ public sealed class CheckpointTests : IDisposable
     public void Bad_checkpoints_are_each_their_own_error_with_the_VM_as_target_and_leave_the_disks_as_they_were()
     {
         _ps.Ok("New-HeadlessVmDisk q.qcow2 -SizeGB 0.1 | Out-Null; New-HeadlessVmDisk q2.qcow2 -SizeGB 0.1 | Out-Null; New-HeadlessVmDisk r.img -Format raw -SizeGB 0.1 | Out-Null");
-        _ps.Ok("New-HeadlessVm q -MemoryMB 64 -DiskPath q.qcow2,q2.qcow2 -NoStart | Out-Null; New-HeadlessVm bare -MemoryMB 64 -NoStart | Out-Null; " +
-            "New-HeadlessVm raw -MemoryMB 64 -DiskPath r.img -NoStart | Out-Null");
+        _ps.Ok("New-HeadlessVm q -Accelerator Tcg -MemoryMB 64 -DiskPath q.qcow2,q2.qcow2 -NoStart | Out-Null; New-HeadlessVm bare -Accelerator Tcg -MemoryMB 64 -NoStart | Out-Null; " +
+            "New-HeadlessVm raw -Accelerator Tcg -MemoryMB 64 -DiskPath r.img -NoStart | Out-Null");
         _ps.Ok("Checkpoint-HeadlessVm q one");
 
         void Refused(string script, string id, string target, ErrorCategory category, string? says = null)

@@ -68,11 +68,11 @@ public sealed class CloudInitTests : IDisposable
     [Fact]
     public void Whole_user_data_goes_in_as_it_is_and_keys_without_a_user_go_to_the_default_user()
     {
-        _ps.Ok("New-HeadlessVm ci2 -MemoryMB 64 -NoStart -UserData \"#cloud-config`nruncmd:`n  - echo HVM-MARKER`n\" | Out-Null");
+        _ps.Ok("New-HeadlessVm ci2 -Accelerator Tcg -MemoryMB 64 -NoStart -UserData \"#cloud-config`nruncmd:`n  - echo HVM-MARKER`n\" | Out-Null");
         Assert.Equal("#cloud-config\nruncmd:\n  - echo HVM-MARKER\n", Extract(_ps.Paths.ForVm("ci2").CloudInitSeed, "user-data"));
         Assert.Contains("local-hostname: \"ci2\"", Extract(_ps.Paths.ForVm("ci2").CloudInitSeed, "meta-data"));
 
-        _ps.Run($"New-HeadlessVm ci3 -MemoryMB 64 -NoStart -SshPublicKey $key | Out-Null", new Dictionary<string, object?> { ["key"] = Key });
+        _ps.Run($"New-HeadlessVm ci3 -Accelerator Tcg -MemoryMB 64 -NoStart -SshPublicKey $key | Out-Null", new Dictionary<string, object?> { ["key"] = Key });
         var userData = Extract(_ps.Paths.ForVm("ci3").CloudInitSeed, "user-data");
         Assert.Contains($"ssh_authorized_keys:\n  - \"{Key}\"", userData);
         Assert.DoesNotContain("users:", userData);
@@ -164,7 +164,7 @@ public sealed class CloudInitTests : IDisposable
     [Fact]
     public void Set_HeadlessVm_makes_the_seed_anew_with_a_new_instance_id_and_a_copy_gets_a_seed_of_its_own()
     {
-        _ps.Run("New-HeadlessVm ci4 -MemoryMB 64 -NoStart -UserName admin -SshPublicKey $key | Out-Null", new Dictionary<string, object?> { ["key"] = Key });
+        _ps.Run("New-HeadlessVm ci4 -Accelerator Tcg -MemoryMB 64 -NoStart -UserName admin -SshPublicKey $key | Out-Null", new Dictionary<string, object?> { ["key"] = Key });
         var seed = _ps.Paths.ForVm("ci4").CloudInitSeed;
         var first = Extract(seed, "meta-data");
 
@@ -199,7 +199,7 @@ public sealed class CloudInitTests : IDisposable
     {
         Directory.CreateDirectory(Work("keys"));
         File.WriteAllText(Work("ud.yaml"), "#cloud-config\n");
-        var error = Assert.Single(_ps.Run($"New-HeadlessVm bad -MemoryMB 64 -NoStart {parameters}").Errors);
+        var error = Assert.Single(_ps.Run($"New-HeadlessVm bad -Accelerator Tcg -MemoryMB 64 -NoStart {parameters}").Errors);
         Assert.Equal(id, error.FullyQualifiedErrorId.Split(',')[0]);
         Assert.Equal("bad", error.TargetObject);
         Assert.Equal(category, error.CategoryInfo.Category);

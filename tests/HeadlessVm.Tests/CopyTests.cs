@@ -23,11 +23,12 @@ public sealed class CopyTests : IDisposable
         _ps.Ok("New-HeadlessVmDisk a.qcow2 -SizeGB 0.1 | Out-Null; New-HeadlessVmDisk b.img -Format raw -SizeGB 0.01 | Out-Null");
         Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "write -P 0xaa 0 64k", Work("a.qcow2")).ExitCode);
         Assert.Equal(0, NativeTool.Run("qemu-io", "-f", "raw", "-c", "write -P 0x5c 0 64k", Work("b.img")).ExitCode);
-        var source = _ps.Ok("New-HeadlessVm s1 -MemoryMB 64 -DiskPath a.qcow2,b.img -PortForward '18251:22' -NoStart").Single();
+        var forwarded = FreePorts.Next();
+        var source = _ps.Ok($"New-HeadlessVm s1 -Accelerator Tcg -MemoryMB 64 -DiskPath a.qcow2,b.img -PortForward '{forwarded}:22' -NoStart").Single();
 
         var copied = _ps.Run("Copy-HeadlessVm s1 c1 -PassThru");
         Assert.Empty(copied.Errors);
-        Assert.Contains(copied.Warnings, w => w.Contains("18251", StringComparison.Ordinal));
+        Assert.Contains(copied.Warnings, w => w.Contains(forwarded.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
         Assert.Contains(copied.Progress, p => p.Activity == "Copying disk 'a.qcow2' of VM 's1'" && p.RecordType == ProgressRecordType.Completed);
         var copy = copied.Output.Single();
         Assert.Equal("c1", copy.Properties["Name"].Value);
@@ -71,7 +72,7 @@ public sealed class CopyTests : IDisposable
     {
         _ps.Ok("New-HeadlessVmDisk r.qcow2 -SizeGB 0.1 | Out-Null");
         Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "write -P 0x7e 0 64k", Work("r.qcow2")).ExitCode);
-        _ps.Ok("New-HeadlessVm r1 -MemoryMB 64 -DiskPath r.qcow2 -Network None -Paused | Out-Null");
+        _ps.Ok("New-HeadlessVm r1 -Accelerator Tcg -MemoryMB 64 -DiskPath r.qcow2 -Network None -Paused | Out-Null");
 
         _ps.Refused("Copy-HeadlessVm r1 rc", "VmMustBeStopped", "r1", ErrorCategory.InvalidOperation);
         _ps.Refused("Copy-HeadlessVm r1 rc -Linked", "VmMustBeStopped", "r1", ErrorCategory.InvalidOperation);
@@ -91,7 +92,7 @@ public sealed class CopyTests : IDisposable
     public void A_copy_onto_a_name_or_disk_that_exists_or_that_fails_half_way_leaves_nothing_behind()
     {
         _ps.Ok("New-HeadlessVmDisk a.qcow2 -SizeGB 0.1 | Out-Null; New-HeadlessVmDisk b.qcow2 -SizeGB 0.1 | Out-Null");
-        _ps.Ok("New-HeadlessVm s1 -MemoryMB 64 -DiskPath a.qcow2,b.qcow2 -NoStart | Out-Null; New-HeadlessVm taken -MemoryMB 64 -NoStart | Out-Null");
+        _ps.Ok("New-HeadlessVm s1 -Accelerator Tcg -MemoryMB 64 -DiskPath a.qcow2,b.qcow2 -NoStart | Out-Null; New-HeadlessVm taken -Accelerator Tcg -MemoryMB 64 -NoStart | Out-Null");
 
         _ps.Refused("Copy-HeadlessVm s1 taken", "VmAlreadyExists", "taken", ErrorCategory.ResourceExists);
         _ps.Refused("Copy-HeadlessVm s1 'bad/name'", "InvalidVmName", "bad/name", ErrorCategory.InvalidArgument);

@@ -48,6 +48,6 @@ public static class FreeDisplays
     public static int FreeVncDisplay(this PowerShellSession ps)
     {
         var taken = ps.Ok("(Get-HeadlessVm).VncDisplay").Select(o => (int)o.BaseObject).ToHashSet();
-        return VncDisplays.FirstFree(98).First(d => !taken.Contains(d));
+        return Enumerable.Range(1, 98).First(d => !taken.Contains(d) && HeadlessVm.Core.Processes.Ports.IsFree("127.0.0.1", 5900 + d));
     }
 }

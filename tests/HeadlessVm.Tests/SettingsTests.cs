@@ -33,17 +33,19 @@ public sealed class SettingsTests : IDisposable
     public void A_stopped_VM_takes_every_setting_and_starts_with_them()
     {
         _ps.Ok("New-HeadlessVmDisk d1.qcow2 -SizeGB 0.1 | Out-Null; New-HeadlessVmDisk d2.qcow2 -SizeGB 0.1 | Out-Null");
-        _ps.Ok("New-HeadlessVm s1 -MemoryMB 64 -DiskPath d1.qcow2 -NoStart | Out-Null");
-        var display = VncDisplays.FirstFree(1)[0];
+        // An address of its own, where every display is free: the one set here is free at the start.
+        _ps.Ok($"New-HeadlessVm s1 -Accelerator Tcg -MemoryMB 64 -DiskPath d1.qcow2 -ListenAddress {FreePorts.PrivateLoopbackAddress()} -NoStart | Out-Null");
+        const int display = 7;
+        var hostPort = FreePorts.Next();
         var set = _ps.Run($"Set-HeadlessVm s1 -MemoryMB 96 -ProcessorCount 2 -Cpu qemu64 -KernelArgument 'quiet' -BootOrder c -MacAddress 52-54-00-AA-BB-CC " +
-            $"-AddDiskPath d2.qcow2 -RemoveDiskPath d1.qcow2 -PortForward '18231:80' -VncDisplay {display} -PassThru");
+            $"-AddDiskPath d2.qcow2 -RemoveDiskPath d1.qcow2 -PortForward '{hostPort}:80' -VncDisplay {display} -PassThru");
         Assert.Empty(set.Errors);
         var vm = set.Output.Single();
         Assert.Equal(96, vm.Properties["MemoryMB"].Value);
         Assert.Equal(2, vm.Properties["ProcessorCount"].Value);
         Assert.Equal("52:54:00:aa:bb:cc", vm.Properties["MacAddress"].Value);
         Assert.Equal(new[] { Work("d2.qcow2") }, (IEnumerable<string>)vm.Properties["DiskPath"].Value!);
-        Assert.Equal(new[] { "127.0.0.1:18231->80" }, (IEnumerable<string>)vm.Properties["PortForward"].Value!);
+        Assert.Equal(new[] { $"127.0.0.1:{hostPort}->80" }, (IEnumerable<string>)vm.Properties["PortForward"].Value!);
         Assert.Equal(display, vm.Properties["VncDisplay"].Value);
 
         var started = _ps.Ok("Start-HeadlessVm s1 -Paused; Get-HeadlessVm s1").Single();
@@ -54,7 +56,7 @@ public sealed class SettingsTests : IDisposable
         Assert.Contains(argv, a => a.Contains("mac=52:54:00:aa:bb:cc", StringComparison.Ordinal));
         Assert.Contains(argv, a => a.Contains($"file={Work("d2.qcow2")},format=qcow2", StringComparison.Ordinal));
         Assert.DoesNotContain(argv, a => a.Contains("d1.qcow2", StringComparison.Ordinal));
-        Assert.Contains(argv, a => a.Contains("hostfwd=tcp:127.0.0.1:18231-:80", StringComparison.Ordinal));
+        Assert.Contains(argv, a => a.Contains($"hostfwd=tcp:127.0.0.1:{hostPort}-:80", StringComparison.Ordinal));
         Assert.Contains(argv, a => a.EndsWith($":{display},password=on", StringComparison.Ordinal));
     }
 
@@ -67,18 +69,20 @@ public sealed class SettingsTests : IDisposable
         var socket = _ps.Paths.ForVm("r1").QmpSocket;
 
         // A forward added live reaches the guest's httpd.
-        var set = _ps.Run("Set-HeadlessVm r1 -PortForward '18232:80' -PassThru");
+        var live = FreePorts.Next();
+        var refusedPort = FreePorts.Next();
+        var set = _ps.Run($"Set-HeadlessVm r1 -PortForward '{live}:80' -PassThru");
         Assert.Empty(set.Errors);
-        Assert.Equal(new[] { "127.0.0.1:18232->80" }, (IEnumerable<string>)set.Output.Single().Properties["PortForward"].Value!);
-        Assert.Contains(TestGuest.Http, _ps.Ok("(Invoke-WebRequest http://127.0.0.1:18232/ -TimeoutSec 20).Content").Single().ToString());
+        Assert.Equal(new[] { $"127.0.0.1:{live}->80" }, (IEnumerable<string>)set.Output.Single().Properties["PortForward"].Value!);
+        Assert.Contains(TestGuest.Http, _ps.Ok($"(Invoke-WebRequest http://127.0.0.1:{live}/ -TimeoutSec 20).Content").Single().ToString());
 
         // Memory needs the VM stopped: refused, and the forward list given with it is not applied either.
-        var error = _ps.Refused("Set-HeadlessVm r1 -MemoryMB 512 -PortForward '18233:80'", "VmMustBeStopped", "r1", ErrorCategory.InvalidOperation);
+        var error = _ps.Refused($"Set-HeadlessVm r1 -MemoryMB 512 -PortForward '{refusedPort}:80'", "VmMustBeStopped", "r1", ErrorCategory.InvalidOperation);
         Assert.Contains("MemoryMB", error.Exception.Message, StringComparison.Ordinal);
         var same = _ps.Ok("Get-HeadlessVm r1").Single();
         Assert.Equal(256, same.Properties["MemoryMB"].Value);
-        Assert.Equal(new[] { "127.0.0.1:18232->80" }, (IEnumerable<string>)same.Properties["PortForward"].Value!);
-        Assert.False(Listening(18233));
+        Assert.Equal(new[] { $"127.0.0.1:{live}->80" }, (IEnumerable<string>)same.Properties["PortForward"].Value!);
+        Assert.False(Listening(refusedPort));
         _ps.Refused("Set-HeadlessVm r1 -NewName r2", "VmMustBeStopped", "r1", ErrorCategory.InvalidOperation);
         _ps.Refused("Rename-HeadlessVm r1 r2", "VmMustBeStopped", "r1", ErrorCategory.InvalidOperation);
 
@@ -95,20 +99,20 @@ public sealed class SettingsTests : IDisposable
         using var taken = new TcpListener(IPAddress.Loopback, 0);
         taken.Start();
         var port = ((IPEndPoint)taken.LocalEndpoint).Port;
-        _ps.Refused($"Set-HeadlessVm r1 -IsoPath '' -PortForward '18232:80','{port}:22'", "PortForwardFailed", "r1", ErrorCategory.ResourceUnavailable);
+        _ps.Refused($"Set-HeadlessVm r1 -IsoPath '' -PortForward '{live}:80','{port}:22'", "PortForwardFailed", "r1", ErrorCategory.ResourceUnavailable);
         Assert.Equal(other, Cdrom(socket)["inserted"]!["file"]!.GetValue<string>());
         Assert.Equal(other, _ps.Ok("(Get-HeadlessVm r1).IsoPath").Single().ToString());
 
         // Removing every forward closes the port.
         _ps.Ok("Set-HeadlessVm r1 -PortForward @()");
-        Assert.False(Listening(18232));
+        Assert.False(Listening(live));
         _ps.Ok("Stop-HeadlessVm r1 -Force");
     }
 
     [Fact]
     public void A_stopped_VM_is_renamed_with_its_folder_and_bad_settings_are_New_HeadlessVms_errors_with_the_VM_as_target()
     {
-        _ps.Ok("New-HeadlessVmDisk d.qcow2 -SizeGB 0.1 | Out-Null; New-HeadlessVm n1 -MemoryMB 64 -DiskPath d.qcow2 -NoStart | Out-Null; New-HeadlessVm other -MemoryMB 64 -NoStart | Out-Null");
+        _ps.Ok("New-HeadlessVmDisk d.qcow2 -SizeGB 0.1 | Out-Null; New-HeadlessVm n1 -Accelerator Tcg -MemoryMB 64 -DiskPath d.qcow2 -NoStart | Out-Null; New-HeadlessVm other -Accelerator Tcg -MemoryMB 64 -NoStart | Out-Null");
         File.WriteAllText(_ps.Paths.ForVm("n1").SerialLog, "last boot\n");
 
         _ps.Refused("Set-HeadlessVm n1 -MemoryMB 8", "InvalidMemorySize", "n1", ErrorCategory.InvalidArgument);
