@@ -123,7 +123,10 @@ public sealed class CheckpointTests : IDisposable
         Assert.Empty(listed.Errors);
         Assert.Equal(new[] { "first", "second" }, listed.Output.Select(s => s.Properties["SnapshotName"].Value));
         Assert.Contains(listed.Warnings, w => w.Contains("damaged", StringComparison.Ordinal));
-        _ps.Ok("Checkpoint-HeadlessVm s1 third -Description 'again'; Remove-HeadlessVmSnapshot s1 second,third -Confirm:$false");
+        // The notes file is still damaged when the third checkpoint is taken: that warns (Ok fails on warnings), and it is rewritten.
+        var third = _ps.Run("Checkpoint-HeadlessVm s1 third -Description 'again'; Remove-HeadlessVmSnapshot s1 second,third -Confirm:$false");
+        Assert.Empty(third.Errors);
+        Assert.All(third.Warnings, w => Assert.Contains("damaged", w, StringComparison.Ordinal));
         Assert.DoesNotContain("again", File.ReadAllText(notes));
 
         // A default name, then a wildcard listing and removal through the pipeline.

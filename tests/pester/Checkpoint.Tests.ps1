@@ -40,7 +40,7 @@ Describe 'Checkpoints' {
     It 'a stopped VM lists, restores and removes disk-only checkpoints through the pipeline' {
         try {
             $disk = (New-HeadlessVmDisk -Path (Join-Path $folder 'cold.qcow2') -SizeGB 1).Path
-            $null = New-HeadlessVm -Name p-ck2 -MemoryMB 64 -DiskPath $disk -NoStart
+            $null = New-HeadlessVm -Name p-ck2 -Accelerator Tcg -MemoryMB 64 -DiskPath $disk -NoStart
             Checkpoint-HeadlessVm -Name p-ck2 -SnapshotName one
             Checkpoint-HeadlessVm -Name p-ck2 -SnapshotName two
             $list = Get-HeadlessVmSnapshot -Name p-ck2
@@ -60,14 +60,14 @@ Describe 'Checkpoints' {
     It 'a raw disk is DiskCannotSnapshot with the VM as target, and a name in use is SnapshotExists' {
         try {
             $raw = (New-HeadlessVmDisk -Path (Join-Path $folder 'r.img') -Format raw -SizeGB 1).Path
-            $null = New-HeadlessVm -Name p-ck3 -MemoryMB 64 -DiskPath $raw -NoStart
+            $null = New-HeadlessVm -Name p-ck3 -Accelerator Tcg -MemoryMB 64 -DiskPath $raw -NoStart
             Checkpoint-HeadlessVm -Name p-ck3 -ErrorVariable e -ErrorAction SilentlyContinue
             $e[0].FullyQualifiedErrorId | Should -BeLike 'DiskCannotSnapshot,*'
             $e[0].TargetObject | Should -Be 'p-ck3'
             $e[0].Exception.Message | Should -BeLike "*$raw*"
 
             $q = (New-HeadlessVmDisk -Path (Join-Path $folder 'q.qcow2') -SizeGB 1).Path
-            $null = New-HeadlessVm -Name p-ck4 -MemoryMB 64 -DiskPath $q -NoStart
+            $null = New-HeadlessVm -Name p-ck4 -Accelerator Tcg -MemoryMB 64 -DiskPath $q -NoStart
             Checkpoint-HeadlessVm -Name p-ck4 -SnapshotName same
             Checkpoint-HeadlessVm -Name p-ck4 -SnapshotName same -ErrorVariable e2 -ErrorAction SilentlyContinue
             $e2[0].FullyQualifiedErrorId | Should -BeLike 'SnapshotExists,*'

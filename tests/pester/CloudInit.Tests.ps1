@@ -14,7 +14,7 @@ Describe 'cloud-init seeds' {
         try {
             $pub = Join-Path $TestDrive 'id.pub'
             Set-Content -LiteralPath $pub -Value $key
-            $vm = New-HeadlessVm -Name p-ci1 -MemoryMB 64 -NoStart -UserName admin -SshPublicKey $pub -HostName web1
+            $vm = New-HeadlessVm -Name p-ci1 -Accelerator Tcg -MemoryMB 64 -NoStart -UserName admin -SshPublicKey $pub -HostName web1
             $seed = Join-Path $vm.StatePath 'cidata.iso'
             [int](Get-Item -LiteralPath $seed).UnixFileMode | Should -Be 0x180  # 0600
             (& xorriso -indev $seed -pvd_info 2>$null) -join "`n" | Should -Match 'Volume Id\s+: cidata'
@@ -30,7 +30,7 @@ Describe 'cloud-init seeds' {
     }
 
     It 'a key file that cannot be read is CloudInitFileUnreadable and makes no VM' {
-        New-HeadlessVm -Name p-ci2 -MemoryMB 64 -NoStart -SshPublicKey (Join-Path $TestDrive 'missing.pub') -ErrorVariable e -ErrorAction SilentlyContinue
+        New-HeadlessVm -Name p-ci2 -Accelerator Tcg -MemoryMB 64 -NoStart -SshPublicKey (Join-Path $TestDrive 'missing.pub') -ErrorVariable e -ErrorAction SilentlyContinue
         $e[0].FullyQualifiedErrorId | Should -BeLike 'CloudInitFileUnreadable,*'
         $e[0].TargetObject | Should -Be 'p-ci2'
         Get-HeadlessVm -Name p-ci2 -ErrorAction SilentlyContinue | Should -BeNullOrEmpty

@@ -12,7 +12,7 @@ Describe 'Changing VMs' {
 
     It 'a stopped VM takes new memory and processors and is renamed with its folder' {
         try {
-            $null = New-HeadlessVm -Name p-set1 -MemoryMB 64 -NoStart
+            $null = New-HeadlessVm -Name p-set1 -Accelerator Tcg -MemoryMB 64 -NoStart
             $vm = Set-HeadlessVm -Name p-set1 -MemoryMB 96 -ProcessorCount 2 -PassThru
             $vm.MemoryMB | Should -Be 96
             $vm.ProcessorCount | Should -Be 2
@@ -29,15 +29,18 @@ Describe 'Changing VMs' {
         try {
             $null = New-HeadlessVm -Name p-set3 -MemoryMB 256 -Accelerator Tcg -KernelPath $guest.Kernel -InitrdPath $guest.Initrd -KernelArgument $guest.KernelArgs
             $null = Wait-HeadlessVm -Name p-set3 -ForText "^$($guest.Ready)$" -TimeoutSec 180
-            Set-HeadlessVm -Name p-set3 -PortForward '18241:80'
-            (Invoke-WebRequest -Uri http://127.0.0.1:18241/ -TimeoutSec 20).Content | Should -Match 'HEADLESSVM-GUEST-HTTP'
+            # A port the kernel picks, free now (issue 16: no fixed ports).
+            $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+            $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop()
+            Set-HeadlessVm -Name p-set3 -PortForward "$($port):80"
+            (Invoke-WebRequest -Uri http://127.0.0.1:$port/ -TimeoutSec 20).Content | Should -Match 'HEADLESSVM-GUEST-HTTP'
 
             Set-HeadlessVm -Name p-set3 -MemoryMB 512 -PortForward @() -ErrorVariable e -ErrorAction SilentlyContinue
             $e[0].FullyQualifiedErrorId | Should -BeLike 'VmMustBeStopped,*'
             $e[0].TargetObject | Should -Be 'p-set3'
             $vm = Get-HeadlessVm -Name p-set3
             $vm.MemoryMB | Should -Be 256
-            @($vm.PortForward) | Should -Be @('127.0.0.1:18241->80')
+            @($vm.PortForward) | Should -Be @("127.0.0.1:$($port)->80")
         }
         finally {
             Remove-TestVm 'p-set3'
@@ -48,7 +51,7 @@ Describe 'Changing VMs' {
         try {
             $folder = (New-Item -ItemType Directory -Path (Join-Path $TestDrive 'copies')).FullName
             $disk = (New-HeadlessVmDisk -Path (Join-Path $folder 'src.qcow2') -SizeGB 1).Path
-            $null = New-HeadlessVm -Name p-set4 -MemoryMB 64 -DiskPath $disk -NoStart
+            $null = New-HeadlessVm -Name p-set4 -Accelerator Tcg -MemoryMB 64 -DiskPath $disk -NoStart
             $full = Copy-HeadlessVm -Name p-set4 -NewName p-set5 -PassThru
             @($full.DiskPath) | Should -Be @(Join-Path $folder 'p-set5-src.qcow2')
             (Get-HeadlessVmDisk -Path $full.DiskPath[0]).BackingPath | Should -BeNullOrEmpty
