@@ -56,9 +56,11 @@ public sealed class HeadlessVmContext
         KvmFailures = new KvmFailures(paths);
         var launcher = new QemuLauncher(store, displays, KvmFailures, monitor, kvmProbe ?? QemuLauncher.ProbeKvm, Host);
         var power = new PowerControl(store, monitor, inspector, _bridgeRecords, Host);
-        Vms = new FolderBackend(store, displays, launcher, inspector, power, new GuestConsole(store, inspector, monitor, Host), new Screenshots(monitor), Host);
-        Bridges = new Bridges(Vms, (target, token) => BackendFor(target, token), _bridgeRecords, ConsoleServers, Tunnels, Host);
         Disks = new DiskImages(Host);
+        Vms = new FolderBackend(store, displays, launcher, inspector, power, new GuestConsole(store, inspector, monitor, Host), new Screenshots(monitor),
+            new Checkpoints(store, monitor, Disks, Host), new VmSettings(store, displays, monitor, Disks, inspector, Host),
+            new VmCopies(store, displays, Disks, inspector, Host), Host);
+        Bridges = new Bridges(Vms, (target, token) => BackendFor(target, token), _bridgeRecords, ConsoleServers, Tunnels, Host);
         Targets = new TargetResolver(Hosts);
         HostService = new HostService(Hosts, Targets, Connections, Host);
         HostChecks = new HostChecks(HostService, _remoteConsoles, (target, token) => BackendFor(target, token), Tunnels);

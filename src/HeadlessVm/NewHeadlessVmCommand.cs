@@ -119,6 +119,36 @@ public sealed class NewHeadlessVmCommand : VmCmdlet
     [YesNo]
     public SwitchParameter Paused { get; set; }
 
+    /// <summary>Gives the VM a cloud-init NoCloud seed (a CD-ROM labelled cidata); implied by any of the parameters below.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [YesNo]
+    public SwitchParameter CloudInit { get; set; }
+
+    /// <summary>OpenSSH public keys for the guest's user: the key text, or the path of a .pub file.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [TextValue(List = true)]
+    public string[]? SshPublicKey { get; set; }
+
+    /// <summary>The user cloud-init creates (passwordless sudo, key login only); the image's default user when not given.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [TextValue]
+    public string? UserName { get; set; }
+
+    /// <summary>The guest's host name; the VM's name when not given.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [TextValue]
+    public string? HostName { get; set; }
+
+    /// <summary>The whole user-data (#cloud-config or a script): the text, or the path of a file.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [TextValue]
+    public string? UserData { get; set; }
+
+    /// <summary>cloud-init's network-config (version 1 or 2): the text, or the path of a file.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [TextValue]
+    public string? NetworkConfig { get; set; }
+
     protected override void ProcessRecord()
     {
         Try(Name, () =>
@@ -175,6 +205,10 @@ public sealed class NewHeadlessVmCommand : VmCmdlet
             PortForwards = PortForward ?? Array.Empty<string>(),
             MacAddress = MacAddress,
             ExtraArguments = ExtraArgument ?? Array.Empty<string>(),
+            CloudInit = CloudInitDraft(resolvePaths),
         };
     }
+
+    private Core.CloudInit.CloudInitDraft? CloudInitDraft(bool resolvePaths) =>
+        CloudInitDraftOf(CloudInit, SshPublicKey, UserName, HostName, UserData, NetworkConfig, resolvePaths);
 }

@@ -157,6 +157,36 @@ public abstract class VmCmdlet : HeadlessVmCmdlet
         return answers.Where(a => a.Failure is null).ToArray();
     }
 
+    /// <summary>
+    /// The cloud-init parameters of New- and Set-HeadlessVm as a draft, when any is given (null otherwise). A value of one
+    /// word (no space, no line break) is a file path, resolved against the location when <paramref name="resolvePaths"/>.
+    /// </summary>
+    protected Core.CloudInit.CloudInitDraft? CloudInitDraftOf(bool cloudInit, string[]? sshPublicKey, string? userName, string? hostName,
+        string? userData, string? networkConfig, bool resolvePaths = true)
+    {
+        if (!cloudInit && sshPublicKey is not { Length: > 0 } && userName is null && hostName is null && userData is null && networkConfig is null)
+        {
+            return null;
+        }
+
+        string? FileOrText(string? value) => value is null || !resolvePaths || value.Trim().Any(char.IsWhiteSpace) ? value : ResolvePath(value.Trim());
+        return new()
+        {
+            UserName = userName,
+            HostName = hostName,
+            SshPublicKeys = (sshPublicKey ?? Array.Empty<string>()).Select(FileOrText).OfType<string>().ToArray(),
+            UserData = FileOrText(userData),
+            NetworkConfig = FileOrText(networkConfig),
+        };
+    }
+
+    /// <summary>
+    /// The checkpoints of <paramref name="all"/> that <paramref name="names"/> name (wildcards expanded; all when null);
+    /// a plain name the VM lacks is a SnapshotNotFound error with the VM as target.
+    /// </summary>
+    protected IReadOnlyList<VmSnapshot> SelectSnapshots(VmOnHost vm, IReadOnlyList<VmSnapshot> all, IEnumerable<string>? names) =>
+        ResolveByName(names, all, s => s.SnapshotName, name => OnHost(ToErrorRecord(HeadlessVmErrors.SnapshotNotFound(vm.Name, name), vm.Name)!, vm.Host));
+
     /// <summary>What ShouldProcess shows for a VM: its name, and its host unless it is the folder store's.</summary>
     protected static string Describe(VmOnHost vm) => vm.Host.IsLocalStore ? vm.Name : $"{vm.Name} on {vm.Host.ComputerName}";
 

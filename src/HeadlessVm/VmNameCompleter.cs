@@ -71,7 +71,7 @@ public sealed class VmNameCompleter : IArgumentCompleter
     /// A relative HEADLESSVM_HOME against PowerShell's current location, as the cmdlets resolve it. A
     /// completer has no session state of its own, so it asks the runspace it runs in (only when needed).
     /// </summary>
-    private static string ResolveAgainstLocation(string path)
+    internal static string ResolveAgainstLocation(string path)
     {
         using var ps = PowerShell.Create(RunspaceMode.CurrentRunspace);
         ps.AddScript("$ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($args[0])").AddArgument(path);

@@ -70,7 +70,7 @@ public sealed class QemuArgumentBuilderTests
     public void An_ISO_alone_is_a_CD_ROM_that_boots_first()
     {
         var a = QemuArgumentBuilder.Build(Spec(s => s with { IsoPath = "/isos/debian.iso" }), Paths, AcceleratorKind.Tcg, "max").Arguments.ToList();
-        Assert.Equal("file=/isos/debian.iso,media=cdrom,readonly=on", a[a.IndexOf("-drive") + 1]);
+        Assert.Equal("file=/isos/debian.iso,media=cdrom,readonly=on,id=cdrom0", a[a.IndexOf("-drive") + 1]);
         Assert.Equal("order=d", a[a.IndexOf("-boot") + 1]);
     }
 

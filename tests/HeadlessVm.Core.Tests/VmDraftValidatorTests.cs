@@ -35,6 +35,36 @@ public sealed class VmDraftValidatorTests
         Assert.Null(VmDraftValidator.ToSpec(new VmDraft { Name = "v", Cpu = "(auto)" }, NoContent).Cpu);
     }
 
+    [Fact]
+    public void A_change_keeps_what_it_does_not_name_and_is_checked_as_a_new_VM_is()
+    {
+        var spec = new VmSpec
+        {
+            Name = "v", MemoryMB = 256, Cpu = "qemu64", IsoPath = "/i/a.iso", KernelArgument = "quiet",
+            Disks = new[] { new DiskSpec("/d/a.qcow2", "qcow2") }, PortForwards = new[] { new PortForward("127.0.0.1", 2222, 22) },
+        };
+        var changed = VmDraftValidator.Apply(spec, new VmChange
+        {
+            ProcessorCount = 2, Cpu = "(auto)", IsoPath = "", AddDiskPaths = new[] { "/d/b.vhd" }, PortForwards = Array.Empty<string>(), NewName = "w",
+        }, path => path.EndsWith(".vhd", StringComparison.Ordinal) ? "vpc" : throw new InvalidOperationException(path));
+        Assert.Equal("w", changed.Name);
+        Assert.Equal(256, changed.MemoryMB);
+        Assert.Equal(2, changed.ProcessorCount);
+        Assert.Null(changed.Cpu);
+        Assert.Null(changed.IsoPath);
+        Assert.Equal("quiet", changed.KernelArgument);
+        Assert.Empty(changed.PortForwards);
+        Assert.Equal(new[] { new DiskSpec("/d/a.qcow2", "qcow2"), new DiskSpec("/d/b.vhd", "vpc") }, changed.Disks);
+        // No change is no change (lists compare by content, through the record's JSON).
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(spec), System.Text.Json.JsonSerializer.Serialize(VmDraftValidator.Apply(spec, new VmChange(), NoContent)));
+
+        Assert.Equal(Errors.ErrorIds.InvalidMemorySize, Assert.Throws<HeadlessVmException>(() => VmDraftValidator.Apply(spec, new VmChange { MemoryMB = 1 }, NoContent)).ErrorId);
+        Assert.Equal(Errors.ErrorIds.InvalidVmName, Assert.Throws<HeadlessVmException>(() => VmDraftValidator.Apply(spec, new VmChange { NewName = "a/b" }, NoContent)).ErrorId);
+        Assert.Equal(Errors.ErrorIds.DiskNotAttached, Assert.Throws<HeadlessVmException>(() => VmDraftValidator.Apply(spec, new VmChange { RemoveDiskPaths = new[] { "/d/x" } }, NoContent)).ErrorId);
+        Assert.Equal(Errors.ErrorIds.DuplicatePortForward, Assert.Throws<HeadlessVmException>(() =>
+            VmDraftValidator.Apply(spec, new VmChange { PortForwards = new[] { "80:80", "0.0.0.0:80:81" } }, NoContent)).ErrorId);
+    }
+
     /// <summary>A content reader for drafts whose formats are all stated: it must not be asked.</summary>
     private static string NoContent(string path) => throw new InvalidOperationException($"{path} was read");
 

@@ -316,6 +316,80 @@ public static class ErrorRows
             return Errors(lab.WithPath(lab.FakesFirst, "Get-HeadlessVmDisk ./any.qcow2"));
         }),
 
+        // Checkpoints, settings, copies and cloud-init (issue 14).
+        [ErrorIds.NotSupportedOnHost] = Script(ErrorCategory.NotImplemented, "localhost", "Checkpoint-HeadlessVm test -ConnectionUri test:///default"),
+        [ErrorIds.InvalidSnapshotName] = Row(InvalidArgument, _ => SnapVm, lab => Run(lab, $"Checkpoint-HeadlessVm {Snap(lab)} 123")),
+        [ErrorIds.SnapshotExists] = Row(ErrorCategory.ResourceExists, _ => SnapVm, lab =>
+        {
+            var vm = Snap(lab);
+            if (lab.Session.Run($"Get-HeadlessVmSnapshot {vm} taken").Errors.Count > 0)
+            {
+                lab.Session.Ok($"Checkpoint-HeadlessVm {vm} taken | Out-Null");
+            }
+
+            return Run(lab, $"Checkpoint-HeadlessVm {vm} taken");
+        }),
+        [ErrorIds.SnapshotNotFound] = Row(ErrorCategory.ObjectNotFound, _ => SnapVm, lab => Run(lab, $"Restore-HeadlessVmSnapshot {Snap(lab)} nosuch -Confirm:$false")),
+        [ErrorIds.NoSnapshotDisk] = Row(ErrorCategory.InvalidOperation, _ => ErrorLab.StoppedVm, lab => Run(lab, $"Checkpoint-HeadlessVm {lab.Stopped}")),
+        [ErrorIds.DiskCannotSnapshot] = Row(ErrorCategory.InvalidOperation, _ => "e-rawsnap", lab =>
+        {
+            lab.Session.Ok("New-HeadlessVmDisk ./e-rawsnap.img -Format raw -SizeGB 0.1 | Out-Null; New-HeadlessVm e-rawsnap -MemoryMB 64 -DiskPath ./e-rawsnap.img -NoStart | Out-Null");
+            return Run(lab, "Checkpoint-HeadlessVm e-rawsnap");
+        }),
+        [ErrorIds.SnapshotIncomplete] = Row(ErrorCategory.InvalidOperation, _ => "e-incomplete", lab =>
+        {
+            // A second disk that lost the checkpoint since (deleted by qemu-img itself): the restore refuses before any disk changes.
+            lab.Session.Ok("New-HeadlessVmDisk ./e-inc1.qcow2 -SizeGB 0.1 | Out-Null; New-HeadlessVmDisk ./e-inc2.qcow2 -SizeGB 0.1 | Out-Null; " +
+                "New-HeadlessVm e-incomplete -MemoryMB 64 -DiskPath ./e-inc1.qcow2, ./e-inc2.qcow2 -NoStart | Out-Null; Checkpoint-HeadlessVm e-incomplete one | Out-Null");
+            Assert.Equal(0, NativeTool.Run("qemu-img", "snapshot", "-d", "one", lab.WorkFile("e-inc2.qcow2")).ExitCode);
+            return Run(lab, "Restore-HeadlessVmSnapshot e-incomplete one -Confirm:$false");
+        }),
+        [ErrorIds.SnapshotWithoutMemory] = Row(ErrorCategory.InvalidOperation, _ => "e-warm", lab =>
+        {
+            // A disks-only checkpoint (taken while stopped) cannot be loaded under a running guest.
+            lab.Session.Ok("New-HeadlessVmDisk ./e-warm.qcow2 -SizeGB 0.1 | Out-Null; " +
+                "New-HeadlessVm e-warm -MemoryMB 64 -Network None -Accelerator Tcg -DiskPath ./e-warm.qcow2 -NoStart | Out-Null; " +
+                "Checkpoint-HeadlessVm e-warm cold | Out-Null; Start-HeadlessVm e-warm");
+            try
+            {
+                return Run(lab, "Restore-HeadlessVmSnapshot e-warm cold -Confirm:$false");
+            }
+            finally
+            {
+                lab.Session.Ok("Stop-HeadlessVm e-warm -Force");
+            }
+        }),
+        [ErrorIds.VmMustBeStopped] = Row(ErrorCategory.InvalidOperation, _ => ErrorLab.RunningVm, lab => Run(lab, $"Set-HeadlessVm {lab.Running} -MemoryMB 128")),
+        [ErrorIds.DiskNotAttached] = Row(ErrorCategory.ObjectNotFound, _ => ErrorLab.StoppedVm, lab => Run(lab, $"Set-HeadlessVm {lab.Stopped} -RemoveDiskPath ./nosuch.qcow2")),
+        [ErrorIds.DiskAlreadyAttached] = Row(ErrorCategory.ResourceExists, _ => SnapVm, lab => Run(lab, $"Set-HeadlessVm {Snap(lab)} -AddDiskPath ./{SnapVm}.qcow2")),
+        [ErrorIds.CopyDiskExists] = Row(ErrorCategory.ResourceExists, _ => SnapVm, lab =>
+        {
+            // The copy's disk name (<new name>-<disk name>) is taken by a file of the user's.
+            File.WriteAllText(lab.WorkFile($"e-copied-{SnapVm}.qcow2"), "mine");
+            return Run(lab, $"Copy-HeadlessVm {Snap(lab)} e-copied");
+        }),
+        [ErrorIds.QemuImgConvertFailed] = Row(ErrorCategory.InvalidOperation, _ => "e-badcopy", lab =>
+        {
+            // A disk recorded as qcow2 that is no longer qcow2 inside: qemu-img convert refuses it.
+            lab.Session.Ok("New-HeadlessVmDisk ./e-badcopy.qcow2 -SizeGB 0.1 | Out-Null; New-HeadlessVm e-badcopy -MemoryMB 64 -DiskPath ./e-badcopy.qcow2 -NoStart | Out-Null");
+            File.WriteAllBytes(lab.WorkFile("e-badcopy.qcow2"), new byte[1024 * 1024]);
+            return Run(lab, "Copy-HeadlessVm e-badcopy e-badcopy2");
+        }),
+        [ErrorIds.InvalidSshPublicKey] = Script(InvalidArgument, "e-key", "New-HeadlessVm e-key -MemoryMB 64 -NoStart -SshPublicKey 'not a key'"),
+        [ErrorIds.InvalidGuestHostName] = Script(InvalidArgument, "e-gh", "New-HeadlessVm e-gh -MemoryMB 64 -NoStart -HostName 'bad_host!'"),
+        [ErrorIds.CloudInitConflict] = Row(InvalidArgument, _ => "e-cic", lab =>
+        {
+            File.WriteAllText(lab.WorkFile("ud.yaml"), "#cloud-config\n");
+            return Run(lab, "New-HeadlessVm e-cic -MemoryMB 64 -NoStart -UserData ./ud.yaml -UserName admin");
+        }),
+        [ErrorIds.CloudInitFileUnreadable] = Script(ErrorCategory.ObjectNotFound, "e-cif", "New-HeadlessVm e-cif -MemoryMB 64 -NoStart -SshPublicKey ./missing.pub"),
+        [ErrorIds.CloudInitSeedFailed] = Row(ErrorCategory.InvalidOperation, _ => "e-seed", lab =>
+        {
+            // What no real cloud-localds does on cue: refuse, with a message on stderr.
+            lab.FakeProgram("cloud-localds", "echo 'cloud-localds: refused on cue' >&2; exit 3");
+            return Errors(lab.WithPath(lab.FakesFirst, "New-HeadlessVm e-seed -MemoryMB 64 -NoStart -HostName seeded"));
+        }),
+
         // Browser consoles.
         [ErrorIds.BridgeNotFound] = Script(ErrorCategory.ObjectNotFound, "e-nobridge", "Stop-VncBridge e-nobridge"),
         [ErrorIds.BridgeNotRunning] = Row(ErrorCategory.ResourceUnavailable, _ => ErrorLab.StoppedVm, lab => Run(lab, $"Get-VmConsoleUrl {lab.Stopped}")),
@@ -552,6 +626,19 @@ public static class ErrorRows
     };
 
     private const string LongName = "a-forty-character-vm-name-for-the-socket";
+
+    /// <summary>A stopped VM with one qcow2 disk (e-snap.qcow2), made on first use.</summary>
+    private const string SnapVm = "e-snap";
+
+    private static string Snap(ErrorLab lab)
+    {
+        if (!Directory.Exists(lab.Session.Paths.ForVm(SnapVm).Folder))
+        {
+            lab.Session.Ok($"New-HeadlessVmDisk ./{SnapVm}.qcow2 -SizeGB 0.1 | Out-Null; New-HeadlessVm {SnapVm} -MemoryMB 64 -DiskPath ./{SnapVm}.qcow2 -NoStart | Out-Null");
+        }
+
+        return SnapVm;
+    }
 
     /// <summary>A qcow2 header (magic "QFI\xfb") of version 9, which no qemu knows: qemu and qemu-img refuse to open it.</summary>
     private static byte[] DamagedQcow2 => [0x51, 0x46, 0x49, 0xfb, 0, 0, 0, 9, .. "damaged"u8];

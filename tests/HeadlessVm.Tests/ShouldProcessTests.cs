@@ -40,6 +40,12 @@ public sealed class ShouldProcessTests : IDisposable
         ("Stop-VncBridge", "Stop-VncBridge busy", "busy", "Stop the browser console bridge"),
         ("Connect-HeadlessVmHost", "Connect-HeadlessVmHost ghost-host -Uri test:///default", "ghost-host", "Register host for test:///default (after connecting to it)"),
         ("Disconnect-HeadlessVmHost", "Disconnect-HeadlessVmHost lab-host -Forget", "lab-host", "Close the connection and forget the host"),
+        ("Set-HeadlessVm", "Set-HeadlessVm off -MemoryMB 96", "off", "Change VM settings: MemoryMB"),
+        ("Rename-HeadlessVm", "Rename-HeadlessVm off renamed", "off", "Rename VM to 'renamed'"),
+        ("Copy-HeadlessVm", "Copy-HeadlessVm snappy copied", "snappy", "Copy VM to 'copied' (full copies of its disks)"),
+        ("Checkpoint-HeadlessVm", "Checkpoint-HeadlessVm snappy second", "snappy", "Take checkpoint 'second'"),
+        ("Restore-HeadlessVmSnapshot", "Restore-HeadlessVmSnapshot snappy kept", "snappy", "Restore checkpoint 'kept'"),
+        ("Remove-HeadlessVmSnapshot", "Remove-HeadlessVmSnapshot snappy kept", "checkpoint 'kept' of VM 'snappy'", "Remove checkpoint"),
     ];
 
     private void MakeLab()
@@ -47,7 +53,10 @@ public sealed class ShouldProcessTests : IDisposable
         _ps.Ok("New-HeadlessVm off -MemoryMB 64 -Network None -Accelerator Tcg -NoStart | Out-Null; " +
                "New-HeadlessVm held -MemoryMB 64 -Network None -Accelerator Tcg -Paused | Out-Null; " +
                $"New-HeadlessVm busy -MemoryMB 64 -Network None -Accelerator Tcg | Start-VncBridge -WebPort {FreePorts.Next()} | Out-Null; " +
-               "Connect-HeadlessVmHost lab-host -Uri test:///default | Out-Null");
+               "Connect-HeadlessVmHost lab-host -Uri test:///default | Out-Null; " +
+               "New-HeadlessVmDisk ./snappy.qcow2 -SizeGB 0.1 | Out-Null; " +
+               "New-HeadlessVm snappy -MemoryMB 64 -Network None -Accelerator Tcg -DiskPath ./snappy.qcow2 -NoStart | Out-Null; " +
+               "Checkpoint-HeadlessVm snappy kept | Out-Null");
     }
 
     [Fact]

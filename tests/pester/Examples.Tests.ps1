@@ -97,4 +97,24 @@ Describe 'Example scripts' {
             Remove-Item -LiteralPath $folder -Recurse -Force -ErrorAction Ignore
         }
     }
+
+    It 'checkpoint-rollback.ps1 rolls back the VM whose change fails its check, and that VM forgets the change' {
+        try {
+            $base = Join-Path $TestDrive 'rollback-base.qcow2'
+            Copy-Item -LiteralPath $guest.Qcow2 -Destination $base
+            # The change types a word without Enter (it waits in the guest's tty line buffer); the check fails for rb-1 only.
+            $result = & (Join-Path $examples 'checkpoint-rollback.ps1') -BasePath $base -Count 2 -NamePrefix rb- -MemoryMB 256 -Accelerator Tcg `
+                -WaitFor $ready -Change { param($vm) Send-HeadlessVmKey -Name $vm -Text 'x' } -Check { param($vm) $vm -ne 'rb-1' }
+            $result.VmName | Should -Be @('rb-1', 'rb-2')
+            $result.RolledBack | Should -Be @($true, $false)
+            (Get-HeadlessVmSnapshot -Name rb-1).SnapshotName | Should -Be 'before-change'
+            Send-HeadlessVmKey -Name rb-1 -Text "ok`n"
+            Send-HeadlessVmKey -Name rb-2 -Text "ok`n"
+            Wait-HeadlessVm -Name rb-1 -ForText "^$($guest.KeyPrefix)" -TimeoutSec 60 | Should -BeExactly "$($guest.KeyPrefix)ok"
+            Wait-HeadlessVm -Name rb-2 -ForText "^$($guest.KeyPrefix)" -TimeoutSec 60 | Should -BeExactly "$($guest.KeyPrefix)xok"
+        }
+        finally {
+            Remove-TestVm 'rb-*'
+        }
+    }
 }

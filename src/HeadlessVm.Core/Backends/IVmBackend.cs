@@ -95,6 +95,44 @@ public interface IVmBackend
     /// <summary>Waits until the VM is Running, Paused or Stopped; VmStateWaitTimeout at <paramref name="deadline"/> (UTC).</summary>
     VmInfo WaitForState(string name, VmState state, DateTime deadline, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Changes the VM's settings, all or nothing, with New-HeadlessVm's checks (VmDraftValidator.Apply), and returns it
+    /// as it then is. A running VM takes only what qemu changes live (its ISO, if it started with one, and its port
+    /// forwards); anything else is VmMustBeStopped before anything changes. NotSupportedOnHost where the backend cannot yet.
+    /// </summary>
+    VmInfo Set(string name, VmChange change, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Makes VM <paramref name="newName"/> a copy of VM <paramref name="name"/> with a new MAC address and its own disks
+    /// (full copies with progress, or with <paramref name="linked"/> qcow2 overlays on the source's disks) in <paramref name="diskFolder"/>
+    /// (each source disk's folder when null), and returns it, stopped. A running source is copied only from checkpoint
+    /// <paramref name="snapshotName"/>. On failure nothing of the copy is left.
+    /// </summary>
+    VmInfo Copy(string name, string newName, bool linked, string? snapshotName, string? diskFolder, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The VM's checkpoints (snapshots of one name on all its disks, with its memory when taken while it ran), oldest
+    /// first. NotSupportedOnHost where the backend has none yet.
+    /// </summary>
+    IReadOnlyList<VmSnapshot> GetSnapshots(string name, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Takes checkpoint <paramref name="snapshotName"/>: memory, devices and disks of a running VM (its CPUs stop while it
+    /// is written), the disks of a stopped one. InvalidSnapshotName, SnapshotExists, NoSnapshotDisk, DiskCannotSnapshot
+    /// (a disk that is not qcow2) before anything changes. A null name is VM-yyyyMMdd-HHmmss (local time); <paramref name="description"/> is kept with it.
+    /// </summary>
+    VmSnapshot Checkpoint(string name, string? snapshotName, string? description, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Puts the VM back to checkpoint <paramref name="snapshotName"/> (a running VM resumes where it was then; a stopped
+    /// one gets its disks back). SnapshotNotFound, SnapshotIncomplete (a disk lacks it), SnapshotWithoutMemory (a running
+    /// VM and a disks-only checkpoint), DiskCannotSnapshot.
+    /// </summary>
+    VmSnapshot RestoreSnapshot(string name, string snapshotName, CancellationToken cancellationToken);
+
+    /// <summary>Deletes checkpoint <paramref name="snapshotName"/> from every disk that holds it; SnapshotNotFound when none does.</summary>
+    VmSnapshot RemoveSnapshot(string name, string snapshotName, CancellationToken cancellationToken);
+
     /// <summary>Where the running VM's screen is served from this machine; null when it is not running or does not exist.</summary>
     ConsoleEndpoint? FindConsoleEndpoint(string name);
 }

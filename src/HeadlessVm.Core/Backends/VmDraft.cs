@@ -52,4 +52,7 @@ public sealed record VmDraft
 
     public string? MacAddress { get; init; }
     public IReadOnlyList<string> ExtraArguments { get; init; } = Array.Empty<string>();
+
+    /// <summary>cloud-init first-boot data (-CloudInit and its parameters); none when null.</summary>
+    public CloudInit.CloudInitDraft? CloudInit { get; init; }
 }

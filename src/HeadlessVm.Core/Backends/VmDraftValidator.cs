@@ -70,6 +70,7 @@ public static partial class VmDraftValidator
             MacAddress = NullIfBlank(draft.MacAddress),
             // An empty cell is no argument, not an empty one (which qemu would take for a file name).
             ExtraArguments = draft.ExtraArguments.Where(a => !string.IsNullOrEmpty(a)).ToArray(),
+            CloudInit = draft.CloudInit is null ? null : CloudInit.CloudInitSeeds.Resolve(draft.Name, draft.CloudInit),
         };
     }
 
@@ -145,6 +146,58 @@ public static partial class VmDraftValidator
         }
 
         return draft with { MacAddress = draft.MacAddress is null ? null : NormaliseMac(draft.Name, draft.MacAddress) };
+    }
+
+    /// <summary>
+    /// The VM <paramref name="spec"/> with <paramref name="change"/> applied, checked as a new VM's definition is
+    /// (<see cref="Validate"/>): added disks take their format from their content (<paramref name="contentFormat"/>), a
+    /// disk to remove that the VM does not have is DiskNotAttached, one to add that it has already DiskAlreadyAttached.
+    /// </summary>
+    public static VmSpec Apply(VmSpec spec, VmChange change, Func<string, string> contentFormat, IVmHost? host = null)
+    {
+        var warn = host is null ? (Action<string>)(_ => { }) : host.Warning;
+        var disks = spec.Disks.ToList();
+        foreach (var path in change.RemoveDiskPaths.Where(p => !string.IsNullOrWhiteSpace(p)).Select(p => Path.GetFullPath(p)))
+        {
+            if (disks.RemoveAll(d => d.Path == path) == 0)
+            {
+                throw HeadlessVmErrors.DiskNotAttached(spec.Name, path);
+            }
+        }
+
+        foreach (var path in change.AddDiskPaths.Where(p => !string.IsNullOrWhiteSpace(p)).Select(p => Path.GetFullPath(p)))
+        {
+            if (disks.Any(d => d.Path == path))
+            {
+                throw HeadlessVmErrors.DiskAlreadyAttached(spec.Name, path);
+            }
+
+            disks.Add(new DiskSpec(path, DiskFormats.Resolve(path, null, contentFormat, warn)));
+        }
+
+        return Validate(spec with
+        {
+            Name = NullIfBlank(change.NewName)?.Trim() ?? spec.Name,
+            MemoryMB = change.MemoryMB ?? spec.MemoryMB,
+            ProcessorCount = change.ProcessorCount ?? spec.ProcessorCount,
+            Cpu = NullIfBlank(change.Cpu) is { } cpu ? (cpu.Trim() == AutoCpu ? null : cpu.Trim()) : spec.Cpu,
+            KernelArgument = string.IsNullOrEmpty(change.KernelArgument) ? spec.KernelArgument : change.KernelArgument,
+            BootOrder = NullIfBlank(change.BootOrder) ?? spec.BootOrder,
+            PortForwards = change.PortForwards is null ? spec.PortForwards
+                : change.PortForwards.Where(p => !string.IsNullOrWhiteSpace(p)).Select(p => PortForward.Parse(p)).ToArray(),
+            MacAddress = NullIfBlank(change.MacAddress) ?? spec.MacAddress,
+            IsoPath = change.IsoPath is null ? spec.IsoPath : NullIfBlank(change.IsoPath),
+            Disks = disks,
+            VncDisplay = change.VncDisplay ?? spec.VncDisplay,
+            CloudInit = change.CloudInit is not { } ci ? spec.CloudInit : CloudInit.CloudInitSeeds.Resolve(spec.Name, new CloudInit.CloudInitDraft
+            {
+                UserName = ci.UserName ?? spec.CloudInit?.UserName,
+                HostName = ci.HostName ?? spec.CloudInit?.HostName,
+                SshPublicKeys = ci.SshPublicKeys.Count > 0 ? ci.SshPublicKeys : spec.CloudInit?.SshPublicKeys ?? Array.Empty<string>(),
+                UserData = ci.UserData ?? spec.CloudInit?.UserData,
+                NetworkConfig = ci.NetworkConfig ?? spec.CloudInit?.NetworkConfig,
+            }),
+        });
     }
 
     /// <summary>"52-54-00-AB-CD-EF" as "52:54:00:ab:cd:ef"; InvalidMacAddress for anything but a unicast MAC.</summary>

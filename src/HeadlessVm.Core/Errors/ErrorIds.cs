@@ -150,4 +150,36 @@ public static class ErrorIds
     public const string InvalidConsoleVia = nameof(InvalidConsoleVia);
     public const string ConsoleNotReachable = nameof(ConsoleNotReachable);
     public const string ConsoleTunnelFailed = nameof(ConsoleTunnelFailed);
+
+    // An operation this backend does not do yet (the day-2 verbs on a libvirt host).
+    public const string NotSupportedOnHost = nameof(NotSupportedOnHost);
+
+    // Checkpoints (qcow2 internal snapshots: QMP snapshot jobs on a running VM, qemu-img snapshot on a stopped one).
+    public const string InvalidSnapshotName = nameof(InvalidSnapshotName);
+    public const string SnapshotExists = nameof(SnapshotExists);
+    public const string SnapshotNotFound = nameof(SnapshotNotFound);
+    public const string NoSnapshotDisk = nameof(NoSnapshotDisk);
+    public const string DiskCannotSnapshot = nameof(DiskCannotSnapshot);
+    public const string SnapshotIncomplete = nameof(SnapshotIncomplete);
+    public const string SnapshotWithoutMemory = nameof(SnapshotWithoutMemory);
+    public const string SnapshotJobFailed = nameof(SnapshotJobFailed);
+    public const string SnapshotTimeout = nameof(SnapshotTimeout);
+    public const string QemuImgSnapshotFailed = nameof(QemuImgSnapshotFailed);
+
+    // Changing a VM (Set-HeadlessVm).
+    public const string VmMustBeStopped = nameof(VmMustBeStopped);
+    public const string DiskNotAttached = nameof(DiskNotAttached);
+    public const string DiskAlreadyAttached = nameof(DiskAlreadyAttached);
+    public const string MediumChangeFailed = nameof(MediumChangeFailed);
+
+    // Copies of a VM (Copy-HeadlessVm).
+    public const string CopyDiskExists = nameof(CopyDiskExists);
+    public const string QemuImgConvertFailed = nameof(QemuImgConvertFailed);
+
+    // cloud-init first boot (New-HeadlessVm -CloudInit).
+    public const string InvalidSshPublicKey = nameof(InvalidSshPublicKey);
+    public const string InvalidGuestHostName = nameof(InvalidGuestHostName);
+    public const string CloudInitConflict = nameof(CloudInitConflict);
+    public const string CloudInitFileUnreadable = nameof(CloudInitFileUnreadable);
+    public const string CloudInitSeedFailed = nameof(CloudInitSeedFailed);
 }

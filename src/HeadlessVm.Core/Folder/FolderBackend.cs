@@ -24,10 +24,14 @@ public sealed class FolderBackend : IVmBackend
     private readonly PowerControl _power;
     private readonly GuestConsole _guest;
     private readonly Screenshots _screenshots;
+    private readonly Checkpoints _checkpoints;
+    private readonly VmSettings _settings;
+    private readonly VmCopies _copies;
     private readonly IVmHost _host;
 
     public FolderBackend(VmStore store, DisplayAllocator displays, QemuLauncher launcher, VmInspector inspector, PowerControl power,
-        GuestConsole guest, Screenshots screenshots, IVmHost host)
+        GuestConsole guest, Screenshots screenshots, Checkpoints checkpoints, VmSettings settings,
+        VmCopies copies, IVmHost host)
     {
         _store = store;
         _displays = displays;
@@ -36,6 +40,9 @@ public sealed class FolderBackend : IVmBackend
         _power = power;
         _guest = guest;
         _screenshots = screenshots;
+        _checkpoints = checkpoints;
+        _settings = settings;
+        _copies = copies;
         _host = host;
     }
 
@@ -128,6 +135,11 @@ public sealed class FolderBackend : IVmBackend
             {
                 _store.Save(spec);
                 VmSecrets.WriteVncPassword(vm, VmSecrets.NewVncPassword());
+                if (spec.CloudInit is not null)
+                {
+                    CloudInit.CloudInitSeeds.Write(spec.Name, vm, spec.CloudInit, _host, cancellationToken);
+                }
+
                 if (start)
                 {
                     spec = _launcher.StartMovingPickedDisplay(spec, others, paused, cancellationToken);
@@ -188,6 +200,20 @@ public sealed class FolderBackend : IVmBackend
 
     public VmInfo WaitForState(string name, VmState state, DateTime deadline, CancellationToken cancellationToken) =>
         _guest.WaitForState(name, state, deadline, cancellationToken);
+
+    public VmInfo Set(string name, VmChange change, CancellationToken cancellationToken) => _settings.Set(name, change, cancellationToken);
+
+    public VmInfo Copy(string name, string newName, bool linked, string? snapshotName, string? diskFolder, CancellationToken cancellationToken) =>
+        _copies.Copy(name, newName, linked, snapshotName, diskFolder, cancellationToken);
+
+    public IReadOnlyList<VmSnapshot> GetSnapshots(string name, CancellationToken cancellationToken) => _checkpoints.List(name, cancellationToken);
+
+    public VmSnapshot Checkpoint(string name, string? snapshotName, string? description, CancellationToken cancellationToken) =>
+        _checkpoints.Create(name, snapshotName, description, cancellationToken);
+
+    public VmSnapshot RestoreSnapshot(string name, string snapshotName, CancellationToken cancellationToken) => _checkpoints.Restore(name, snapshotName, cancellationToken);
+
+    public VmSnapshot RemoveSnapshot(string name, string snapshotName, CancellationToken cancellationToken) => _checkpoints.Remove(name, snapshotName, cancellationToken);
 
     /// <summary>qemu's VNC server of a running VM, on the address it listens on (a wildcard address is reached on loopback).</summary>
     public ConsoleEndpoint? FindConsoleEndpoint(string name)

@@ -15,19 +15,22 @@ public static class HostForwardCommands
     /// <summary>The netdev id libvirt gives the domain's first interface.</summary>
     public const string NetdevId = "hostnet0";
 
-    /// <summary>HMP's <c>hostfwd_add [netdev_id] tcp:[hostaddr]:hostport-[guestaddr]:guestport</c> for one forward.</summary>
-    public static string Add(PortForward forward)
+    /// <summary>
+    /// HMP's <c>hostfwd_add [netdev_id] tcp:[hostaddr]:hostport-[guestaddr]:guestport</c> for one forward, on
+    /// <paramref name="netdev"/> (libvirt's <see cref="NetdevId"/> when null; the folder store's VMs use "net0").
+    /// </summary>
+    public static string Add(PortForward forward, string? netdev = null)
     {
         ArgumentNullException.ThrowIfNull(forward);
         return string.Create(CultureInfo.InvariantCulture,
-            $"hostfwd_add {NetdevId} tcp:{forward.HostAddress}:{forward.HostPort}-:{forward.GuestPort}");
+            $"hostfwd_add {netdev ?? NetdevId} tcp:{forward.HostAddress}:{forward.HostPort}-:{forward.GuestPort}");
     }
 
-    /// <summary>HMP's <c>hostfwd_remove [netdev_id] tcp:[hostaddr]:hostport</c> for one forward.</summary>
-    public static string Remove(PortForward forward)
+    /// <summary>HMP's <c>hostfwd_remove [netdev_id] tcp:[hostaddr]:hostport</c> for one forward (see <see cref="Add"/>).</summary>
+    public static string Remove(PortForward forward, string? netdev = null)
     {
         ArgumentNullException.ThrowIfNull(forward);
         return string.Create(CultureInfo.InvariantCulture,
-            $"hostfwd_remove {NetdevId} tcp:{forward.HostAddress}:{forward.HostPort}");
+            $"hostfwd_remove {netdev ?? NetdevId} tcp:{forward.HostAddress}:{forward.HostPort}");
     }
 }

@@ -17,6 +17,11 @@ public sealed partial class LibvirtBackend
     /// </summary>
     public VmInfo Create(VmSpec draft, int? vncDisplay, bool start, bool paused, CancellationToken cancellationToken)
     {
+        if (draft.CloudInit is not null)
+        {
+            throw HeadlessVmErrors.NotSupportedOnHost(Location.ComputerName, "cloud-init seeds (New-HeadlessVm -CloudInit)");
+        }
+
         var spec = VmDraftValidator.Check(draft);
         foreach (var path in new[] { spec.IsoPath, spec.KernelPath, spec.InitrdPath }.Concat(spec.Disks.Select(d => d.Path)).OfType<string>())
         {

@@ -42,6 +42,9 @@ public sealed record VmSpec
     public IReadOnlyList<PortForward> PortForwards { get; init; } = Array.Empty<PortForward>();
     public string? MacAddress { get; init; }
     public IReadOnlyList<string> ExtraArguments { get; init; } = Array.Empty<string>();
+
+    /// <summary>cloud-init's first-boot data; the VM gets its seed image (StatePaths.VmFiles.CloudInitSeed) as a CD-ROM. Null for none.</summary>
+    public CloudInitConfig? CloudInit { get; init; }
     public DateTimeOffset Created { get; init; } = DateTimeOffset.Now;
 
     /// <summary>VNC display N listens on TCP port 5900 + N (RFC 6143, 4).</summary>

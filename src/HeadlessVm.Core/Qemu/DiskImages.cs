@@ -100,7 +100,13 @@ public sealed class DiskImages
     public string FormatOf(string path, CancellationToken cancellationToken = default) => GetInfo(path, cancellationToken).Format;
 
     /// <summary>Reads an image's header through qemu-img info; DiskNotFound when there is no such file.</summary>
-    public VmDisk GetInfo(string path, CancellationToken cancellationToken = default)
+    public VmDisk GetInfo(string path, CancellationToken cancellationToken = default) => Describe(path, cancellationToken).Disk;
+
+    /// <summary>
+    /// An image's header and its internal snapshots, from one qemu-img info (-U: the snapshot table of an image a
+    /// running qemu holds is read as qemu last flushed it, which it does whenever a snapshot is made or deleted).
+    /// </summary>
+    public (VmDisk Disk, IReadOnlyList<DiskSnapshot> Snapshots) Describe(string path, CancellationToken cancellationToken = default)
     {
         path = Path.GetFullPath(path);
         if (!File.Exists(path))
@@ -117,6 +123,69 @@ public sealed class DiskImages
             throw HeadlessVmErrors.QemuImgInfoFailed(path, kind, reason, command.Program, result.ExitCode, result.StandardError);
         }
 
-        return QemuImg.ParseInfo(result.StandardOutput, path);
+        return (QemuImg.ParseInfo(result.StandardOutput, path), QemuImg.ParseSnapshots(result.StandardOutput, path));
+    }
+
+    /// <summary>How long a full copy of a disk may take (qemu-img convert of a large image on a slow disk) before ProgramTimedOut.</summary>
+    public static readonly TimeSpan CopyTimeout = TimeSpan.FromHours(2);
+
+    /// <summary>
+    /// Copies <paramref name="source"/> (of <paramref name="format"/>) whole to <paramref name="target"/>, in the same format,
+    /// or as it was at <paramref name="snapshot"/>; QemuImgConvertFailed, with <paramref name="vmName"/> as target, when
+    /// qemu-img refuses. The target is removed again when the copy fails. Reports progress to the host while it runs.
+    /// </summary>
+    public void Copy(string vmName, string source, string format, string target, string? snapshot, CancellationToken cancellationToken = default)
+    {
+        var command = QemuImg.ConvertCommand(source, format, target, snapshot);
+        _host.Verbose("Running: " + command.Display);
+        // Progress from this thread (the host's calls belong to it) while qemu-img runs on another: the bytes written
+        // to the target so far against the source's allocated bytes, which a full copy writes about as many of.
+        var expected = Math.Max(1, GetInfo(source, cancellationToken).ActualSize ?? 1);
+        var activity = $"Copying disk '{Path.GetFileName(source)}' of VM '{vmName}'";
+        var run = Task.Run(() => NativeRunner.Run(command, cancellationToken, timeout: CopyTimeout), cancellationToken);
+        NativeResult result;
+        try
+        {
+            // Not Task.Wait: it would wrap qemu-img's own failure in an AggregateException.
+            while (!((IAsyncResult)run).AsyncWaitHandle.WaitOne(TimeSpan.FromMilliseconds(500)))
+            {
+                var written = File.Exists(target) ? new FileInfo(target).Length : 0;
+                _host.Progress(new WaitProgress(activity, $"{written / (1024 * 1024)} of about {expected / (1024 * 1024)} MB", (int)Math.Min(99, 100 * written / expected), -1));
+            }
+
+            result = run.GetAwaiter().GetResult();
+        }
+        catch
+        {
+            File.Delete(target);
+            throw;
+        }
+        finally
+        {
+            _host.Progress(new WaitProgress(activity, "done", 100, 0, Completed: true));
+        }
+
+        if (result.ExitCode != 0)
+        {
+            File.Delete(target);
+            var (reason, kind) = QemuImg.Refusal(result, FailureKind.InvalidOperation);
+            throw HeadlessVmErrors.QemuImgConvertFailed(vmName, source, kind, reason, command.Program, result.ExitCode, result.StandardError);
+        }
+    }
+
+    /// <summary>
+    /// Runs qemu-img snapshot on an image no qemu holds; its refusal is QemuImgSnapshotFailed with <paramref name="vmName"/>
+    /// as target and qemu-img's own message.
+    /// </summary>
+    public void Snapshot(string vmName, SnapshotAction action, string tag, string path, CancellationToken cancellationToken = default)
+    {
+        var command = QemuImg.SnapshotCommand(action, tag, path);
+        _host.Verbose("Running: " + command.Display);
+        var result = NativeRunner.Run(command, cancellationToken);
+        if (result.ExitCode != 0)
+        {
+            var (reason, kind) = QemuImg.Refusal(result, FailureKind.InvalidOperation);
+            throw HeadlessVmErrors.QemuImgSnapshotFailed(vmName, path, kind, reason, command.Program, result.ExitCode, result.StandardError);
+        }
     }
 }

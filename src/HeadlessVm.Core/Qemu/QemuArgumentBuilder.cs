@@ -9,6 +9,15 @@ namespace HeadlessVm.Core.Qemu;
 /// <summary>Turns a <see cref="VmSpec"/> into qemu's argv. Pure: no I/O, so tests assert on the list.</summary>
 public static class QemuArgumentBuilder
 {
+    /// <summary>The id of the VM's user-mode netdev, which hostfwd_add and hostfwd_remove name.</summary>
+    public const string NetdevId = "net0";
+
+    /// <summary>The id of the VM's CD-ROM drive (its ISO), which QMP eject and blockdev-change-medium name.</summary>
+    public const string CdromId = "cdrom0";
+
+    /// <summary>The id of the CD-ROM drive that holds the VM's cloud-init seed.</summary>
+    public const string CloudInitId = "cidata";
+
     public static string ProgramFor(string architecture) => "qemu-system-" + architecture;
 
     public static NativeCommand Build(VmSpec spec, StatePaths.VmFiles paths, AcceleratorKind accelerator, string cpu, bool paused = false)
@@ -47,7 +56,13 @@ public static class QemuArgumentBuilder
 
         if (spec.IsoPath is not null)
         {
-            a.AddRange(new[] { "-drive", $"file={Escape(spec.IsoPath)},media=cdrom,readonly=on" });
+            a.AddRange(new[] { "-drive", $"file={Escape(spec.IsoPath)},media=cdrom,readonly=on,id={CdromId}" });
+        }
+
+        if (spec.CloudInit is not null)
+        {
+            // The NoCloud seed: cloud-init looks for a filesystem labelled cidata on any disk.
+            a.AddRange(new[] { "-drive", $"file={Escape(paths.CloudInitSeed)},media=cdrom,readonly=on,id={CloudInitId}" });
         }
 
         foreach (var disk in spec.Disks)
@@ -81,9 +96,9 @@ public static class QemuArgumentBuilder
         }
         else
         {
-            var netdev = "user,id=net0" + string.Concat(spec.PortForwards.Select(p =>
+            var netdev = $"user,id={NetdevId}" + string.Concat(spec.PortForwards.Select(p =>
                 $",hostfwd=tcp:{p.HostAddress}:{p.HostPort.ToString(CultureInfo.InvariantCulture)}-:{p.GuestPort.ToString(CultureInfo.InvariantCulture)}"));
-            var device = "virtio-net-pci,netdev=net0" + (spec.MacAddress is null ? string.Empty : $",mac={spec.MacAddress}");
+            var device = $"virtio-net-pci,netdev={NetdevId}" + (spec.MacAddress is null ? string.Empty : $",mac={spec.MacAddress}");
             a.AddRange(new[] { "-netdev", netdev, "-device", device });
         }
 

@@ -46,6 +46,59 @@ public static class QemuImg
     public static NativeCommand InfoCommand(string path) =>
         new(Program, new[] { "info", "--output=json", "-U", path.StartsWith('-') ? "./" + path : path });
 
+    /// <summary>
+    /// <c>qemu-img snapshot -c|-a|-d TAG PATH</c>: create, apply (revert the disk to) or delete the internal snapshot
+    /// TAG of a qcow2 image that no running qemu holds (qemu-img(1), "snapshot").
+    /// </summary>
+    public static NativeCommand SnapshotCommand(SnapshotAction action, string tag, string path) =>
+        new(Program, new[] { "snapshot", action switch { SnapshotAction.Create => "-c", SnapshotAction.Apply => "-a", _ => "-d" }, tag, path.StartsWith('-') ? "./" + path : path });
+
+    /// <summary>
+    /// <c>qemu-img convert -f FMT [-U -l snapshot.name=TAG] -O FMT SOURCE TARGET</c>: a full copy of an image in its own
+    /// format, or of the image as it was at internal snapshot TAG (whose clusters never change while it exists, so it is
+    /// read with -U, force share, even while a running qemu holds the image; qemu-img(1), "convert").
+    /// </summary>
+    public static NativeCommand ConvertCommand(string source, string format, string target, string? snapshot = null)
+    {
+        var a = new List<string> { "convert", "-f", format };
+        if (snapshot is not null)
+        {
+            a.AddRange(new[] { "-U", "-l", "snapshot.name=" + snapshot });
+        }
+
+        a.AddRange(new[] { "-O", format, source.StartsWith('-') ? "./" + source : source, target.StartsWith('-') ? "./" + target : target });
+        return new NativeCommand(Program, a);
+    }
+
+    /// <summary>
+    /// The internal snapshots in qemu-img info's JSON (its "snapshots" array of SnapshotInfo: id, name, vm-state-size
+    /// in bytes, date-sec/-nsec since the epoch, vm-clock-sec/-nsec; QEMU's qapi/block-core.json), in the image's order.
+    /// </summary>
+    public static IReadOnlyList<DiskSnapshot> ParseSnapshots(string json, string path)
+    {
+        JsonObject root;
+        try
+        {
+            root = JsonNode.Parse(json) as JsonObject ?? throw new JsonException("not an object");
+        }
+        catch (JsonException ex)
+        {
+            throw HeadlessVmErrors.QemuImgOutputUnreadable(path, ex);
+        }
+
+        if (root["snapshots"] is not JsonArray list)
+        {
+            return Array.Empty<DiskSnapshot>();
+        }
+
+        return list.OfType<JsonObject>().Select(s => new DiskSnapshot(
+            path,
+            Str(s, "name") ?? string.Empty,
+            Long(s, "vm-state-size") ?? 0,
+            DateTimeOffset.FromUnixTimeSeconds(Long(s, "date-sec") ?? 0).AddTicks((Long(s, "date-nsec") ?? 0) / 100).ToLocalTime(),
+            TimeSpan.FromSeconds(Long(s, "vm-clock-sec") ?? 0) + TimeSpan.FromTicks((Long(s, "vm-clock-nsec") ?? 0) / 100))).ToArray();
+    }
+
     /// <summary>Turns qemu-img info's JSON into a <see cref="VmDisk"/>; <paramref name="path"/> is the image's full path.</summary>
     public static VmDisk ParseInfo(string json, string path)
     {
@@ -108,3 +161,14 @@ public static class QemuImg
 
     private static bool? Bool(JsonObject o, string name) => o[name] is JsonValue v && v.TryGetValue<bool>(out var b) ? b : null;
 }
+
+/// <summary>What qemu-img snapshot does with a tag.</summary>
+public enum SnapshotAction
+{
+    Create,
+    Apply,
+    Delete,
+}
+
+/// <summary>One internal snapshot of one image: <paramref name="VmStateSize"/> in bytes (0 for disks only), <paramref name="VmClock"/> the guest's run time then.</summary>
+public sealed record DiskSnapshot(string Path, string Name, long VmStateSize, DateTimeOffset Created, TimeSpan VmClock);

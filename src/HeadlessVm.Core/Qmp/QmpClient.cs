@@ -250,6 +250,9 @@ public sealed class QmpClient : IDisposable
         return JsonNode.Parse(line) as JsonObject ?? throw new IOException($"Not a QMP message: {line}");
     }
 
+    /// <summary>Closes the socket from any thread, so that a read in progress on the owner's thread ends with an exception.</summary>
+    public void Abort() => _socket.Dispose();
+
     public void Dispose()
     {
         _reader.Dispose();

@@ -39,11 +39,23 @@ public sealed class VmMonitor
         Session(name, vm, cancellationToken, work);
     }
 
-    /// <summary>As <see cref="Session(string, CancellationToken, Action{QmpClient})"/>, for a VM known to run.</summary>
-    public void Session(string name, StatePaths.VmFiles vm, CancellationToken cancellationToken, Action<QmpClient> work) => Mapped(name, vm, () =>
+    /// <summary>
+    /// As <see cref="Session(string, CancellationToken, Action{QmpClient})"/>, for a VM known to run; each answer may take
+    /// <paramref name="answerTimeout"/> (<see cref="Timeout"/> when null). Cancelling closes the connection, which ends a
+    /// read in progress at once; the cancellation is then thrown as such.
+    /// </summary>
+    public void Session(string name, StatePaths.VmFiles vm, CancellationToken cancellationToken, Action<QmpClient> work, TimeSpan? answerTimeout = null) => Mapped(name, vm, () =>
     {
-        using var qmp = QmpClient.Connect(vm.QmpSocket, Timeout, _host.Debug, cancellationToken);
-        work(qmp);
+        using var qmp = QmpClient.Connect(vm.QmpSocket, answerTimeout ?? Timeout, _host.Debug, cancellationToken);
+        using var closeOnCancel = cancellationToken.Register(qmp.Abort);
+        try
+        {
+            work(qmp);
+        }
+        catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is IOException or ObjectDisposedException or SocketException or TimeoutException)
+        {
+            throw new OperationCanceledException(cancellationToken);
+        }
     });
 
     /// <summary>Runs one command on a connection of its own, in one round trip (QmpClient.ExecuteOnce).</summary>

@@ -236,6 +236,18 @@ public sealed class StatePaths
         public string BootMarkFile => Path.Combine(Folder, "serial.boot");
         public string VncPasswordFile => Path.Combine(Folder, "vnc.password");
 
+        /// <summary>The descriptions of the VM's checkpoints (SnapshotNotes).</summary>
+        public string SnapshotNotesFile => Path.Combine(Folder, "snapshots.json");
+
+        /// <summary>The cloud-init NoCloud seed image (ISO 9660, label cidata), attached read-only as a CD-ROM.</summary>
+        public string CloudInitSeed => Path.Combine(Folder, "cidata.iso");
+
+        /// <summary>Where cloud-localds writes the seed; renamed over <see cref="CloudInitSeed"/> once complete.</summary>
+        public string CloudInitSeedPartial => Path.Combine(Folder, "cidata.iso.partial");
+
+        /// <summary>Where the seed's files are written for cloud-localds, only while it runs (0700).</summary>
+        public string CloudInitWork => Path.Combine(Folder, "cidata");
+
         /// <summary>The VM's console bridge, in the VM's folder so that removing the VM removes it.</summary>
         public BridgeFiles Bridge => new(Folder);
     }

@@ -1,0 +1,23 @@
+namespace HeadlessVm.Core.Errors;
+
+/// <summary>cloud-init errors (New-HeadlessVm -CloudInit); their target is the VM.</summary>
+public static partial class HeadlessVmErrors
+{
+    /// <summary><paramref name="key"/> is the start of what was given, never more than 40 characters of it.</summary>
+    public static HeadlessVmException InvalidSshPublicKey(string name, string key) => new(ErrorIds.InvalidSshPublicKey, FailureKind.InvalidArgument, name,
+        $"VM '{name}': '{key}' is not an OpenSSH public key. Give the key line (ssh-ed25519 AAAA... comment) or the full path of its .pub file; never the private key.");
+
+    public static HeadlessVmException InvalidGuestHostName(string name, string hostName) => new(ErrorIds.InvalidGuestHostName, FailureKind.InvalidArgument, name,
+        $"VM '{name}': '{hostName}' is not a host name for the guest. Use letters, digits and '-', in labels joined by '.'.");
+
+    public static HeadlessVmException CloudInitConflict(string name) => new(ErrorIds.CloudInitConflict, FailureKind.InvalidArgument, name,
+        $"VM '{name}': -UserData is the whole user-data, so it cannot go with -UserName or -SshPublicKey. Put the user and keys in it, or leave it out.");
+
+    /// <summary><paramref name="parameter"/> names the parameter ("SshPublicKey"), <paramref name="reason"/> is the file system's message.</summary>
+    public static HeadlessVmException CloudInitFileUnreadable(string name, string parameter, string path, string reason) => new(ErrorIds.CloudInitFileUnreadable, FailureKind.ObjectNotFound, name,
+        $"VM '{name}': -{parameter} names the file '{path}', which cannot be read: {reason}");
+
+    /// <summary>cloud-localds refused; <paramref name="reason"/> is its own message.</summary>
+    public static NativeCommandException CloudInitSeedFailed(string name, string reason, string program, int exitCode, string standardError) =>
+        new(ErrorIds.CloudInitSeedFailed, FailureKind.InvalidOperation, name, $"cloud-localds could not make the cloud-init seed of VM '{name}': {reason}", program, exitCode, standardError);
+}

@@ -1,0 +1,28 @@
+namespace HeadlessVm.Core.Errors;
+
+/// <summary>Errors of changing and copying a VM (Set-HeadlessVm, Copy-HeadlessVm); their target is the VM.</summary>
+public static partial class HeadlessVmErrors
+{
+    /// <summary><paramref name="settings"/> names what needs the VM stopped ("MemoryMB, ProcessorCount").</summary>
+    public static HeadlessVmException VmMustBeStopped(string name, string settings) => new(ErrorIds.VmMustBeStopped, FailureKind.InvalidOperation, name,
+        $"VM '{name}' is running, and changing {settings} needs it stopped: nothing was changed. Stop it with Stop-HeadlessVm first. " +
+        "A running VM takes a new -PortForward list, and a new or no -IsoPath when it started with an ISO.");
+
+    public static HeadlessVmException DiskNotAttached(string name, string path) => new(ErrorIds.DiskNotAttached, FailureKind.ObjectNotFound, name,
+        $"VM '{name}' has no disk '{path}' to remove. Get-HeadlessVm {name} | Select-Object -ExpandProperty DiskPath lists its disks.");
+
+    public static HeadlessVmException DiskAlreadyAttached(string name, string path) => new(ErrorIds.DiskAlreadyAttached, FailureKind.ResourceExists, name,
+        $"VM '{name}' has disk '{path}' already.");
+
+    /// <summary>qemu refused to eject or insert the VM's CD-ROM medium; <paramref name="reason"/> is its own answer.</summary>
+    public static HeadlessVmException MediumChangeFailed(string name, string? iso, string reason) => new(ErrorIds.MediumChangeFailed, FailureKind.InvalidOperation, name,
+        (iso is null ? $"qemu could not eject the ISO of VM '{name}': " : $"qemu could not insert '{iso}' into VM '{name}': ") + reason);
+
+    /// <summary>A disk a copy would make is there already; <paramref name="name"/> is the VM being copied.</summary>
+    public static HeadlessVmException CopyDiskExists(string name, string path) => new(ErrorIds.CopyDiskExists, FailureKind.ResourceExists, name,
+        $"Copying VM '{name}' would make disk '{path}', which exists already. Remove it, or give the copy another -NewName or -DiskFolder.");
+
+    /// <summary>qemu-img convert refused to copy <paramref name="disk"/> of VM <paramref name="name"/>; <paramref name="reason"/> is its own message.</summary>
+    public static NativeCommandException QemuImgConvertFailed(string name, string disk, FailureKind kind, string reason, string program, int exitCode, string standardError) =>
+        new(ErrorIds.QemuImgConvertFailed, kind, name, $"qemu-img could not copy disk '{disk}' of VM '{name}': {reason}", program, exitCode, standardError);
+}

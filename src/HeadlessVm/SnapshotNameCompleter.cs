@@ -1,0 +1,44 @@
+using System.Collections;
+using System.Management.Automation;
+using System.Management.Automation.Language;
+using HeadlessVm.Core;
+using HeadlessVm.Core.State;
+
+namespace HeadlessVm.Commands;
+
+/// <summary>
+/// Completes -SnapshotName with the checkpoints of the VMs that -Name (or -VmName) already names in the folder store
+/// (each disk's qemu-img info); nothing while no VM is named, for VMs on other hosts, or when a disk cannot be read.
+/// </summary>
+public sealed class SnapshotNameCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        var word = (wordToComplete ?? string.Empty).Trim('\'', '"');
+        var pattern = WildcardPattern.Get(WildcardPattern.Escape(word) + "*", WildcardOptions.IgnoreCase);
+        var vms = fakeBoundParameters.Contains("Name") ? fakeBoundParameters["Name"] : fakeBoundParameters.Contains("VmName") ? fakeBoundParameters["VmName"] : null;
+        var names = LanguagePrimitives.ConvertTo<string[]>(vms) ?? Array.Empty<string>();
+        if (names.Length == 0 || fakeBoundParameters.Contains("ComputerName") || fakeBoundParameters.Contains("ConnectionUri"))
+        {
+            return Array.Empty<CompletionResult>();
+        }
+
+        var found = new SortedSet<string>(StringComparer.Ordinal);
+        try
+        {
+            var context = new HeadlessVmContext(StatePaths.FromEnvironment(resolve: VmNameCompleter.ResolveAgainstLocation));
+            foreach (var name in names.Where(context.Vms.Exists))
+            {
+                found.UnionWith(context.Vms.GetSnapshots(name, CancellationToken.None).Select(s => s.SnapshotName));
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or HeadlessVmException)
+        {
+            return Array.Empty<CompletionResult>();
+        }
+
+        return found.Where(s => pattern.IsMatch(s))
+            .Select(s => new CompletionResult(s.Contains(' ') ? $"'{s.Replace("'", "''")}'" : s, s, CompletionResultType.ParameterValue, s)).ToArray();
+    }
+}
