@@ -132,7 +132,7 @@ public sealed class StartupAndListingTests : IDisposable
         var vm = r.Output.Single();
         var display = (int)Prop(vm, "VncDisplay")!;
         var moved = Assert.Single(r.Verbose, v => v.StartsWith("VNC display :", StringComparison.Ordinal));
-        Assert.Equal("VNC display :1 was taken before qemu could bind it; VM 'r1' uses :2 instead.", moved);
+        Assert.Equal("VNC display :1 is taken by another program; VM 'r1' uses :2 instead.", moved);
         Assert.Equal(2, display);
         Assert.Contains($"{address}:2,password=on", ProcessInfo.CommandLine((int)Prop(vm, "ProcessId")!)!);
         Assert.Equal(display, (int)Prop(_ps.Ok("Get-HeadlessVm r1").Single(), "VncDisplay")!);
