@@ -81,6 +81,26 @@ public sealed record ConsoleRoute(ConsoleRouteKind Kind, SshDestination? Ssh, st
             throw HeadlessVmErrors.InvalidConsoleVia(hostName, value, "it names no host");
         }
 
+        // user@host[:port]: ssh gets the user and host as arguments, so a password would show in ps, and a host
+        // beginning with '-' would read as an option.
+        var rest = normal[SshScheme.Length..];
+        var authority = rest[..(rest.IndexOfAny(['/', '?', '#']) is var end and >= 0 ? end : rest.Length)];
+        var at = authority.LastIndexOf('@');
+        if (at >= 0 && authority[..at].Contains(':'))
+        {
+            throw HeadlessVmErrors.InvalidConsoleVia(hostName, value, "it carries a password; ssh logs in with keys only (keyfile=PATH), never a password");
+        }
+
+        if (authority[(at + 1)..].StartsWith('-'))
+        {
+            throw HeadlessVmErrors.InvalidConsoleVia(hostName, value, "its host begins with '-'");
+        }
+
+        if (normal.Contains('#'))
+        {
+            throw HeadlessVmErrors.InvalidConsoleVia(hostName, value, "it has a fragment (#...); an ssh endpoint has none");
+        }
+
         if (LibvirtUri.Port(normal) is -1)
         {
             throw HeadlessVmErrors.InvalidConsoleVia(hostName, value, "its port is not a number from 1 to 65535");
@@ -94,6 +114,17 @@ public sealed record ConsoleRoute(ConsoleRouteKind Kind, SshDestination? Ssh, st
         if (LibvirtUri.ParameterNames(normal).FirstOrDefault(p => !ConsoleViaParameters.Contains(p)) is { } unknown)
         {
             throw HeadlessVmErrors.InvalidConsoleVia(hostName, value, $"'{unknown}' is not one of its parameters (keyfile, command)");
+        }
+
+        var names = LibvirtUri.ParameterNames(normal);
+        if (names.GroupBy(n => n).FirstOrDefault(g => g.Count() > 1) is { } twice)
+        {
+            throw HeadlessVmErrors.InvalidConsoleVia(hostName, value, $"'{twice.Key}' is given twice");
+        }
+
+        if (names.FirstOrDefault(n => string.IsNullOrEmpty(LibvirtUri.Parameter(normal, n))) is { } empty)
+        {
+            throw HeadlessVmErrors.InvalidConsoleVia(hostName, value, $"'{empty}' has no value");
         }
 
         return normal;

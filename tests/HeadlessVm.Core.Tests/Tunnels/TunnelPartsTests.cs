@@ -70,6 +70,11 @@ public sealed class TunnelPartsTests
     [InlineData("ssh://h1:99999", "port")]
     [InlineData("ssh://h1/system", "has a path")]
     [InlineData("ssh://h1?no_tty=1", "'no_tty' is not one of its parameters")]
+    [InlineData("ssh://root:pw@h1", "carries a password")]
+    [InlineData("ssh://root@-oProxyCommand=touch", "begins with '-'")]
+    [InlineData("ssh://root@h1#frag", "fragment")]
+    [InlineData("ssh://h1?command=/a&command=/bin/false", "'command' is given twice")]
+    [InlineData("ssh://h1?keyfile=", "'keyfile' has no value")]
     public void Anything_else_is_InvalidConsoleVia_naming_the_host(string given, string why)
     {
         var error = Assert.Throws<HeadlessVmException>(() => ConsoleRoute.ParseConsoleVia("h1", given));
