@@ -59,8 +59,8 @@ public sealed class BrowserConsoleTests : IDisposable
         await using var chromium = await HeadlessChromium.LaunchAsync();
         var page = await chromium.OpenAsync(url);
         await WaitConnected(page);
-        Assert.StartsWith("Connected", (await page.InnerTextAsync("#noVNC_status")).Trim());
-        Assert.StartsWith("Connected (unencrypted)", (await page.InnerTextAsync("#noVNC_status")).Trim());
+        Assert.StartsWith("Connected", (await page.TextContentAsync("#noVNC_status") ?? string.Empty).Trim());
+        Assert.StartsWith("Connected (unencrypted)", (await page.TextContentAsync("#noVNC_status") ?? string.Empty).Trim());
 
         // The canvas shows what qemu's own screendump shows: same size, text on it, the same pixels (the
         // cursor blinks and the guest may still print, so compare until they agree or time runs out).
@@ -140,7 +140,7 @@ public sealed class BrowserConsoleTests : IDisposable
         await using var chromium = await HeadlessChromium.LaunchAsync(ignoreHttpsErrors: true);
         var page = await chromium.OpenAsync(url);
         await WaitConnected(page);
-        Assert.StartsWith("Connected (encrypted)", (await page.InnerTextAsync("#noVNC_status")).Trim());
+        Assert.StartsWith("Connected (encrypted)", (await page.TextContentAsync("#noVNC_status") ?? string.Empty).Trim());
     }
 
     private static Task WaitConnected(IPage page) => HeadlessChromium.WaitConnectedAsync(page);
@@ -194,7 +194,7 @@ public sealed class HeadlessChromium : IAsyncDisposable
         }
         catch (TimeoutException)
         {
-            throw new Xunit.Sdk.XunitException("noVNC did not connect; its status says: " + await page.InnerTextAsync("#noVNC_status"));
+            throw new Xunit.Sdk.XunitException("noVNC did not connect; its status says: " + await page.TextContentAsync("#noVNC_status"));
         }
     }
 

@@ -116,7 +116,7 @@ public sealed class LibvirtGuestTests : IDisposable
         {
             var page = await chromium.OpenAsync(url);
             await HeadlessChromium.WaitConnectedAsync(page);
-            Assert.StartsWith("Connected (unencrypted)", (await page.InnerTextAsync("#noVNC_status")).Trim());
+            Assert.StartsWith("Connected (unencrypted)", (await page.TextContentAsync("#noVNC_status") ?? string.Empty).Trim());
         }
 
         // The ACPI button: the guest powers itself off in time, so there is no fallback warning; its bridge goes with it.
