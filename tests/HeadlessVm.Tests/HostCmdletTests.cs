@@ -177,6 +177,14 @@ public sealed class HostCmdletTests : IDisposable
         Assert.Equal(HostCheckStatus.Failed, down.Single(c => c.Check == "Reachable").Status);
         Assert.Matches("Connection refused|Cannot write data: Broken pipe", down.Single(c => c.Check == "Reachable").Detail);
         Assert.All(down.SkipWhile(c => c.Check != "Authenticated"), c => Assert.Equal(HostCheckStatus.NotRun, c.Status));
+        Assert.Contains("sshd", down.Single(c => c.Check == "Reachable").Remedy, StringComparison.Ordinal);
+
+        // Over libvirt's own TCP transport, the remedy is about libvirtd's listener, not sshd.
+        var tcp = _ps.Ok("Test-HeadlessVmHost -ConnectionUri 'qemu+tcp://127.0.0.1:1/system'").Select(o => (HostCheck)o.BaseObject).ToList();
+        var reach = tcp.Single(c => c.Check == "Reachable");
+        Assert.Equal(HostCheckStatus.Failed, reach.Status);
+        Assert.Contains("listen_tcp", reach.Remedy, StringComparison.Ordinal);
+        Assert.DoesNotContain("sshd", reach.Remedy, StringComparison.Ordinal);
 
         var table = string.Concat(_ps.Ok($"Test-HeadlessVmHost -ConnectionUri '{UriA}' | Out-String -Width 200").Select(o => o.ToString()));
         Assert.Matches(@"(?m)^ComputerName\s+Check\s+Status\s+Detail / Remedy", table);
@@ -201,6 +209,15 @@ public sealed class HostCmdletTests : IDisposable
         var mismatch = Assert.Single(_ps.Run("Get-HeadlessVm -ComputerName a, b -ConnectionUri qemu:///system").Errors);
         Assert.Equal("HostNameUriMismatch", Id(mismatch));
         Assert.Equal("InvalidConnectionUri", Id(Assert.Single(_ps.Run("Get-HeadlessVm -ConnectionUri 'not a uri'").Errors)));
+
+        // A web address, and a key file that is not there, are refused at Connect, and nothing is registered.
+        var web = Assert.Single(_ps.Run("Connect-HeadlessVmHost w1 -Uri http://w1/ -NoVerify").Errors);
+        Assert.Equal(("InvalidConnectionUri", ErrorCategory.InvalidArgument, (object)"http://w1/"), (Id(web), web.CategoryInfo.Category, web.TargetObject));
+        var key = Assert.Single(_ps.Run("Connect-HeadlessVmHost w1 -Uri 'qemu+ssh://w1/system?keyfile=/no/such/key' -NoVerify").Errors);
+        Assert.Contains("keyfile '/no/such/key' cannot be read", key.Exception.Message, StringComparison.Ordinal);
+        var viaKey = Assert.Single(_ps.Run("Connect-HeadlessVmHost w1 -Uri qemu:///system -ConsoleVia 'ssh://w1?keyfile=/no/such/key' -NoVerify").Errors);
+        Assert.Equal(("InvalidConsoleVia", (object)"w1"), (Id(viaKey), viaKey.TargetObject));
+        Assert.Empty(_ps.Ok("Get-HeadlessVmHost"));
         Assert.Equal("InvalidHostName", Id(Assert.Single(_ps.Run("Get-HeadlessVm -ComputerName 'a/b'").Errors)));
         var two = Assert.Single(_ps.Run($"New-HeadlessVm x -ConnectionUri '{UriA}', '{UriB}' -NoStart").Errors);
         Assert.Equal("SingleHostRequired", Id(two));

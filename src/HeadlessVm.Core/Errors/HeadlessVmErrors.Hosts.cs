@@ -59,10 +59,9 @@ public static partial class HeadlessVmErrors
         $"The serial log of VM '{name}' is {file} on {host}, which this machine cannot read, and this session did not start the VM. " +
         $"Read it there (ssh {host} cat {file}), or use Wait-HeadlessVm -ForText, which reads the live console.");
 
-    /// <summary><paramref name="reply"/> is qemu's own answer to hostfwd_add.</summary>
     /// <summary>qemu's hostfwd_add (or, with <paramref name="removing"/>, hostfwd_remove) answered <paramref name="reply"/> instead of doing it.</summary>
     public static HeadlessVmException PortForwardFailed(string name, string forward, string reply, bool removing = false) => new(ErrorIds.PortForwardFailed, FailureKind.ResourceUnavailable, name,
         removing
             ? $"VM '{name}': qemu could not remove the port forward {forward}: {reply.Trim()}"
-            : $"VM '{name}': qemu could not add the port forward {forward}: {reply.Trim()} Is the port already in use on the VM's host?");
+            : $"VM '{name}': qemu could not add the port forward {forward}: {SaidThen(reply, "Is the port already in use on the VM's host?")}");
 }

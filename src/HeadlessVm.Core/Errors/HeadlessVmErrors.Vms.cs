@@ -119,6 +119,22 @@ public static partial class HeadlessVmErrors
         $"The state folder's lock '{lockFile}' is still held after {waited.TotalSeconds:0} s, by {holder ?? "another process (/proc does not say which)"}. " +
         "Another command is changing VMs or consoles in this state folder; wait for it to finish, or stop it.");
 
+    /// <summary>
+    /// <paramref name="said"/> (a native program's own message, such as libvirt's or qemu's) as a sentence, with
+    /// <paramref name="remedy"/> after it: trimmed, and given a full stop when it ends without one, so that the remedy does
+    /// not run on from it. Either may be empty.
+    /// </summary>
+    public static string SaidThen(string said, string? remedy)
+    {
+        var text = said.Trim();
+        if (text.Length > 0 && !".!?".Contains(text[^1], StringComparison.Ordinal))
+        {
+            text += ".";
+        }
+
+        return string.IsNullOrWhiteSpace(remedy) ? text : text.Length == 0 ? remedy.Trim() : $"{text} {remedy.Trim()}";
+    }
+
     private static string ChosenBy(string? variable) => variable switch
     {
         "HEADLESSVM_HOME" => " (set by HEADLESSVM_HOME)",

@@ -274,7 +274,7 @@ public sealed class HostChecks
                 ? "Start libvirtd on this machine (systemctl start libvirtd, or virtlogd -d and libvirtd -d)."
                 : e.ErrorId == ErrorIds.HostUnknown
                     ? $"Check the name '{host}' (DNS, /etc/hosts, ~/.ssh/config), or register the host with its address."
-                    : $"Check that {host} is up and its sshd listens, and that nothing between blocks it (ssh {host} true).");
+                    : ReachRemedy(host, target.ConnectionUri));
         }
         else
         {
@@ -282,6 +282,21 @@ public sealed class HostChecks
             add("Authenticated", HostCheckStatus.Passed, "Logged in without a prompt.", null);
             add("Daemon", HostCheckStatus.Failed, e.Message, $"See libvirtd's log on {host}.");
         }
+    }
+
+    /// <summary>
+    /// What to check when a remote host does not answer, by the URI's transport (libvirt docs/remote.rst: tcp listens on
+    /// 16509, tls on 16514 and is the default of a remote URI without a transport; ssh, libssh and libssh2 go through sshd).
+    /// </summary>
+    private static string ReachRemedy(string host, string? uri)
+    {
+        var transport = uri is null ? "ssh" : LibvirtUri.Transport(uri) ?? "tls";
+        return transport switch
+        {
+            "tcp" => $"Check that {host} is up and its libvirtd listens on TCP (listen_tcp = 1 in libvirtd.conf, or virtproxyd-tcp.socket; port 16509 unless the URI names one), and that nothing between blocks it.",
+            "tls" => $"Check that {host} is up and its libvirtd listens for TLS (listen_tls = 1 in libvirtd.conf, or virtproxyd-tls.socket; port 16514 unless the URI names one), and that nothing between blocks it.",
+            _ => $"Check that {host} is up and its sshd listens, and that nothing between blocks it (ssh {host} true).",
+        };
     }
 
     /// <summary>The checks not reached, as NotRun.</summary>

@@ -34,6 +34,11 @@ public sealed class HostService
         HostRegistry.ValidateName(name);
         var normal = uri is null ? TargetResolver.SshUri(name) : TargetResolver.Normalise(uri);
         var via = consoleVia is null ? null : Tunnels.ConsoleRoute.ParseConsoleVia(name, consoleVia);
+        if (via is not null && via != Tunnels.ConsoleRoute.Direct)
+        {
+            TargetResolver.CheckKeyFile(LibvirtUri.Parameter(via, "keyfile"), why => HeadlessVmErrors.InvalidConsoleVia(name, consoleVia!, why));
+        }
+
         if (_registry.Find(name) is { } existing && (existing.Uri != normal || existing.ConsoleVia != via) && !replace)
         {
             throw HeadlessVmErrors.HostExists(existing.Name, HostRegistry.Describe(existing.Uri, existing.ConsoleVia), HostRegistry.Describe(normal, via));

@@ -71,7 +71,12 @@ public sealed partial class TargetResolver
     /// <summary>A host name alone: <c>qemu+ssh://NAME/system</c> with no_tty=1 (docs/uri.rst, "Remote URIs").</summary>
     public static string SshUri(string host) => LibvirtUri.WithoutPrompts($"qemu+ssh://{host}/system");
 
-    /// <summary>The URI as HeadlessVm opens it: checked, with no_tty=1 for ssh. InvalidConnectionUri when it is not a URI.</summary>
+    /// <summary>
+    /// The URI as HeadlessVm opens it: checked, with no_tty=1 for ssh. InvalidConnectionUri when it is not a URI, when its
+    /// driver is not QEMU's (qemu; test, libvirt's test driver) or its transport is not one libvirt knows (ssh, libssh, libssh2,
+    /// tls, tcp, unix, ext: libvirt docs/uri.rst, "Remote URIs"), and when its keyfile= names no readable file (ssh would
+    /// otherwise skip it without a word and log in some other way, or not at all).
+    /// </summary>
     public static string Normalise(string uri)
     {
         if (!UriPattern().IsMatch(uri))
@@ -79,8 +84,56 @@ public sealed partial class TargetResolver
             throw HeadlessVmErrors.InvalidConnectionUri(uri, uri.Contains("://", StringComparison.Ordinal) ? "it has a space or a bad scheme" : "it has no '://'");
         }
 
+        var scheme = uri[..uri.IndexOf("://", StringComparison.Ordinal)];
+        var driver = scheme.Split('+', 2)[0];
+        if (!Drivers.Contains(driver, StringComparer.Ordinal))
+        {
+            throw HeadlessVmErrors.InvalidConnectionUri(uri, $"'{driver}' is not a libvirt driver HeadlessVm drives (qemu, or libvirt's test driver, test)");
+        }
+
+        if (LibvirtUri.Transport(uri) is { } transport && !Transports.Contains(transport, StringComparer.Ordinal))
+        {
+            throw HeadlessVmErrors.InvalidConnectionUri(uri, $"'{transport}' is not a libvirt transport ({string.Join(", ", Transports)})");
+        }
+
+        CheckKeyFile(LibvirtUri.Parameter(uri, "keyfile"), why => HeadlessVmErrors.InvalidConnectionUri(uri, why));
         return LibvirtUri.WithoutPrompts(uri);
     }
+
+    /// <summary>
+    /// Refuses a keyfile= that names no readable file, through <paramref name="refuse"/> (given "its keyfile ... ", what is wrong).
+    /// ssh would warn on its stderr and go on without it; a key for a libvirt or console tunnel is checked before ssh runs.
+    /// A relative path is refused: ssh would resolve it against whatever folder it was started in, not PowerShell's location.
+    /// </summary>
+    internal static void CheckKeyFile(string? keyFile, Func<string, HeadlessVmException> refuse)
+    {
+        if (keyFile is null)
+        {
+            return;
+        }
+
+        if (keyFile.Length == 0)
+        {
+            throw refuse("its keyfile= is empty");
+        }
+
+        if (!Path.IsPathRooted(keyFile))
+        {
+            throw refuse($"its keyfile '{keyFile}' is not an absolute path (ssh would look for it in the folder it starts in)");
+        }
+
+        try
+        {
+            using var _ = File.OpenRead(keyFile);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw refuse($"its keyfile '{keyFile}' cannot be read ({e.Message.TrimEnd('.')})");
+        }
+    }
+
+    private static readonly string[] Drivers = { "qemu", "test" };
+    private static readonly string[] Transports = { "ssh", "libssh", "libssh2", "tls", "tcp", "unix", "ext" };
 
     private IEnumerable<HostTarget> ByName(string name)
     {

@@ -78,7 +78,7 @@ public static class LibvirtErrors
             message = $"{message}: no domain named '{target}'.";
         }
 
-        return HeadlessVmErrors.LibvirtFailure(id, kind, target ?? Libvirt, remedy is null ? message : $"{message} {remedy}", error);
+        return HeadlessVmErrors.LibvirtFailure(id, kind, target ?? Libvirt, remedy is null ? message : HeadlessVmErrors.SaidThen(message, remedy), error);
     }
 
     private static (string Id, FailureKind Kind, string? Remedy) Classify(LibvirtError error, LibvirtCall call)

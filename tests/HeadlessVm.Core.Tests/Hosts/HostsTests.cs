@@ -103,11 +103,37 @@ public sealed class HostsTests : IDisposable
     [InlineData("qemu/system")]
     [InlineData("qemu:///system with spaces")]
     [InlineData("://nothing")]
+    [InlineData("http://web1/system")]
+    [InlineData("xen+ssh://web1/system")]
+    [InlineData("qemu+https://web1/system")]
+    [InlineData("qemu+ssh://web1/system?keyfile=")]
+    [InlineData("qemu+ssh://web1/system?keyfile=id_ed25519")]
+    [InlineData("qemu+ssh://web1/system?keyfile=/no/such/key")]
     public void Something_that_is_not_a_URI_is_InvalidConnectionUri(string uri)
     {
         var error = Assert.Throws<HeadlessVmException>(() => _resolver.Resolve(null, new[] { uri }));
         Assert.Equal(ErrorIds.InvalidConnectionUri, error.ErrorId);
         Assert.Equal(uri, error.Target);
+    }
+
+    [Theory]
+    [InlineData("http://web1/system", "'http' is not a libvirt driver")]
+    [InlineData("qemu+https://web1/system", "'https' is not a libvirt transport")]
+    [InlineData("qemu+ssh://web1/system?keyfile=/no/such/key", "its keyfile '/no/such/key' cannot be read")]
+    [InlineData("qemu+ssh://web1/system?keyfile=id_ed25519", "its keyfile 'id_ed25519' is not an absolute path")]
+    public void An_invalid_URI_says_which_part_is_wrong(string uri, string why)
+    {
+        var error = Assert.Throws<HeadlessVmException>(() => TargetResolver.Normalise(uri));
+        Assert.Contains(why, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_URI_whose_keyfile_is_readable_is_taken_with_no_tty_added()
+    {
+        var key = Path.Combine(_store.Root, "id_test");
+        File.WriteAllText(key, "not checked for content: ssh reads it");
+        Assert.Equal($"qemu+ssh://web1/system?keyfile={key}&no_tty=1", TargetResolver.Normalise($"qemu+ssh://web1/system?keyfile={key}"));
+        Assert.Equal("test:///default", TargetResolver.Normalise("test:///default"));
     }
 
     [Fact]

@@ -105,6 +105,18 @@ public sealed class LibvirtErrorsTests
         Assert.Contains("keyfile=", login.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_remedy_follows_libvirts_message_as_a_sentence_of_its_own()
+    {
+        // libvirt's messages end without a full stop ("Connection refused"); the remedy must not run on from them.
+        var refused = LibvirtErrors.Map(new LibvirtError(38, FromRpc, 2, "u@h: Permission denied (publickey,password)"), "u", LibvirtCall.Open);
+        Assert.Matches(@"^u@h: Permission denied \(publickey,password\)\. \S", refused.Message);
+        Assert.Equal("Said. Do this.", HeadlessVmErrors.SaidThen(" Said ", "Do this."));
+        Assert.Equal("Said? Do this.", HeadlessVmErrors.SaidThen("Said?", "Do this."));
+        Assert.Equal("Do this.", HeadlessVmErrors.SaidThen("  ", "Do this."));
+        Assert.Equal("Said.", HeadlessVmErrors.SaidThen("Said", null));
+    }
+
     [Theory]
     [InlineData("internal error: qemu unexpectedly closed the monitor: 2026-11-30T19:56:39.788585Z qemu-system-x86_64: -vnc 127.0.0.1:1,password=on,audiodev=audio1: Failed to find an available port: Address already in use", true)]
     [InlineData("internal error: qemu unexpectedly closed the monitor: qemu-system-x86_64: -cpu bogus: unable to find CPU model 'bogus'", false)]
