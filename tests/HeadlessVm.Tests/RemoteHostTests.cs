@@ -163,6 +163,12 @@ public sealed class RemoteHostTests : IDisposable
             Assert.Equal("h2", error.TargetObject);
             Assert.Equal(ErrorCategory.ConnectionError, error.CategoryInfo.Category);
             Assert.Contains(Id(error), new[] { "HostConnectionLost", "HostUnreachable" });
+
+            // A new connection reaches the machine over ssh but not its libvirtd: the error says which of the two is down.
+            _ps.Ok("Disconnect-HeadlessVmHost h2 | Out-Null");
+            var fresh = Assert.Single(_ps.Run("Get-HeadlessVm -ComputerName h2").Errors);
+            Assert.Equal(("HostUnreachable", (object)"h2"), (Id(fresh), fresh.TargetObject));
+            Assert.Contains("its libvirtd does not listen", fresh.Exception.Message, StringComparison.Ordinal);
         }
         finally
         {

@@ -148,6 +148,13 @@ public static class LibvirtErrors
             return (ErrorIds.HostUnknown, FailureKind.ConnectionError, null);
         }
 
+        // The host answered (over ssh, virt-ssh-helper or nc ran there) but nothing listens on libvirtd's socket.
+        if (Mentions(error, "libvirt-sock"))
+        {
+            return (ErrorIds.HostUnreachable, FailureKind.ConnectionError,
+                "The machine answered, but its libvirtd does not listen on its socket: start libvirtd there (systemctl start libvirtd, or libvirtd -d).");
+        }
+
         return error.Code switch
         {
             LibvirtErrorCode.NoConnect or LibvirtErrorCode.SystemError or LibvirtErrorCode.Rpc
