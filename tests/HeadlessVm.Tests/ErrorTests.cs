@@ -144,6 +144,11 @@ public sealed class ErrorTests : IDisposable
         Assert.Contains("-Accelerator Tcg", error.Exception.Message);
         AssertNothingLeft();
 
+        // A start that fails (qemu refuses an option) does not warn about TCG first: that warning belongs to a VM that runs.
+        var failed = _ps.Run("New-HeadlessVm auto0 -MemoryMB 64 -Cpu no-such-model");
+        Assert.NotEmpty(failed.Errors);
+        Assert.DoesNotContain(failed.Warnings, w => w.Contains("TCG", StringComparison.Ordinal));
+
         var r = _ps.Run("New-HeadlessVm auto1 -MemoryMB 64");
         Assert.Empty(r.Errors);
         Assert.Contains(r.Warnings, w => w.Contains("TCG", StringComparison.Ordinal));

@@ -113,7 +113,9 @@ public sealed class QemuLauncher
         var program = QemuArgumentBuilder.ProgramFor(spec.Architecture);
         var programPath = NativeRunner.FindExecutable(program)
             ?? throw HeadlessVmErrors.QemuNotInstalled(spec.Name, program, spec.Architecture, QemuFailures.DebianPackage(spec.Architecture));
-        var accel = ChooseAccelerator(spec, program, programPath);
+        // The TCG warning waits for the start to succeed: before a start that then fails, it is noise.
+        var tcgWarnings = new List<string>();
+        var accel = ChooseAccelerator(spec, program, programPath, tcgWarnings.Add);
         var others = _store.List().Where(o => o.Name != spec.Name).ToArray();
         _displays.CheckFree(spec.Name, spec.ListenAddress, spec.VncDisplay, others, considerStopped: false);
         foreach (var forward in spec.PortForwards)
@@ -138,7 +140,7 @@ public sealed class QemuLauncher
                 QemuProcess.Kill(vm);
                 QemuProcess.ForgetRun(vm);
                 var reason = QemuFailures.FirstLine(result.StandardError);
-                _host.Warning($"KVM failed for VM '{spec.Name}' ({reason}); it runs under TCG software emulation instead, which is much slower.");
+                tcgWarnings.Add($"KVM failed for VM '{spec.Name}' ({reason}); it runs under TCG software emulation instead, which is much slower.");
                 _kvmFailures.Remember(programPath, reason);
                 accel = AcceleratorKind.Tcg;
                 cpu = spec.Cpu ?? Accelerators.DefaultCpu(accel);
@@ -154,6 +156,7 @@ public sealed class QemuLauncher
             SetVncPassword(spec.Name, vm, cancellationToken);
             // Last: a live qemu with a run.json is a finished start (Settle relies on it).
             new RunRecord(accel, cpu).Write(vm);
+            tcgWarnings.ForEach(_host.Warning);
             _host.Verbose($"VM '{spec.Name}' started: PID {pid}, {accel}, VNC {spec.ListenAddress}:{spec.VncPort}.");
         }
         catch
@@ -224,17 +227,17 @@ public sealed class QemuLauncher
         return null;
     }
 
-    private AcceleratorKind ChooseAccelerator(VmSpec spec, string program, string programPath)
+    private AcceleratorKind ChooseAccelerator(VmSpec spec, string program, string programPath, Action<string> warn)
     {
         var kvmUsable = _kvmProbe();
         if (kvmUsable && spec.Accelerator == AcceleratorKind.Auto && _kvmFailures.Find(programPath) is { } failed)
         {
             // KVM already failed for this qemu on this boot: Auto does not pay for a failed start again.
-            _host.Warning($"KVM failed for {program} earlier on this boot ({failed.Reason}); VM '{spec.Name}' runs under TCG software emulation instead, which is much slower.");
+            warn($"KVM failed for {program} earlier on this boot ({failed.Reason}); VM '{spec.Name}' runs under TCG software emulation instead, which is much slower.");
             return AcceleratorKind.Tcg;
         }
 
-        return Accelerators.Resolve(spec.Accelerator, spec.Name, kvmUsable, _host.Warning);
+        return Accelerators.Resolve(spec.Accelerator, spec.Name, kvmUsable, warn);
     }
 
     private (NativeCommand, NativeResult) Run(VmSpec spec, StatePaths.VmFiles vm, AcceleratorKind accel, string cpu, bool paused, CancellationToken cancellationToken)
