@@ -127,6 +127,7 @@ public sealed class FolderBackend : IVmBackend
                 VncDisplay = display,
                 VncDisplayPicked = vncDisplay is null,
                 MacAddress = spec.MacAddress ?? (spec.Network == NetworkMode.User ? VmSecrets.RandomMac() : null),
+                MacAddressGenerated = spec.MacAddress is null && spec.Network == NetworkMode.User,
                 Created = DateTimeOffset.Now,
             };
 

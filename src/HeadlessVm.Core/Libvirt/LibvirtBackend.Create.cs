@@ -59,6 +59,7 @@ public sealed partial class LibvirtBackend
             BootOrder = spec.BootOrder,
             Network = spec.Network,
             MacAddress = spec.MacAddress ?? (spec.Network == NetworkMode.User ? VmSecrets.RandomMac() : null),
+            MacAddressGenerated = spec.MacAddress is null && spec.Network == NetworkMode.User,
             PortForwards = spec.PortForwards,
             VncPassword = VmSecrets.NewVncPassword(),
             VncListenAddress = spec.ListenAddress,
