@@ -138,6 +138,17 @@ public sealed class InputFromFilesTests : IDisposable
     }
 
     [Fact]
+    public void Every_VM_property_but_the_live_facts_binds_back_to_the_New_HeadlessVm_parameter_of_its_name()
+    {
+        // What a VM is binds back; what it is doing now (and where its record lives) has no parameter to bind to.
+        var parameters = _ps.Ok("(Get-Command New-HeadlessVm).Parameters.Values | Where-Object { $_.Attributes.ValueFromPipelineByPropertyName -contains $true } | " +
+            "ForEach-Object { $_.Name; $_.Aliases }").Select(o => (string)o.BaseObject).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var unbound = typeof(Core.Model.VmInfo).GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance)
+            .Select(p => p.Name).Where(p => !parameters.Contains(p)).Order(StringComparer.Ordinal);
+        Assert.Equal(new[] { "ConsoleUrl", "Created", "ManagedBy", "ProcessId", "State", "StatePath", "Uptime", "VncPort" }, unbound);
+    }
+
+    [Fact]
     public void Save_VmScreenshot_takes_a_path_per_VM_from_a_script_block_and_never_the_VMs_own_folder()
     {
         _ps.Ok("'sc1', 'sc2' | ForEach-Object { New-HeadlessVm $_ -MemoryMB 32 -Accelerator Tcg -Network None -Paused } | Out-Null");
