@@ -637,6 +637,24 @@ public static class ErrorRows
             lab.Daemons!.EnsureLocal();
             return Run(lab, "New-HeadlessVm e-lvdisk -ConnectionUri qemu:///system -MemoryMB 64 -Accelerator Tcg -DiskPath /var/lib/libvirt/images/hvm-absent.qcow2");
         }),
+        [ErrorIds.DomainDiskLocked] = Row(ErrorCategory.ResourceBusy, _ => "e-lvlocked", lab =>
+        {
+            // A domain recreated beside its running original, on the original's disk: qemu's image lock, through libvirt.
+            lab.Daemons!.EnsureLocal();
+            var images = Directory.CreateDirectory(Path.Combine("/var/lib/libvirt/images", "hvm-" + Guid.NewGuid().ToString("N")[..8]));
+            var disk = Path.Combine(images.FullName, "shared.qcow2");
+            try
+            {
+                lab.Session.Ok($"New-HeadlessVmDisk '{disk}' -SizeGB 1 | Out-Null; " +
+                    $"New-HeadlessVm e-lvholder -ConnectionUri qemu:///system -MemoryMB 64 -Accelerator Tcg -DiskPath '{disk}' -Paused | Out-Null");
+                return Run(lab, $"New-HeadlessVm e-lvlocked -ConnectionUri qemu:///system -MemoryMB 64 -Accelerator Tcg -DiskPath '{disk}'");
+            }
+            finally
+            {
+                lab.Session.Run("Remove-HeadlessVm e-lvholder, e-lvlocked -ConnectionUri qemu:///system -Force");
+                images.Delete(recursive: true);
+            }
+        }),
         [ErrorIds.DomainFileAccessDenied] = Row(ErrorCategory.PermissionDenied, _ => "e-lvhidden", lab =>
         {
             // A private folder (0700, root) hides the kernel from the user qemu runs as (libvirt-qemu).

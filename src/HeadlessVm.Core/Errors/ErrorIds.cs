@@ -126,6 +126,7 @@ public static class ErrorIds
     public const string LibvirtOperationAborted = nameof(LibvirtOperationAborted);
     public const string DomainFileNotFound = nameof(DomainFileNotFound);
     public const string DomainFileAccessDenied = nameof(DomainFileAccessDenied);
+    public const string DomainDiskLocked = nameof(DomainDiskLocked);
     public const string LibvirtSystemError = nameof(LibvirtSystemError);
     public const string LibvirtOperationFailed = nameof(LibvirtOperationFailed);
 
