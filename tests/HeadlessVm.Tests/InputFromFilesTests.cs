@@ -130,6 +130,13 @@ public sealed class InputFromFilesTests : IDisposable
         Assert.Equal("52:54:00:12:34:56", P(copy, "MacAddress"));
         Assert.Equal(false, P(copy, "MacAddressGenerated"));
 
+        // A display given on the command line, or by a script block, is a request even beside a picked one from the record.
+        foreach (var given in new[] { "(Get-HeadlessVm a2).VncDisplay", "{ $_.VncDisplay }" })
+        {
+            var asked = _ps.Run($"Get-HeadlessVm a2 | ConvertTo-Json | ConvertFrom-Json | New-HeadlessVm -Name a2-asked -VncDisplay {given} -NoStart");
+            Assert.StartsWith("VncDisplayInUse,", Assert.Single(asked.Errors).FullyQualifiedErrorId);
+        }
+
         // And a VM recreated from JSON starts.
         var started = _ps.Run("Get-HeadlessVm a2 | ConvertTo-Json | ConvertFrom-Json | New-HeadlessVm -Name a2-run -ListenAddress 127.0.0.1 -Paused");
         Assert.Empty(started.Errors);
