@@ -26,6 +26,17 @@ public sealed class SharedResourcesTests
     }
 
     [Fact]
+    public void A_new_VM_is_warned_of_each_forward_and_disk_another_VM_has()
+    {
+        var others = new[] { Vm("a", forwards: new[] { "2222:22" }, disks: new[] { "/d/a.qcow2" }), Vm("b", disks: new[] { "/d/b.qcow2" }) };
+        var warnings = SharedResources.Warnings(Vm("c", forwards: new[] { "2222:22", "2223:22" }, disks: new[] { "/d/b.qcow2", "/d/c.qcow2" }), others).ToArray();
+        Assert.Equal(2, warnings.Length);
+        Assert.StartsWith("VM 'c' forwards 127.0.0.1:2222->22 as VM 'a' does", warnings[0], StringComparison.Ordinal);
+        Assert.StartsWith("VM 'c' uses disk '/d/b.qcow2' as VM 'b' does", warnings[1], StringComparison.Ordinal);
+        Assert.Empty(SharedResources.Warnings(Vm("d", forwards: new[] { "2224:22" }), others));
+    }
+
+    [Fact]
     public void A_disk_is_held_by_a_VM_that_has_the_same_image_unless_both_only_read_it()
     {
         var running = new[] { Vm("a", disks: new[] { "/d/a.qcow2", "/d/shared.qcow2" }) };

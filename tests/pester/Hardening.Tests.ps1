@@ -50,8 +50,12 @@ Describe 'Input from files and damaged state' {
 
             $csv = Join-Path $TestDrive 'rt-lab.csv'
             $originals | Export-Csv -LiteralPath $csv
-            $fromCsv = Import-Csv -LiteralPath $csv | ForEach-Object { $_.Name = "$($_.Name)-copy"; $_ } | New-HeadlessVm -NoStart
-            $fromJson = $originals | ConvertTo-Json | ConvertFrom-Json | ForEach-Object { $_.Name = "$($_.Name)-json"; $_ } | New-HeadlessVm -NoStart
+            $fromCsv = Import-Csv -LiteralPath $csv | ForEach-Object { $_.Name = "$($_.Name)-copy"; $_ } | New-HeadlessVm -NoStart -WarningVariable shared -WarningAction SilentlyContinue
+            # What the copies share with the originals is said when they are made.
+            $shared | Should -HaveCount 2
+            "$($shared[0])" | Should -BeLike "VM 'rt-web-copy' forwards 127.0.0.1:$($ports[0])->22 as VM 'rt-web' does*"
+            "$($shared[1])" | Should -BeLike "VM 'rt-db-copy' uses disk '$disk' as VM 'rt-db' does*"
+            $fromJson = $originals | ConvertTo-Json | ConvertFrom-Json | ForEach-Object { $_.Name = "$($_.Name)-json"; $_ } | New-HeadlessVm -NoStart -WarningAction SilentlyContinue
             ($fromCsv.Name + $fromJson.Name) -join ',' | Should -BeExactly 'rt-web-copy,rt-db-copy,rt-web-json,rt-db-json'
 
             $settings = 'MemoryMB', 'ProcessorCount', 'Cpu', 'Architecture', 'Accelerator', 'VncAddress', 'DiskPath', 'DiskFormat', 'KernelPath', 'InitrdPath',

@@ -122,6 +122,11 @@ public sealed class FolderBackend : IVmBackend
                 _displays.CheckFree(spec.Name, spec.ListenAddress, display, others, considerStopped: true);
             }
 
+            foreach (var warning in SharedResources.Warnings(spec, others))
+            {
+                _host.Warning(warning);
+            }
+
             spec = spec with
             {
                 VncDisplay = display,

@@ -6,7 +6,8 @@ namespace HeadlessVm.Core.Qemu;
 /// <summary>
 /// What a VM can share on record with the other VMs of its store, and only one of them use at a time: the host
 /// ports it forwards and the disk images it writes. A lab recreated beside its original (Import-Csv | New-HeadlessVm
-/// with new names) or a copy shares both; the start of the second one is refused naming the VM that holds them.
+/// with new names) or a copy shares both: its creation warns, and the start of the second one is refused naming the VM
+/// that holds them.
 /// </summary>
 public static class SharedResources
 {
@@ -24,6 +25,31 @@ public static class SharedResources
     /// </summary>
     public static VmSpec? DiskHolder(VmSpec spec, string disk, IEnumerable<VmSpec> running) =>
         running.FirstOrDefault(o => o.Disks.Any(d => d.Path == disk) && !(ReadsOnly(spec) && ReadsOnly(o)));
+
+    /// <summary>
+    /// A warning for each forward and disk that <paramref name="spec"/> shares with one of <paramref name="others"/> (running
+    /// or not), naming that VM: said when a VM is created, since the clash itself only shows when both are to run.
+    /// </summary>
+    public static IEnumerable<string> Warnings(VmSpec spec, IReadOnlyList<VmSpec> others)
+    {
+        foreach (var forward in spec.PortForwards)
+        {
+            if (ForwardHolder(forward, others) is { } holder)
+            {
+                yield return $"VM '{spec.Name}' forwards {forward} as VM '{holder.Name}' does; the two cannot run at once " +
+                    "until one of them gets other forwards (Set-HeadlessVm -PortForward).";
+            }
+        }
+
+        foreach (var disk in spec.Disks)
+        {
+            if (DiskHolder(spec, disk.Path, others) is { } holder)
+            {
+                yield return $"VM '{spec.Name}' uses disk '{disk.Path}' as VM '{holder.Name}' does: what one writes, the other finds, " +
+                    "and the two cannot run at once. Copy-HeadlessVm copies a VM with its disks.";
+            }
+        }
+    }
 
     private static bool ReadsOnly(VmSpec spec) => spec.ExtraArguments.Contains("-snapshot");
 
