@@ -65,6 +65,19 @@ public sealed class VmDraftValidatorTests
             VmDraftValidator.Apply(spec, new VmChange { PortForwards = new[] { "80:80", "0.0.0.0:80:81" } }, NoContent)).ErrorId);
     }
 
+    [Fact]
+    public void A_display_or_MAC_set_by_a_change_is_the_users_from_then_on()
+    {
+        var spec = new VmSpec { Name = "v", VncDisplay = 3, VncDisplayPicked = true, MacAddress = "52:54:00:00:00:01", MacAddressGenerated = true };
+        var kept = VmDraftValidator.Apply(spec, new VmChange { MemoryMB = 64 }, NoContent);
+        Assert.True(kept.VncDisplayPicked);
+        Assert.True(kept.MacAddressGenerated);
+        var set = VmDraftValidator.Apply(spec, new VmChange { VncDisplay = 3, MacAddress = "52-54-00-00-00-02" }, NoContent);
+        Assert.False(set.VncDisplayPicked);
+        Assert.False(set.MacAddressGenerated);
+        Assert.Equal("52:54:00:00:00:02", set.MacAddress);
+    }
+
     /// <summary>A content reader for drafts whose formats are all stated: it must not be asked.</summary>
     private static string NoContent(string path) => throw new InvalidOperationException($"{path} was read");
 

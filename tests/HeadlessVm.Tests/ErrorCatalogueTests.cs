@@ -176,6 +176,19 @@ public static class ErrorRows
             using var holder = Listen("127.0.0.1", 0);
             return Run(lab, $"New-HeadlessVm e-fwd -MemoryMB 64 -Accelerator Tcg -PortForward '{((IPEndPoint)holder.LocalEndpoint).Port}:80'");
         }),
+        [ErrorIds.DiskInUse] = Row(ErrorCategory.ResourceBusy, _ => "e-shared", lab =>
+        {
+            // A VM recreated beside its running original, on the disk image the original's qemu writes.
+            lab.Session.Ok("New-HeadlessVmDisk ./shared.qcow2 -SizeGB 1 | Out-Null; New-HeadlessVm e-holder -MemoryMB 64 -Network None -Accelerator Tcg -DiskPath ./shared.qcow2 -Paused | Out-Null");
+            try
+            {
+                return Run(lab, "New-HeadlessVm e-shared -MemoryMB 64 -Network None -Accelerator Tcg -DiskPath ./shared.qcow2");
+            }
+            finally
+            {
+                lab.Session.Ok("Remove-HeadlessVm e-holder -Force");
+            }
+        }),
 
         // Starting qemu.
         [ErrorIds.ProgramTimedOut] = Row(ErrorCategory.OperationTimeout, _ => "qemu-img", lab =>
@@ -216,6 +229,22 @@ public static class ErrorRows
             var made = BoundedProcess.Run("qemu-img", ["create", "-f", "qcow2", "-u", "-b", lab.WorkFile("damaged.qcow2"), "-F", "qcow2", lab.WorkFile("clone.qcow2"), "16M"], TimeSpan.FromMinutes(1));
             Assert.True(made.ExitCode == 0, made.Output);
             return Run(lab, "New-HeadlessVm e-backing -MemoryMB 64 -Accelerator Tcg -DiskPath ./clone.qcow2");
+        }),
+        [ErrorIds.QemuDiskLocked] = Row(ErrorCategory.ResourceBusy, _ => "e-locked", lab =>
+        {
+            // The image is written by a qemu this store does not know (a VM of another state folder): qemu's own lock refuses it.
+            var other = lab.WorkFile("other-store");
+            var here = $"$env:HEADLESSVM_HOME = '{lab.Session.StateRoot}'";
+            lab.Session.Ok($"New-HeadlessVmDisk ./locked.qcow2 -SizeGB 1 | Out-Null; $env:HEADLESSVM_HOME = '{other}'; " +
+                $"try {{ New-HeadlessVm e-other -MemoryMB 64 -Network None -Accelerator Tcg -DiskPath ./locked.qcow2 -Paused | Out-Null }} finally {{ {here} }}");
+            try
+            {
+                return Run(lab, "New-HeadlessVm e-locked -MemoryMB 64 -Network None -Accelerator Tcg -DiskPath ./locked.qcow2");
+            }
+            finally
+            {
+                lab.Session.Ok($"$env:HEADLESSVM_HOME = '{other}'; try {{ Remove-HeadlessVm e-other -Force }} finally {{ {here} }}");
+            }
         }),
         [ErrorIds.QemuStartFailed] = Script(InvalidArgument, "e-option", "New-HeadlessVm e-option -MemoryMB 64 -Accelerator Tcg -ExtraArgument '-no-such-option'"),
         [ErrorIds.QemuExitedEarly] = Row(ErrorCategory.InvalidOperation, _ => "e-early", lab =>
@@ -607,6 +636,24 @@ public static class ErrorRows
         {
             lab.Daemons!.EnsureLocal();
             return Run(lab, "New-HeadlessVm e-lvdisk -ConnectionUri qemu:///system -MemoryMB 64 -Accelerator Tcg -DiskPath /var/lib/libvirt/images/hvm-absent.qcow2");
+        }),
+        [ErrorIds.DomainDiskLocked] = Row(ErrorCategory.ResourceBusy, _ => "e-lvlocked", lab =>
+        {
+            // A domain recreated beside its running original, on the original's disk: qemu's image lock, through libvirt.
+            lab.Daemons!.EnsureLocal();
+            var images = Directory.CreateDirectory(Path.Combine("/var/lib/libvirt/images", "hvm-" + Guid.NewGuid().ToString("N")[..8]));
+            var disk = Path.Combine(images.FullName, "shared.qcow2");
+            try
+            {
+                lab.Session.Ok($"New-HeadlessVmDisk '{disk}' -SizeGB 1 | Out-Null; " +
+                    $"New-HeadlessVm e-lvholder -ConnectionUri qemu:///system -MemoryMB 64 -Accelerator Tcg -DiskPath '{disk}' -Paused | Out-Null");
+                return Run(lab, $"New-HeadlessVm e-lvlocked -ConnectionUri qemu:///system -MemoryMB 64 -Accelerator Tcg -DiskPath '{disk}'");
+            }
+            finally
+            {
+                lab.Session.Run("Remove-HeadlessVm e-lvholder, e-lvlocked -ConnectionUri qemu:///system -Force");
+                images.Delete(recursive: true);
+            }
         }),
         [ErrorIds.DomainFileAccessDenied] = Row(ErrorCategory.PermissionDenied, _ => "e-lvhidden", lab =>
         {

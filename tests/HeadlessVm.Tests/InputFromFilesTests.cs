@@ -100,8 +100,10 @@ public sealed class InputFromFilesTests : IDisposable
         _ps.Ok("New-HeadlessVm a1 -NoStart -MemoryMB 96 -Accelerator Tcg -ProcessorCount 2 -DiskPath d1.qcow2, d2.img -PortForward '2223:22', '0.0.0.0:8080:80' " +
             "-ExtraArgument '-no-hpet', '-rtc', 'base=utc' -KernelPath ./vmlinuz -InitrdPath ./initrd -KernelArgument 'console=ttyS0 quiet' -BootOrder c -MacAddress 52:54:00:12:34:56");
         _ps.Ok("New-HeadlessVm a2 -NoStart -MemoryMB 32 -Network None -Accelerator Tcg -Cpu max -ListenAddress 0.0.0.0");
-        string[] properties = { "Name", "MemoryMB", "ProcessorCount", "Cpu", "Architecture", "Accelerator", "VncAddress", "VncDisplay", "IsoPath", "DiskPath", "DiskFormat",
-            "KernelPath", "InitrdPath", "KernelArgument", "BootOrder", "Network", "PortForward", "MacAddress", "ExtraArgument" };
+        // Not VncDisplay: a display the module picked is picked again for the recreated VM (the number may differ
+        // when another program took that port meanwhile); VncDisplayPicked says so.
+        string[] properties = { "Name", "MemoryMB", "ProcessorCount", "Cpu", "Architecture", "Accelerator", "VncAddress", "VncDisplayPicked", "IsoPath", "DiskPath", "DiskFormat",
+            "KernelPath", "InitrdPath", "KernelArgument", "BootOrder", "Network", "PortForward", "MacAddress", "MacAddressGenerated", "ExtraArgument" };
         string Describe() => string.Join("\n", _ps.Ok("Get-HeadlessVm").Select(vm => string.Join("|", properties.Select(p => $"{p}={P(vm, p)}"))));
         var before = Describe();
         Assert.Contains("PortForward=127.0.0.1:2223->22;0.0.0.0:8080->80", before);
@@ -114,20 +116,43 @@ public sealed class InputFromFilesTests : IDisposable
         Assert.Empty(fromCsv.Errors);
         Assert.Equal(before, Describe());
 
-        // JSON, with new names beside the originals: per-item values from delay-bind script blocks.
-        var fromJson = _ps.Run("Get-HeadlessVm | ConvertTo-Json | ConvertFrom-Json | New-HeadlessVm -Name { \"$($_.Name)-copy\" } -VncDisplay { '' } -NoStart");
+        // JSON, with new names beside the originals (a name per item from a delay-bind script block): the displays the
+        // module picked are not asked for again, and a1's MAC, which the user gave, is.
+        var fromJson = _ps.Run("Get-HeadlessVm | ConvertTo-Json | ConvertFrom-Json | New-HeadlessVm -Name { \"$($_.Name)-copy\" } -NoStart");
         Assert.Empty(fromJson.Errors);
         Assert.Equal(new[] { "a1", "a1-copy", "a2", "a2-copy" }, _ps.Ok("(Get-HeadlessVm).Name").Select(o => o.BaseObject));
         var copy = _ps.Ok("Get-HeadlessVm a1-copy").Single();
+        var original = _ps.Ok("Get-HeadlessVm a1").Single();
         Assert.Equal("127.0.0.1:2223->22;0.0.0.0:8080->80", P(copy, "PortForward")!.ToString());
         Assert.Equal("-no-hpet;-rtc;base=utc", P(copy, "ExtraArgument")!.ToString());
-        Assert.NotEqual(P(_ps.Ok("Get-HeadlessVm a1").Single(), "VncDisplay"), P(copy, "VncDisplay"));
+        Assert.NotEqual(P(original, "VncDisplay"), P(copy, "VncDisplay"));
+        Assert.Equal(true, P(copy, "VncDisplayPicked"));
+        Assert.Equal("52:54:00:12:34:56", P(copy, "MacAddress"));
+        Assert.Equal(false, P(copy, "MacAddressGenerated"));
+
+        // A display given on the command line, or by a script block, is a request even beside a picked one from the record.
+        foreach (var given in new[] { "(Get-HeadlessVm a2).VncDisplay", "{ $_.VncDisplay }" })
+        {
+            var asked = _ps.Run($"Get-HeadlessVm a2 | ConvertTo-Json | ConvertFrom-Json | New-HeadlessVm -Name a2-asked -VncDisplay {given} -NoStart");
+            Assert.StartsWith("VncDisplayInUse,", Assert.Single(asked.Errors).FullyQualifiedErrorId);
+        }
 
         // And a VM recreated from JSON starts.
-        var started = _ps.Run("Get-HeadlessVm a2 | ConvertTo-Json | ConvertFrom-Json | New-HeadlessVm -Name a2-run -VncDisplay { '' } -ListenAddress 127.0.0.1 -Paused");
+        var started = _ps.Run("Get-HeadlessVm a2 | ConvertTo-Json | ConvertFrom-Json | New-HeadlessVm -Name a2-run -ListenAddress 127.0.0.1 -Paused");
         Assert.Empty(started.Errors);
         Assert.Equal("Paused", P(started.Output.Single(), "State")!.ToString());
         _ps.Ok("Stop-HeadlessVm a2-run -Force");
+    }
+
+    [Fact]
+    public void Every_VM_property_but_the_live_facts_binds_back_to_the_New_HeadlessVm_parameter_of_its_name()
+    {
+        // What a VM is binds back; what it is doing now (and where its record lives) has no parameter to bind to.
+        var parameters = _ps.Ok("(Get-Command New-HeadlessVm).Parameters.Values | Where-Object { $_.Attributes.ValueFromPipelineByPropertyName -contains $true } | " +
+            "ForEach-Object { $_.Name; $_.Aliases }").Select(o => (string)o.BaseObject).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var unbound = typeof(Core.Model.VmInfo).GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance)
+            .Select(p => p.Name).Where(p => !parameters.Contains(p)).Order(StringComparer.Ordinal);
+        Assert.Equal(new[] { "ConsoleUrl", "Created", "ManagedBy", "ProcessId", "State", "StatePath", "Uptime", "VncPort" }, unbound);
     }
 
     [Fact]

@@ -35,6 +35,67 @@ Describe 'Input from files and damaged state' {
         $vm.ExtraArgument.ToString() | Should -BeExactly '-no-hpet'
     }
 
+    It 'a lab is recreated under new names beside its originals, one of them running, through CSV and JSON' {
+        $guest = Get-TestGuest
+        $disk = Join-Path $TestDrive 'rt-db.qcow2'
+        New-HeadlessVmDisk -Path $disk -SizeGB 1 | Out-Null
+        # Two free host ports for the forwards: the original's, then the one the web copy moves to.
+        $ports = foreach ($i in 1..2) { $l = [System.Net.Sockets.TcpListener]::new([ipaddress]::Loopback, 0); $l.Start(); $l.LocalEndpoint.Port; $l.Stop() }
+        try {
+            New-HeadlessVm -Name rt-web -MemoryMB 64 -ProcessorCount 2 -Accelerator Tcg -KernelPath $guest.Kernel -InitrdPath $guest.Initrd `
+                -KernelArgument $guest.KernelArgs -PortForward "$($ports[0]):22" | Out-Null
+            New-HeadlessVm -Name rt-db -MemoryMB 48 -Accelerator Tcg -DiskPath $disk -MacAddress 52-54-00-AA-BB-01 -NoStart | Out-Null
+            $originals = 'rt-web', 'rt-db' | ForEach-Object { Get-HeadlessVm -Name $_ }
+            $originals[0].State | Should -Be 'Running'
+
+            $csv = Join-Path $TestDrive 'rt-lab.csv'
+            $originals | Export-Csv -LiteralPath $csv
+            $fromCsv = Import-Csv -LiteralPath $csv | ForEach-Object { $_.Name = "$($_.Name)-copy"; $_ } | New-HeadlessVm -NoStart -WarningVariable shared -WarningAction SilentlyContinue
+            # What the copies share with the originals is said when they are made.
+            $shared | Should -HaveCount 2
+            "$($shared[0])" | Should -BeLike "VM 'rt-web-copy' forwards 127.0.0.1:$($ports[0])->22 as VM 'rt-web' does*"
+            "$($shared[1])" | Should -BeLike "VM 'rt-db-copy' uses disk '$disk' as VM 'rt-db' does*"
+            $fromJson = $originals | ConvertTo-Json | ConvertFrom-Json | ForEach-Object { $_.Name = "$($_.Name)-json"; $_ } | New-HeadlessVm -NoStart -WarningAction SilentlyContinue
+            ($fromCsv.Name + $fromJson.Name) -join ',' | Should -BeExactly 'rt-web-copy,rt-db-copy,rt-web-json,rt-db-json'
+
+            $settings = 'MemoryMB', 'ProcessorCount', 'Cpu', 'Architecture', 'Accelerator', 'VncAddress', 'DiskPath', 'DiskFormat', 'KernelPath', 'InitrdPath',
+                'KernelArgument', 'BootOrder', 'Network', 'PortForward', 'ExtraArgument'
+            foreach ($copy in $fromCsv + $fromJson) {
+                $original = $originals | Where-Object Name -EQ ($copy.Name -replace '-(copy|json)$')
+                foreach ($setting in $settings) {
+                    "$($copy.$setting)" | Should -BeExactly "$($original.$setting)" -Because "$($copy.Name).$setting"
+                }
+                # The display the module picked is picked anew; every VM has its own.
+                $copy.VncDisplayPicked | Should -BeTrue
+            }
+            (@($originals + $fromCsv + $fromJson).VncDisplay | Sort-Object -Unique) | Should -HaveCount 6
+            # The MAC the module generated is generated anew; the one the user gave is asked for again (each VM's
+            # user-mode network is its own, so the two do not meet).
+            $originals[0].MacAddressGenerated | Should -BeTrue
+            ($originals[0].MacAddress, $fromCsv[0].MacAddress, $fromJson[0].MacAddress | Sort-Object -Unique) | Should -HaveCount 3
+            "$($fromCsv[1].MacAddress),$($fromJson[1].MacAddress)" | Should -BeExactly '52:54:00:aa:bb:01,52:54:00:aa:bb:01'
+            $fromCsv[1].MacAddressGenerated | Should -BeFalse
+
+            # Starting the copies: the web copy's forward is the running original's, which the error names.
+            $err = { Start-HeadlessVm -Name rt-web-copy -ErrorAction Stop } | Should -Throw -ErrorId 'PortForwardInUse,*' -PassThru
+            $err.Exception.Message | Should -Match "127\.0\.0\.1:$($ports[0])->22: VM 'rt-web' is running"
+            (Get-HeadlessVm -Name rt-web-copy).State | Should -Be 'Stopped'
+            # Given a port of its own, it runs beside its original.
+            Set-HeadlessVm -Name rt-web-copy -PortForward "$($ports[1]):22"
+            $webCopy = Start-HeadlessVm -Name rt-web-copy -PassThru
+            $webCopy.State | Should -Be 'Running'
+            $webCopy.ProcessId | Should -Not -Be (Get-HeadlessVm -Name rt-web).ProcessId
+            # The db copy starts on the original's disk (the original is stopped); then the original is refused, naming the disk and the copy.
+            (Start-HeadlessVm -Name rt-db-copy -Paused -PassThru).State | Should -Be 'Paused'
+            $err = { Start-HeadlessVm -Name rt-db -ErrorAction Stop } | Should -Throw -ErrorId 'DiskInUse,*' -PassThru
+            $err.Exception.Message | Should -Match ([regex]::Escape("its disk '$disk' is in use by VM 'rt-db-copy'"))
+            (Get-HeadlessVm -Name rt-db).State | Should -Be 'Stopped'
+        }
+        finally {
+            Remove-TestVm 'rt-*'
+        }
+    }
+
     It 'Save-VmScreenshot -Path takes one file per VM from a script block' {
         New-HeadlessVm -Name p-shot -MemoryMB 32 -Network None -Paused | Out-Null
         $file = Get-HeadlessVm -Name p-shot | Save-VmScreenshot -Path { Join-Path $TestDrive "$($_.Name).png" }

@@ -186,9 +186,12 @@ public static partial class VmDraftValidator
             PortForwards = change.PortForwards is null ? spec.PortForwards
                 : change.PortForwards.Where(p => !string.IsNullOrWhiteSpace(p)).Select(p => PortForward.Parse(p)).ToArray(),
             MacAddress = NullIfBlank(change.MacAddress) ?? spec.MacAddress,
+            // A display or MAC given here is the user's choice from now on (never moved, asked for again by a recreated VM).
+            MacAddressGenerated = NullIfBlank(change.MacAddress) is null && spec.MacAddressGenerated,
             IsoPath = change.IsoPath is null ? spec.IsoPath : NullIfBlank(change.IsoPath),
             Disks = disks,
             VncDisplay = change.VncDisplay ?? spec.VncDisplay,
+            VncDisplayPicked = change.VncDisplay is null && spec.VncDisplayPicked,
             CloudInit = change.CloudInit is not { } ci ? spec.CloudInit : CloudInit.CloudInitSeeds.Resolve(spec.Name, new CloudInit.CloudInitDraft
             {
                 UserName = ci.UserName ?? spec.CloudInit?.UserName,

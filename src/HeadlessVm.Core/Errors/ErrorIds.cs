@@ -37,12 +37,13 @@ public static class ErrorIds
     public const string StateAccessDenied = nameof(StateAccessDenied);
     public const string StateIOError = nameof(StateIOError);
 
-    // VNC displays and forwarded ports.
+    // VNC displays, forwarded ports and disks another VM holds.
     public const string NoFreeVncDisplay = nameof(NoFreeVncDisplay);
     public const string InvalidVncDisplay = nameof(InvalidVncDisplay);
     public const string VncDisplayInUse = nameof(VncDisplayInUse);
     public const string VncPortInUse = nameof(VncPortInUse);
     public const string PortForwardInUse = nameof(PortForwardInUse);
+    public const string DiskInUse = nameof(DiskInUse);
 
     // Starting qemu (the Qemu* ids of a refused start are chosen by QemuFailures from qemu's message).
     public const string ProgramNotFound = nameof(ProgramNotFound);
@@ -54,6 +55,7 @@ public static class ErrorIds
     public const string QemuPermissionDenied = nameof(QemuPermissionDenied);
     public const string QemuPortInUse = nameof(QemuPortInUse);
     public const string QemuCannotOpenFile = nameof(QemuCannotOpenFile);
+    public const string QemuDiskLocked = nameof(QemuDiskLocked);
     public const string QemuStartFailed = nameof(QemuStartFailed);
     public const string QemuExitedEarly = nameof(QemuExitedEarly);
 
@@ -124,6 +126,7 @@ public static class ErrorIds
     public const string LibvirtOperationAborted = nameof(LibvirtOperationAborted);
     public const string DomainFileNotFound = nameof(DomainFileNotFound);
     public const string DomainFileAccessDenied = nameof(DomainFileAccessDenied);
+    public const string DomainDiskLocked = nameof(DomainDiskLocked);
     public const string LibvirtSystemError = nameof(LibvirtSystemError);
     public const string LibvirtOperationFailed = nameof(LibvirtOperationFailed);
 

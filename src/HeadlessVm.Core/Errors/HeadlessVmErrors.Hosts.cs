@@ -59,9 +59,15 @@ public static partial class HeadlessVmErrors
         $"The serial log of VM '{name}' is {file} on {host}, which this machine cannot read, and this session did not start the VM. " +
         $"Read it there (ssh {host} cat {file}), or use Wait-HeadlessVm -ForText, which reads the live console.");
 
-    /// <summary>qemu's hostfwd_add (or, with <paramref name="removing"/>, hostfwd_remove) answered <paramref name="reply"/> instead of doing it.</summary>
-    public static HeadlessVmException PortForwardFailed(string name, string forward, string reply, bool removing = false) => new(ErrorIds.PortForwardFailed, FailureKind.ResourceUnavailable, name,
+    /// <summary>
+    /// qemu's hostfwd_add (or, with <paramref name="removing"/>, hostfwd_remove) answered <paramref name="reply"/> (qemu's own
+    /// words) instead of doing it; <paramref name="holder"/> names the running domain of the same host that forwards the port, when one does.
+    /// </summary>
+    public static HeadlessVmException PortForwardFailed(string name, string forward, string reply, bool removing = false, string? holder = null) => new(ErrorIds.PortForwardFailed, FailureKind.ResourceUnavailable, name,
         removing
             ? $"VM '{name}': qemu could not remove the port forward {forward}: {reply.Trim()}"
-            : $"VM '{name}': qemu could not add the port forward {forward}: {SaidThen(reply, "Is the port already in use on the VM's host?")}");
+            : holder is not null
+                ? $"VM '{name}': qemu could not add the port forward {forward}: {SaidThen(reply, null)} VM '{holder}' is running on the same host and forwards that port itself; " +
+                  $"stop '{holder}', or give '{name}' other forwards."
+                : $"VM '{name}': qemu could not add the port forward {forward}: {SaidThen(reply, "Is the port already in use on the VM's host?")}");
 }

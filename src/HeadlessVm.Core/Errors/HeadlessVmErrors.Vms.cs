@@ -155,8 +155,20 @@ public static partial class HeadlessVmErrors
     public static HeadlessVmException VncPortInUse(string name, int display, string address) => new(ErrorIds.VncPortInUse, FailureKind.ResourceUnavailable, name,
         $"VNC display :{display} needs port {VmSpec.VncBasePort + display} on {address}, which another program is using.");
 
-    public static HeadlessVmException PortForwardInUse(string name, PortForward forward) => new(ErrorIds.PortForwardInUse, FailureKind.ResourceUnavailable, name,
-        $"VM '{name}' cannot forward {forward}: port {forward.HostPort} on {forward.HostAddress} is already in use.");
+    /// <summary>A forward's host port is taken: by the running VM <paramref name="holder"/> of the same store, or (null) by another program.</summary>
+    public static HeadlessVmException PortForwardInUse(string name, PortForward forward, string? holder = null) => new(ErrorIds.PortForwardInUse, FailureKind.ResourceUnavailable, name,
+        holder is null
+            ? $"VM '{name}' cannot forward {forward}: port {forward.HostPort} on {forward.HostAddress} is already in use."
+            : $"VM '{name}' cannot forward {forward}: VM '{holder}' is running and forwards port {forward.HostPort} on {forward.HostAddress} itself. " +
+              $"Stop '{holder}', or give '{name}' other forwards (Set-HeadlessVm -PortForward).");
+
+    /// <summary>
+    /// A disk image of the VM is a disk of the running VM <paramref name="holder"/> of the same store: two qemus writing one
+    /// image would corrupt it (qemu's own image lock refuses the second; this says which VM holds it).
+    /// </summary>
+    public static HeadlessVmException DiskInUse(string name, string disk, string holder) => new(ErrorIds.DiskInUse, FailureKind.ResourceBusy, name,
+        $"VM '{name}' cannot start: its disk '{disk}' is in use by VM '{holder}', which is running. Stop '{holder}', " +
+        "or give this VM a disk of its own (Copy-HeadlessVm copies a VM with its disks).");
 
     /// <summary>A native program that ran longer than the module waits for it; it was killed. The target is the program.</summary>
     public static HeadlessVmException ProgramTimedOut(string program, TimeSpan waited, string commandLine) => new(ErrorIds.ProgramTimedOut, FailureKind.OperationTimeout, program,

@@ -122,11 +122,17 @@ public sealed class FolderBackend : IVmBackend
                 _displays.CheckFree(spec.Name, spec.ListenAddress, display, others, considerStopped: true);
             }
 
+            foreach (var warning in SharedResources.Warnings(spec, others))
+            {
+                _host.Warning(warning);
+            }
+
             spec = spec with
             {
                 VncDisplay = display,
                 VncDisplayPicked = vncDisplay is null,
                 MacAddress = spec.MacAddress ?? (spec.Network == NetworkMode.User ? VmSecrets.RandomMac() : null),
+                MacAddressGenerated = spec.MacAddress is null && spec.Network == NetworkMode.User,
                 Created = DateTimeOffset.Now,
             };
 

@@ -111,7 +111,9 @@ public sealed class VmCopies
                     Name = newName,
                     Disks = disks,
                     MacAddress = spec.Network == NetworkMode.User ? VmSecrets.RandomMac() : null,
+                    MacAddressGenerated = spec.Network == NetworkMode.User,
                     VncDisplay = _displays.Pick(newName, spec.ListenAddress, _store.List().Select(o => o.VncDisplay)),
+                    VncDisplayPicked = true,
                     Created = DateTimeOffset.Now,
                     // A new instance to cloud-init, so that it sets the copy up (its host name, its keys) on first boot.
                     CloudInit = spec.CloudInit is null ? null : spec.CloudInit with { InstanceId = CloudInit.CloudInitSeeds.NewInstanceId(newName) },

@@ -57,8 +57,11 @@ public sealed record DomainCharDevice(string Kind, string Type, string? SourcePa
 /// <summary>A network interface: type (user, network, bridge, ...), MAC, model, and the source network or bridge.</summary>
 public sealed record DomainInterface(string Type, string? MacAddress, string? Model, string? Source);
 
-/// <summary>What HeadlessVm keeps in its own metadata element: when it created the domain and the port forwards to add after each start.</summary>
-public sealed record HeadlessVmDomainMetadata(DateTimeOffset? Created, IReadOnlyList<PortForward> PortForwards);
+/// <summary>
+/// What HeadlessVm keeps in its own metadata element: when it created the domain, the port forwards to add after each
+/// start, and whether it generated the MAC (<see cref="VmSpec.MacAddressGenerated"/>; false when the element does not say).
+/// </summary>
+public sealed record HeadlessVmDomainMetadata(DateTimeOffset? Created, IReadOnlyList<PortForward> PortForwards, bool MacAddressGenerated = false);
 
 /// <summary>
 /// The parts of a domain's XML HeadlessVm reads (docs/formatdomain.rst): <see cref="Type"/> the domain type

@@ -9,7 +9,7 @@ namespace HeadlessVm.Core.Libvirt;
 /// namespace there untouched ("custom metadata ... each namespace URI is unique", docs/formatdomain.rst, General
 /// metadata; virDomainSetMetadata). Its presence marks a domain HeadlessVm created:
 /// <code>
-/// &lt;headlessvm:vm xmlns:headlessvm="https://github.com/headlessvm/HeadlessVm/xmlns/domain/1" created="2026-01-02T03:04:05.0000000+00:00"&gt;
+/// &lt;headlessvm:vm xmlns:headlessvm="https://github.com/headlessvm/HeadlessVm/xmlns/domain/1" created="2026-01-02T03:04:05.0000000+00:00" macAddressGenerated="true"&gt;
 ///   &lt;headlessvm:portForward hostAddress="127.0.0.1" hostPort="8080" guestPort="80"/&gt;
 /// &lt;/headlessvm:vm&gt;
 /// </code>
@@ -38,6 +38,8 @@ public static class DomainMetadata
             VmName,
             new XAttribute(XNamespace.Xmlns + Prefix, NamespaceUri),
             metadata.Created is { } created ? new XAttribute("created", created.ToString("o", CultureInfo.InvariantCulture)) : null,
+            // Written only when true, so that the element of a domain with the user's MAC is as it always was.
+            metadata.MacAddressGenerated ? new XAttribute("macAddressGenerated", "true") : null,
             metadata.PortForwards.Select(f => new XElement(
                 ForwardName,
                 new XAttribute("hostAddress", f.HostAddress),
@@ -71,6 +73,6 @@ public static class DomainMetadata
             }
         }
 
-        return new HeadlessVmDomainMetadata(created, forwards);
+        return new HeadlessVmDomainMetadata(created, forwards, (string?)vm.Attribute("macAddressGenerated") == "true");
     }
 }

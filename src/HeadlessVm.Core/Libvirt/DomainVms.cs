@@ -26,8 +26,8 @@ public static class DomainVms
     /// <summary>
     /// The facts of a domain in the shape of the folder store's record: architecture, memory (MiB), vCPUs,
     /// accelerator (domain type kvm, else TCG), the first CD-ROM as the ISO, the disks, kernel boot, boot order
-    /// (libvirt's boot devices as qemu's letters), VNC listen address, network, forwards (HeadlessVm's metadata),
-    /// MAC and creation time. Paths are the host's.
+    /// (libvirt's boot devices as qemu's letters), VNC listen address and whether libvirt picks the port (autoport),
+    /// network, forwards (HeadlessVm's metadata), MAC (and whether HeadlessVm generated it) and creation time. Paths are the host's.
     /// </summary>
     public static VmSpec ToSpec(DomainDefinition domain)
     {
@@ -50,6 +50,9 @@ public static class DomainVms
             Network = firstInterface is null ? NetworkMode.None : firstInterface.Type == "user" ? NetworkMode.User : NetworkMode.Other,
             PortForwards = domain.Metadata?.PortForwards ?? Array.Empty<PortForward>(),
             MacAddress = firstInterface?.MacAddress,
+            MacAddressGenerated = domain.Metadata?.MacAddressGenerated ?? false,
+            // libvirt's autoport: libvirt picks the port at each start, so a recreated VM gets its own.
+            VncDisplayPicked = domain.Vnc?.AutoPort ?? false,
             Created = domain.Metadata?.Created ?? default,
         };
     }

@@ -34,7 +34,7 @@ public static partial class DomainXml
             new XAttribute("type", spec.Accelerator == AcceleratorKind.Kvm ? "kvm" : "qemu"),
             new XElement("name", spec.Name),
             new XElement("uuid", spec.Uuid.ToString("D")),
-            new XElement("metadata", DomainMetadata.ToElement(new HeadlessVmDomainMetadata(spec.Created, spec.PortForwards))),
+            new XElement("metadata", DomainMetadata.ToElement(new HeadlessVmDomainMetadata(spec.Created, spec.PortForwards, spec.MacAddressGenerated))),
             new XElement("memory", new XAttribute("unit", "MiB"), spec.MemoryMiB.ToString(CultureInfo.InvariantCulture)),
             new XElement("vcpu", spec.ProcessorCount.ToString(CultureInfo.InvariantCulture)),
             Os(spec),

@@ -59,6 +59,7 @@ public sealed partial class LibvirtBackend
             BootOrder = spec.BootOrder,
             Network = spec.Network,
             MacAddress = spec.MacAddress ?? (spec.Network == NetworkMode.User ? VmSecrets.RandomMac() : null),
+            MacAddressGenerated = spec.MacAddress is null && spec.Network == NetworkMode.User,
             PortForwards = spec.PortForwards,
             VncPassword = VmSecrets.NewVncPassword(),
             VncListenAddress = spec.ListenAddress,
@@ -139,7 +140,7 @@ public sealed partial class LibvirtBackend
             var reply = _connection.QemuMonitorCommand(name, HostForwardCommands.Add(forward), humanMonitor: true);
             if (!string.IsNullOrWhiteSpace(reply))
             {
-                throw HeadlessVmErrors.PortForwardFailed(name, forward.ToString(), reply);
+                throw HeadlessVmErrors.PortForwardFailed(name, forward.ToString(), reply, holder: ForwardHolder(name, forward));
             }
 
             _host.Verbose($"VM '{name}': forwarding {forward} (hostfwd_add through the monitor; libvirt marks the domain tainted).");
@@ -152,6 +153,25 @@ public sealed partial class LibvirtBackend
         else if (!startedPaused && paused)
         {
             _connection.Suspend(name);
+        }
+    }
+
+    /// <summary>
+    /// The running domain of this host, other than <paramref name="name"/>, whose HeadlessVm metadata forwards the same host
+    /// port (a lab recreated beside its original); null when none does or the host cannot say (the failure is reported either way).
+    /// </summary>
+    private string? ForwardHolder(string name, PortForward forward)
+    {
+        try
+        {
+            var running = _connection.ListDomains()
+                .Where(d => d.Name != name && d.Status.State is not LibvirtDomainState.Shutoff)
+                .Select(d => DomainVms.ToSpec(Parse(d.Name)));
+            return SharedResources.ForwardHolder(forward, running)?.Name;
+        }
+        catch (HeadlessVmException)
+        {
+            return null;
         }
     }
 

@@ -54,6 +54,9 @@ public sealed record LibvirtDomainSpec
     /// <summary>The NIC's MAC address, or null for libvirt's choice.</summary>
     public string? MacAddress { get; init; }
 
+    /// <summary>True when HeadlessVm generated <see cref="MacAddress"/>; kept in its metadata (<see cref="VmSpec.MacAddressGenerated"/>).</summary>
+    public bool MacAddressGenerated { get; init; }
+
     /// <summary>Host ports forwarded into the guest; kept in the metadata and added after each start (see <see cref="HostForwardCommands"/>).</summary>
     public IReadOnlyList<PortForward> PortForwards { get; init; } = Array.Empty<PortForward>();
 

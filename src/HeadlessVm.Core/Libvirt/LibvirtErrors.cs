@@ -44,6 +44,7 @@ internal enum LibvirtCall
 /// <item><term>LibvirtOperationAborted</term><description>VIR_ERR_OPERATION_ABORTED (78) (OperationStopped)</description></item>
 /// <item><term>DomainFileNotFound</term><description>a file the domain uses does not exist on the libvirt host ("No such file or directory") (ObjectNotFound)</description></item>
 /// <item><term>DomainFileAccessDenied</term><description>a file the domain uses cannot be read by the user qemu runs as (libvirt-qemu on qemu:///system): "Permission denied" outside the transport (PermissionDenied)</description></item>
+/// <item><term>DomainDiskLocked</term><description>qemu's image lock refused a disk that another process on the libvirt host writes, such as another running domain ("Failed to get "write" lock / Is another process using the image [PATH]?", naming the image) (ResourceBusy)</description></item>
 /// <item><term>LibvirtSystemError</term><description>any other system call failure in the hypervisor driver (ResourceUnavailable)</description></item>
 /// <item><term>LibvirtOperationFailed</term><description>any other code: VIR_ERR_INTERNAL_ERROR (1), VIR_ERR_OPERATION_FAILED (9), ... (InvalidOperation)</description></item>
 /// </list>
@@ -94,6 +95,13 @@ public static class LibvirtErrors
             {
                 return (ErrorIds.DomainFileAccessDenied, FailureKind.PermissionDenied,
                     "On qemu:///system the VM runs as the libvirt-qemu user; keep its files where that user can read them, such as /var/lib/libvirt/images.");
+            }
+
+            // qemu's image locking, quoted by libvirt when qemu exits at start.
+            if (Mentions(error, "Failed to get \"write\" lock") || Mentions(error, "Is another process using the image"))
+            {
+                return (ErrorIds.DomainDiskLocked, FailureKind.ResourceBusy,
+                    "Another process on the libvirt host, such as a running VM, writes this disk image: stop it, or give this VM a disk of its own.");
             }
 
             if (error.Code == LibvirtErrorCode.SystemError && Mentions(error, "No such file or directory"))

@@ -78,6 +78,13 @@ public sealed class VmInfo
     /// <summary>The VNC TCP port on the VM's host; null for a stopped libvirt domain whose port libvirt chooses when it starts.</summary>
     public int? VncPort { get; }
 
+    /// <summary>
+    /// True when the module picked <see cref="VncDisplay"/> (New-HeadlessVm without -VncDisplay, Copy-HeadlessVm, a libvirt
+    /// domain with autoport); false when the user chose it. New-HeadlessVm takes it back by name: a picked display that
+    /// arrives from a record (an exported lab) is not asked for again, so the new VM gets a free one beside the original.
+    /// </summary>
+    public bool VncDisplayPicked => Spec.VncDisplayPicked;
+
     public string? IsoPath => Spec.IsoPath;
 
     // The list properties are ValueLists, which print as 'a;b': New-HeadlessVm's parameters of the same
@@ -102,6 +109,12 @@ public sealed class VmInfo
     public ValueList PortForward => new(Spec.PortForwards.Select(p => p.ToString()));
 
     public string? MacAddress => Spec.MacAddress;
+
+    /// <summary>
+    /// True when the module generated <see cref="MacAddress"/>; false when the user gave it (or the VM has none). New-HeadlessVm
+    /// takes it back by name: a generated MAC that arrives from a record is not asked for again, so the new VM gets its own.
+    /// </summary>
+    public bool MacAddressGenerated => Spec.MacAddressGenerated;
 
     /// <summary>Arguments passed to qemu as they are.</summary>
     public ValueList ExtraArgument => new(Spec.ExtraArguments);

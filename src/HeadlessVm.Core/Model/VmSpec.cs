@@ -41,6 +41,14 @@ public sealed record VmSpec
     public NetworkMode Network { get; init; } = NetworkMode.User;
     public IReadOnlyList<PortForward> PortForwards { get; init; } = Array.Empty<PortForward>();
     public string? MacAddress { get; init; }
+
+    /// <summary>
+    /// True when the module generated <see cref="MacAddress"/> (New-HeadlessVm or Copy-HeadlessVm without -MacAddress,
+    /// on a user-mode network): a VM recreated from this one's record (an exported lab) gets a MAC of its own. False
+    /// when the user gave it (New-/Set-HeadlessVm -MacAddress): a recreated VM asks for the same MAC. Records written
+    /// before this field existed (vm.json without "MacAddressGenerated") read as false, as for <see cref="VncDisplayPicked"/>.
+    /// </summary>
+    public bool MacAddressGenerated { get; init; }
     public IReadOnlyList<string> ExtraArguments { get; init; } = Array.Empty<string>();
 
     /// <summary>cloud-init's first-boot data; the VM gets its seed image (StatePaths.VmFiles.CloudInitSeed) as a CD-ROM. Null for none.</summary>

@@ -12,6 +12,8 @@ public static class QemuFailures
         var message = result.Message;
         var (id, kind) = message switch
         {
+            // 'Failed to get "write" lock / Is another process using the image [PATH]?': qemu's image locking (docs/system/qemu-block-drivers, Image locking).
+            _ when Says(message, "Failed to get") && Says(message, " lock") => (ErrorIds.QemuDiskLocked, FailureKind.ResourceBusy),
             _ when Says(message, "CPU model") => (ErrorIds.QemuUnknownCpuModel, FailureKind.InvalidArgument),
             _ when Says(message, "No such file") => (ErrorIds.QemuFileNotFound, FailureKind.ObjectNotFound),
             _ when Says(message, "Permission denied") => (ErrorIds.QemuPermissionDenied, FailureKind.PermissionDenied),

@@ -118,11 +118,21 @@ public sealed class QemuLauncher
         var accel = ChooseAccelerator(spec, program, programPath, tcgWarnings.Add);
         var others = _store.List().Where(o => o.Name != spec.Name).ToArray();
         _displays.CheckFree(spec.Name, spec.ListenAddress, spec.VncDisplay, others, considerStopped: false);
+        // A port or disk that another VM of this store holds is reported with that VM's name, not as qemu's failure.
+        var running = new Lazy<VmSpec[]>(() => others.Where(o => QemuProcess.Find(_store.Paths.ForVm(o.Name)) is not null).ToArray());
         foreach (var forward in spec.PortForwards)
         {
             if (!Ports.IsFree(forward.HostAddress, forward.HostPort))
             {
-                throw HeadlessVmErrors.PortForwardInUse(spec.Name, forward);
+                throw HeadlessVmErrors.PortForwardInUse(spec.Name, forward, SharedResources.ForwardHolder(forward, running.Value)?.Name);
+            }
+        }
+
+        foreach (var disk in spec.Disks)
+        {
+            if (SharedResources.DiskHolder(spec, disk.Path, running.Value) is { } holder)
+            {
+                throw HeadlessVmErrors.DiskInUse(spec.Name, disk.Path, holder.Name);
             }
         }
 

@@ -99,6 +99,17 @@ public sealed class DomainXmlBuildTests
     }
 
     [Fact]
+    public void A_generated_MAC_and_a_port_libvirt_picks_read_back_as_such_so_a_recreated_VM_asks_for_neither()
+    {
+        var generated = DomainVms.ToSpec(DomainXml.Parse(DomainXml.Build(KernelBoot with { MacAddressGenerated = true })));
+        Assert.True(generated.MacAddressGenerated);
+        Assert.True(generated.VncDisplayPicked);
+        var chosen = DomainVms.ToSpec(DomainXml.Parse(DomainXml.Build(KernelBoot with { VncPort = 5907 })));
+        Assert.False(chosen.MacAddressGenerated);
+        Assert.False(chosen.VncDisplayPicked);
+    }
+
+    [Fact]
     public void Specs_that_cannot_be_written_are_refused()
     {
         Assert.Throws<ArgumentException>(() => DomainXml.Build(KernelBoot with { Accelerator = AcceleratorKind.Auto }));

@@ -75,6 +75,9 @@ public sealed class LibvirtErrorCatalogueTests
             "Cannot access storage file '/nonexistent/d.qcow2' (as uid:64055, gid:64055): No such file or directory", "vm1", LibvirtCall.Other)),
         [ErrorIds.DomainFileAccessDenied] = (FailureKind.PermissionDenied, "vm1", () => Mapped(LibvirtErrorCode.SystemError, FromStorage,
             "Cannot access storage file '/tmp/p/d.qcow2' (as uid:64055, gid:64055): Permission denied", "vm1", LibvirtCall.Other)),
+        [ErrorIds.DomainDiskLocked] = (FailureKind.ResourceBusy, "vm1", () => Mapped(LibvirtErrorCode.InternalError, FromQemu,
+            "internal error: qemu unexpectedly closed the monitor: qemu-system-x86_64: -blockdev {\"node-name\":\"libvirt-1-format\"}: Failed to get \"write\" lock\n" +
+            "Is another process using the image [/var/lib/libvirt/images/d.qcow2]?", "vm1", LibvirtCall.Other)),
         [ErrorIds.LibvirtSystemError] = (FailureKind.ResourceUnavailable, "vm1", () => Mapped(LibvirtErrorCode.SystemError, FromQemu,
             "Unable to create cgroup: Read-only file system", "vm1", LibvirtCall.Other)),
         [ErrorIds.LibvirtOperationFailed] = (FailureKind.InvalidOperation, "vm1", () => Mapped(LibvirtErrorCode.InternalError, FromQemu,

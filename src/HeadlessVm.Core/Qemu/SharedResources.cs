@@ -1,0 +1,61 @@
+using System.Net;
+using HeadlessVm.Core.Model;
+
+namespace HeadlessVm.Core.Qemu;
+
+/// <summary>
+/// What a VM can share on record with the other VMs of its store, and only one of them use at a time: the host
+/// ports it forwards and the disk images it writes. A lab recreated beside its original (Import-Csv | New-HeadlessVm
+/// with new names) or a copy shares both: its creation warns, and the start of the second one is refused naming the VM
+/// that holds them.
+/// </summary>
+public static class SharedResources
+{
+    /// <summary>
+    /// The first of <paramref name="running"/> that forwards <paramref name="forward"/>'s host port on the same address,
+    /// or on a wildcard address on either side (0.0.0.0 or :: takes the port on every address); null for none.
+    /// </summary>
+    public static VmSpec? ForwardHolder(PortForward forward, IEnumerable<VmSpec> running) =>
+        running.FirstOrDefault(o => o.PortForwards.Any(f => f.HostPort == forward.HostPort && Overlap(f.HostAddress, forward.HostAddress)));
+
+    /// <summary>
+    /// The first of <paramref name="running"/> whose disks include <paramref name="disk"/> (the same absolute path); null
+    /// for none, and when both VMs run qemu with -snapshot (each writes a temporary overlay, so the image is only read).
+    /// Paths reached through other names (links) are left to qemu's own image lock (QemuDiskLocked).
+    /// </summary>
+    public static VmSpec? DiskHolder(VmSpec spec, string disk, IEnumerable<VmSpec> running) =>
+        running.FirstOrDefault(o => o.Disks.Any(d => d.Path == disk) && !(ReadsOnly(spec) && ReadsOnly(o)));
+
+    /// <summary>
+    /// A warning for each forward and disk that <paramref name="spec"/> shares with one of <paramref name="others"/> (running
+    /// or not), naming that VM: said when a VM is created, since the clash itself only shows when both are to run.
+    /// </summary>
+    public static IEnumerable<string> Warnings(VmSpec spec, IReadOnlyList<VmSpec> others)
+    {
+        foreach (var forward in spec.PortForwards)
+        {
+            if (ForwardHolder(forward, others) is { } holder)
+            {
+                yield return $"VM '{spec.Name}' forwards {forward} as VM '{holder.Name}' does; the two cannot run at once " +
+                    "until one of them gets other forwards (Set-HeadlessVm -PortForward).";
+            }
+        }
+
+        foreach (var disk in spec.Disks)
+        {
+            if (DiskHolder(spec, disk.Path, others) is { } holder)
+            {
+                yield return $"VM '{spec.Name}' uses disk '{disk.Path}' as VM '{holder.Name}' does: what one writes, the other finds, " +
+                    "and the two cannot run at once. Copy-HeadlessVm copies a VM with its disks.";
+            }
+        }
+    }
+
+    private static bool ReadsOnly(VmSpec spec) => spec.ExtraArguments.Contains("-snapshot");
+
+    private static bool Overlap(string a, string b) =>
+        a == b || IsWildcard(a) || IsWildcard(b) || (IPAddress.TryParse(a, out var x) && IPAddress.TryParse(b, out var y) && x.Equals(y));
+
+    private static bool IsWildcard(string address) =>
+        IPAddress.TryParse(address, out var ip) && (ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any));
+}
