@@ -120,8 +120,11 @@ public sealed class VmSettings
             if (next.IsoPath != spec.IsoPath)
             {
                 var drive = CdromDrive(qmp, spec);
-                SetMedium(qmp, spec.Name, drive, next.IsoPath);
+
+                // Pushed before the change: qemu opens the tray and takes the old medium out before it opens the new
+                // one, so a refused change (a file it cannot open or lock) leaves the drive empty unless it is put back.
                 undo.Push(() => SetMedium(qmp, spec.Name, drive, spec.IsoPath));
+                SetMedium(qmp, spec.Name, drive, next.IsoPath);
             }
 
             foreach (var gone in spec.PortForwards.Except(next.PortForwards))
