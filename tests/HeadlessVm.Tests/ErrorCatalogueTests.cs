@@ -383,16 +383,7 @@ public static class ErrorRows
         {
             // A guest whose 1 GiB of memory is all 0xFF (its RAM mapped from a file of them): qemu saves zero pages as a
             // flag but writes every other page, a GiB that takes seconds on any disk, against a bounded wait of one second.
-            var ram = lab.WorkFile("e-slowsave.ram");
-            using (var file = new FileStream(ram, FileMode.CreateNew))
-            {
-                var ones = new byte[1 << 20];
-                Array.Fill(ones, (byte)0xFF);
-                for (var mib = 0; mib < 1024; mib++)
-                {
-                    file.Write(ones);
-                }
-            }
+            var ram = TestGuest.WriteMemoryFile(lab.WorkFile("e-slowsave.ram"), 1024);
 
             lab.Session.Ok("New-HeadlessVmDisk ./e-slowsave.qcow2 -SizeGB 0.1 | Out-Null; " +
                 $"New-HeadlessVm e-slowsave -MemoryMB 1024 -Network None -Accelerator Tcg -Paused -DiskPath ./e-slowsave.qcow2 -ExtraArgument '-mem-path', '{ram}' | Out-Null");
