@@ -175,9 +175,58 @@ public sealed class CloudInitTests : IDisposable
         _ps.Refused("Set-HeadlessVm ci5 -HostName other", "VmMustBeStopped", "ci5", ErrorCategory.InvalidOperation);
         Assert.Equal(copied, Extract(_ps.Paths.ForVm("ci5").CloudInitSeed, "meta-data"));
         _ps.Ok("Stop-HeadlessVm ci5 -Force");
-
-        static string InstanceId(string metaData) => metaData.Split('\n')[0];
     }
+
+    [Fact]
+    public void A_renamed_VM_whose_host_name_was_its_name_gets_a_seed_with_the_new_name_and_an_explicit_host_name_stays()
+    {
+        var key = new Dictionary<string, object?> { ["key"] = Key };
+        Assert.Empty(_ps.Run("New-HeadlessVm ci7 -Accelerator Tcg -MemoryMB 64 -NoStart -UserName admin -SshPublicKey $key", key).Errors);
+        Assert.Empty(_ps.Run("New-HeadlessVm ci8 -Accelerator Tcg -MemoryMB 64 -NoStart -UserName admin -SshPublicKey $key -HostName fixed-host", key).Errors);
+        var defaulted = Extract(_ps.Paths.ForVm("ci7").CloudInitSeed, "meta-data");
+        var fixedHost = Extract(_ps.Paths.ForVm("ci8").CloudInitSeed, "meta-data");
+        Assert.Contains("local-hostname: \"ci7\"", defaulted);
+
+        _ps.Ok("Rename-HeadlessVm ci7 web7; Rename-HeadlessVm ci8 web8");
+
+        // The host name followed the VM's name, with a new instance id so that cloud-init applies it; the rest stays.
+        var renamed = Extract(_ps.Paths.ForVm("web7").CloudInitSeed, "meta-data");
+        Assert.Contains("local-hostname: \"web7\"", renamed);
+        Assert.NotEqual(InstanceId(defaulted), InstanceId(renamed));
+        Assert.Contains(Key, Extract(_ps.Paths.ForVm("web7").CloudInitSeed, "user-data"));
+
+        // A host name given by the user is not the VM's name: the seed is the same, instance id included.
+        Assert.Equal(fixedHost, Extract(_ps.Paths.ForVm("web8").CloudInitSeed, "meta-data"));
+    }
+
+    [Fact]
+    public void Set_HeadlessVm_UserData_empty_drops_a_whole_user_data_for_a_user_and_key_and_a_whole_one_replaces_them_again()
+    {
+        var vars = new Dictionary<string, object?> { ["key"] = Key, ["ud"] = "#cloud-config\nruncmd:\n  - echo HVM-MARKER-0815\n" };
+        Assert.Empty(_ps.Run("New-HeadlessVm ud1 -Accelerator Tcg -MemoryMB 64 -NoStart -UserData $ud", vars).Errors);
+        var seed = _ps.Paths.ForVm("ud1").CloudInitSeed;
+        var whole = Extract(seed, "meta-data");
+
+        // A user beside the VM's whole user-data is refused, and the error says how to drop it; the seed stays.
+        var conflict = _ps.Refused("Set-HeadlessVm ud1 -UserName admin", "CloudInitConflict", "ud1", ErrorCategory.InvalidArgument);
+        Assert.Contains("-UserData ''", conflict.Exception.Message);
+        Assert.Equal(whole, Extract(seed, "meta-data"));
+
+        Assert.Empty(_ps.Run("Set-HeadlessVm ud1 -UserData '' -UserName admin -SshPublicKey $key", vars).Errors);
+        var generated = Extract(seed, "user-data");
+        Assert.DoesNotContain("HVM-MARKER-0815", generated);
+        Assert.Contains("name: \"admin\"", generated);
+        Assert.Contains(Key, generated);
+        var afterDrop = Extract(seed, "meta-data");
+        Assert.NotEqual(InstanceId(whole), InstanceId(afterDrop));
+
+        // A whole user-data again takes the place of the user and key the module wrote.
+        Assert.Empty(_ps.Run("Set-HeadlessVm ud1 -UserData $ud", vars).Errors);
+        Assert.Equal((string)vars["ud"]!, Extract(seed, "user-data"));
+        Assert.NotEqual(InstanceId(afterDrop), InstanceId(Extract(seed, "meta-data")));
+    }
+
+    private static string InstanceId(string metaData) => metaData.Split('\n')[0];
 
     [Theory]
     [InlineData("-SshPublicKey ./missing.pub", "CloudInitFileUnreadable", ErrorCategory.ObjectNotFound)]

@@ -68,8 +68,9 @@ public sealed class VmSettings
             {
                 if (!ReferenceEquals(next.CloudInit, spec.CloudInit) && next.CloudInit is not null)
                 {
-                    // Made anew (with its new instance id) in the VM's folder before the record says so.
-                    CloudInit.CloudInitSeeds.Write(name, vm, next.CloudInit, _host, cancellationToken);
+                    // Made anew (with its new instance id, and its new name as the default host name) in the VM's
+                    // folder before the record says so.
+                    CloudInit.CloudInitSeeds.Write(next.Name, vm, next.CloudInit, _host, cancellationToken);
                 }
 
                 if (next.Name != name)
