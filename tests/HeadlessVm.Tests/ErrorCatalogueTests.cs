@@ -382,14 +382,14 @@ public static class ErrorRows
         [ErrorIds.SnapshotTimeout] = Row(ErrorCategory.OperationTimeout, _ => "e-slowsave", lab =>
         {
             // A guest whose 1 GiB of memory is all 0xFF (its RAM mapped from a file of them): qemu saves zero pages as a
-            // flag but writes every other page, a GiB that takes seconds on any disk, against a bounded wait of one second.
+            // flag but writes every other page, a GiB that takes many seconds (12 s on the test machine), against a bounded wait of two.
             var ram = TestGuest.WriteMemoryFile(lab.WorkFile("e-slowsave.ram"), 1024);
 
             lab.Session.Ok("New-HeadlessVmDisk ./e-slowsave.qcow2 -SizeGB 0.1 | Out-Null; " +
                 $"New-HeadlessVm e-slowsave -MemoryMB 1024 -Network None -Accelerator Tcg -Paused -DiskPath ./e-slowsave.qcow2 -ExtraArgument '-mem-path', '{ram}' | Out-Null");
             try
             {
-                return Run(lab, "$env:HEADLESSVM_SNAPSHOT_TIMEOUT_SEC = '1'; try { Checkpoint-HeadlessVm e-slowsave slow } finally { $env:HEADLESSVM_SNAPSHOT_TIMEOUT_SEC = $null }");
+                return Run(lab, "$env:HEADLESSVM_SNAPSHOT_TIMEOUT_SEC = '2'; try { Checkpoint-HeadlessVm e-slowsave slow } finally { $env:HEADLESSVM_SNAPSHOT_TIMEOUT_SEC = $null }");
             }
             finally
             {
