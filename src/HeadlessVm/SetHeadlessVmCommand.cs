@@ -66,8 +66,12 @@ public sealed class SetHeadlessVmCommand : VmActionCmdlet
     [Parameter]
     public string? HostName { get; set; }
 
-    /// <summary>The whole cloud-init user-data (text or file); the seed is made anew.</summary>
+    /// <summary>
+    /// The whole cloud-init user-data (text or file), in place of the user and keys the module writes; '' drops the VM's
+    /// user-data (as -IsoPath '' ejects), so that -UserName and -SshPublicKey can take its place. The seed is made anew.
+    /// </summary>
     [Parameter]
+    [AllowEmptyString]
     public string? UserData { get; set; }
 
     /// <summary>cloud-init's network-config (text or file); the seed is made anew.</summary>

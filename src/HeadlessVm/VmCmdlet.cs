@@ -159,7 +159,8 @@ public abstract class VmCmdlet : HeadlessVmCmdlet
 
     /// <summary>
     /// The cloud-init parameters of New- and Set-HeadlessVm as a draft, when any is given (null otherwise). A value of one
-    /// word (no space, no line break) is a file path, resolved against the location when <paramref name="resolvePaths"/>.
+    /// word (no space, no line break) is a file path, resolved against the location when <paramref name="resolvePaths"/>;
+    /// an empty one stays empty (Set-HeadlessVm -UserData '' drops the VM's user-data).
     /// </summary>
     protected Core.CloudInit.CloudInitDraft? CloudInitDraftOf(bool cloudInit, string[]? sshPublicKey, string? userName, string? hostName,
         string? userData, string? networkConfig, bool resolvePaths = true)
@@ -169,7 +170,7 @@ public abstract class VmCmdlet : HeadlessVmCmdlet
             return null;
         }
 
-        string? FileOrText(string? value) => value is null || !resolvePaths || value.Trim().Any(char.IsWhiteSpace) ? value : ResolvePath(value.Trim());
+        string? FileOrText(string? value) => value is null || value.Length == 0 || !resolvePaths || value.Trim().Any(char.IsWhiteSpace) ? value : ResolvePath(value.Trim());
         return new()
         {
             UserName = userName,

@@ -50,10 +50,6 @@ public static class ErrorIdsProvenElsewhere
             "(PathNotInFileSystem when that is no folder), so only a core caller without a resolver meets it",
         ["QemuImgSnapshotFailed"] = "CheckpointsTests (core): the cmdlets check every disk's format and snapshots with qemu-img info before " +
             "qemu-img snapshot runs, so its own refusal needs the image to change between the two calls",
-        ["SnapshotJobFailed"] = "NOT YET PROVEN by any test (integration of day-2): needs qemu's snapshot-save/-load job to fail on a running VM " +
-            "after the cmdlet's own checks passed",
-        ["SnapshotTimeout"] = "NOT YET PROVEN by any test (integration of day-2): needs qemu's snapshot job to outlast the module's bounded wait",
-        ["MediumChangeFailed"] = "NOT YET PROVEN by any test (integration of day-2): needs qemu to refuse blockdev-change-medium on a running VM's CD-ROM",
     };
 
     /// <summary>Every id without a row in the cmdlet table.</summary>

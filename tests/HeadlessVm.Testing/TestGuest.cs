@@ -22,6 +22,37 @@ public static class TestGuest
     public static string Iso => Path.Combine(Directory, "guest.iso");
     public static string Qcow2 => Path.Combine(Directory, "guest.qcow2");
 
+    /// <summary>
+    /// The guest's files as the variables of a test's script ($kernel, $initrd, $iso, $qcow2, $cmdline), in a new
+    /// dictionary each time, so that a test can add its own or change one.
+    /// </summary>
+    public static Dictionary<string, object?> Variables => new()
+    {
+        ["kernel"] = Kernel,
+        ["initrd"] = Initrd,
+        ["iso"] = Iso,
+        ["qcow2"] = Qcow2,
+        ["cmdline"] = KernelArguments,
+    };
+
+    /// <summary>
+    /// Writes <paramref name="mebibytes"/> MiB of 0xFF to a new file <paramref name="path"/>, for qemu's -mem-path: a
+    /// guest whose memory it maps is that many MiB of pages that are not zeros, which a snapshot writes in full (qemu
+    /// saves a zero page as a flag), so its save takes seconds where a fresh guest's takes a moment.
+    /// </summary>
+    public static string WriteMemoryFile(string path, int mebibytes)
+    {
+        using var file = new FileStream(path, FileMode.CreateNew);
+        var ones = new byte[1 << 20];
+        Array.Fill(ones, (byte)0xFF);
+        for (var mib = 0; mib < mebibytes; mib++)
+        {
+            file.Write(ones);
+        }
+
+        return path;
+    }
+
     private static string Build()
     {
         // Cached after the first build (milliseconds); the first build takes a minute or two.

@@ -26,13 +26,11 @@ public sealed class BridgeOptionsTests : IDisposable
         return $"127.0.0.1:{P<int>(vm, "VncPort")}";
     }
 
-    private string Work(string name) => Path.Combine(_ps.WorkFolder, name);
-
     [Fact]
     public async Task A_Target_bridge_takes_the_name_given_and_serves_the_web_root_given_on_loopback_without_a_warning()
     {
         var target = VncServer();
-        var web = Directory.CreateDirectory(Work("web")).FullName;
+        var web = Directory.CreateDirectory(_ps.Work("web")).FullName;
         File.WriteAllText(Path.Combine(web, "vnc.html"), "<html>HVM-OWN-WEB-ROOT</html>");
 
         var r = _ps.Run($"Start-VncBridge -Target {target} -BridgeName my-console -WebRoot ./web -WebPort {FreePorts.Next()}");
@@ -59,7 +57,7 @@ public sealed class BridgeOptionsTests : IDisposable
     {
         var target = VncServer();
         var (cert, key) = SelfSigned();
-        File.WriteAllText(Work("combined.pem"), cert + key);
+        File.WriteAllText(_ps.Work("combined.pem"), cert + key);
 
         var bridge = _ps.Ok($"Start-VncBridge -Target {target} -BridgeName tls -CertificatePath ./combined.pem -WebPort {FreePorts.Next()}").Single();
         Assert.True(P<bool>(bridge, "Secure"));
@@ -80,9 +78,9 @@ public sealed class BridgeOptionsTests : IDisposable
         var target = VncServer();
         var (cert, key) = SelfSigned();
         var (_, otherKey) = SelfSigned();
-        File.WriteAllText(Work("cert.pem"), cert);
-        File.WriteAllText(Work("key.pem"), key);
-        File.WriteAllText(Work("other-key.pem"), otherKey);
+        File.WriteAllText(_ps.Work("cert.pem"), cert);
+        File.WriteAllText(_ps.Work("key.pem"), key);
+        File.WriteAllText(_ps.Work("other-key.pem"), otherKey);
 
         // A certificate alone, its key nowhere: the message says where the key goes.
         var alone = Refused($"Start-VncBridge -Target {target} -BridgeName t1 -CertificatePath ./cert.pem", "InvalidCertificate", ErrorCategory.InvalidArgument, "t1");
@@ -91,9 +89,9 @@ public sealed class BridgeOptionsTests : IDisposable
         var mismatched = Refused($"Start-VncBridge -Target {target} -BridgeName t2 -CertificatePath ./cert.pem -KeyPath ./other-key.pem", "InvalidCertificate", ErrorCategory.InvalidArgument, "t2");
         Assert.Contains("other-key.pem", mismatched.Exception.Message);
         // A key file that is not there, and a certificate file that is not there.
-        Assert.Contains(Work("missing-key.pem"), Refused($"Start-VncBridge -Target {target} -BridgeName t3 -CertificatePath ./cert.pem -KeyPath ./missing-key.pem",
+        Assert.Contains(_ps.Work("missing-key.pem"), Refused($"Start-VncBridge -Target {target} -BridgeName t3 -CertificatePath ./cert.pem -KeyPath ./missing-key.pem",
             "CertificateNotFound", ErrorCategory.ObjectNotFound, "t3").Exception.Message);
-        Assert.Contains(Work("missing.pem"), Refused($"Start-VncBridge -Target {target} -BridgeName t4 -CertificatePath ./missing.pem",
+        Assert.Contains(_ps.Work("missing.pem"), Refused($"Start-VncBridge -Target {target} -BridgeName t4 -CertificatePath ./missing.pem",
             "CertificateNotFound", ErrorCategory.ObjectNotFound, "t4").Exception.Message);
         // A key without a certificate.
         Refused($"Start-VncBridge -Target {target} -BridgeName t5 -KeyPath ./key.pem", "KeyWithoutCertificate", ErrorCategory.InvalidArgument, "t5");
@@ -108,7 +106,7 @@ public sealed class BridgeOptionsTests : IDisposable
     {
         // A network of its own for one pwsh: lo, which also has 10.201.0.1. Nothing outside can reach it.
         var (cert, key) = SelfSigned();
-        File.WriteAllText(Work("combined.pem"), cert + key);
+        File.WriteAllText(_ps.Work("combined.pem"), cert + key);
         var script = $$"""
             $ErrorActionPreference = 'Stop'
             Import-Module '{{RepoPaths.Manifest}}'

@@ -14,22 +14,13 @@ public sealed class CheckpointTests : IDisposable
 
     public void Dispose() => _ps.Dispose();
 
-    private Dictionary<string, object?> Guest => new()
-    {
-        ["kernel"] = TestGuest.Kernel,
-        ["initrd"] = TestGuest.Initrd,
-        ["cmdline"] = TestGuest.KernelArguments,
-    };
-
-    private string Work(string file) => Path.Combine(_ps.WorkFolder, file);
-
     [Fact]
     public void A_running_guest_restored_to_a_checkpoint_resumes_exactly_where_it_was_and_forgets_what_came_after()
     {
         _ps.Ok("New-HeadlessVmDisk data.qcow2 -SizeGB 1 | Out-Null");
         // An address of its own: the display picked at creation stays free there until the start.
         var created = _ps.Run("New-HeadlessVm c1 -Accelerator Tcg -MemoryMB 256 -KernelPath $kernel -InitrdPath $initrd -KernelArgument $cmdline " +
-            $"-DiskPath data.qcow2 -Network None -NoStart -ListenAddress {FreePorts.PrivateLoopbackAddress()}", Guest);
+            $"-DiskPath data.qcow2 -Network None -NoStart -ListenAddress {FreePorts.PrivateLoopbackAddress()}", TestGuest.Variables);
         Assert.Empty(created.Errors);
 
         // A checkpoint of the stopped VM holds its disk only.
@@ -51,7 +42,7 @@ public sealed class CheckpointTests : IDisposable
         Assert.Equal("before", before.Properties["SnapshotName"].Value);
         Assert.Equal(true, before.Properties["HasMemory"].Value);
         Assert.True((long)before.Properties["VmStateSize"].Value! > 1024 * 1024);
-        Assert.Equal(new[] { Work("data.qcow2") }, ((IEnumerable<string>)before.Properties["DiskPath"].Value!).ToArray());
+        Assert.Equal(new[] { _ps.Work("data.qcow2") }, ((IEnumerable<string>)before.Properties["DiskPath"].Value!).ToArray());
         Assert.Contains(taken.Progress, p => p.Activity.Contains("before") && p.RecordType == ProgressRecordType.Completed);
         Assert.Equal("Running", _ps.Ok("(Get-HeadlessVm c1).State").Single().ToString());
 
@@ -82,7 +73,7 @@ public sealed class CheckpointTests : IDisposable
         // Removing from the running VM goes through qemu's snapshot-delete job; the image no longer has it.
         _ps.Ok("Get-HeadlessVmSnapshot c1 before | Remove-HeadlessVmSnapshot -Confirm:$false");
         Assert.Equal(new[] { "cold" }, _ps.Ok("Get-HeadlessVmSnapshot c1").Select(s => s.Properties["SnapshotName"].Value));
-        Assert.DoesNotContain("before", NativeTool.Run("qemu-img", "snapshot", "-U", "-l", Work("data.qcow2")).Output);
+        Assert.DoesNotContain("before", NativeTool.Run("qemu-img", "snapshot", "-U", "-l", _ps.Work("data.qcow2")).Output);
         _ps.Ok("Stop-HeadlessVm c1 -Force");
     }
 
@@ -90,26 +81,26 @@ public sealed class CheckpointTests : IDisposable
     public void A_stopped_VMs_disks_go_back_to_their_bytes_at_the_checkpoint_and_a_piped_checkpoint_is_removed()
     {
         _ps.Ok("New-HeadlessVmDisk a.qcow2 -SizeGB 0.1 | Out-Null; New-HeadlessVmDisk b.qcow2 -SizeGB 0.1 | Out-Null");
-        Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "write -P 0xaa 0 64k", Work("a.qcow2")).ExitCode);
-        Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "write -P 0x11 0 64k", Work("b.qcow2")).ExitCode);
+        Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "write -P 0xaa 0 64k", _ps.Work("a.qcow2")).ExitCode);
+        Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "write -P 0x11 0 64k", _ps.Work("b.qcow2")).ExitCode);
         _ps.Ok("New-HeadlessVm s1 -Accelerator Tcg -MemoryMB 64 -DiskPath a.qcow2,b.qcow2 -NoStart | Out-Null");
 
         var first = _ps.Ok("Checkpoint-HeadlessVm s1 first -PassThru").Single();
         Assert.Equal(false, first.Properties["HasMemory"].Value);
         Assert.Equal(2, ((IEnumerable<string>)first.Properties["DiskPath"].Value!).Count());
-        Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "write -P 0xbb 0 64k", Work("a.qcow2")).ExitCode);
-        Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "write -P 0x22 0 64k", Work("b.qcow2")).ExitCode);
+        Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "write -P 0xbb 0 64k", _ps.Work("a.qcow2")).ExitCode);
+        Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "write -P 0x22 0 64k", _ps.Work("b.qcow2")).ExitCode);
 
         // -WhatIf changes nothing.
         _ps.Ok("Restore-HeadlessVmSnapshot s1 first -WhatIf");
-        Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "read -P 0xbb 0 64k", Work("a.qcow2")).ExitCode);
+        Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "read -P 0xbb 0 64k", _ps.Work("a.qcow2")).ExitCode);
 
         var restored = _ps.Run("Restore-HeadlessVmSnapshot s1 first -Confirm:$false");
         Assert.Empty(restored.Errors);
         Assert.Empty(restored.Warnings);
         foreach (var (disk, pattern) in new[] { ("a.qcow2", "0xaa"), ("b.qcow2", "0x11") })
         {
-            var read = NativeTool.Run("qemu-io", "-c", $"read -P {pattern} 0 64k", Work(disk));
+            var read = NativeTool.Run("qemu-io", "-c", $"read -P {pattern} 0 64k", _ps.Work(disk));
             Assert.True(read.ExitCode == 0 && !read.Output.Contains("Pattern verification failed"), read.Output);
         }
 
@@ -135,7 +126,7 @@ public sealed class CheckpointTests : IDisposable
         Assert.Equal(new[] { named }, _ps.Ok("Get-HeadlessVmSnapshot s* -SnapshotName 's1-*'").Select(s => s.Properties["SnapshotName"].Value));
         _ps.Ok("Get-HeadlessVmSnapshot s1 | Remove-HeadlessVmSnapshot -Confirm:$false");
         Assert.Empty(_ps.Ok("Get-HeadlessVmSnapshot s1"));
-        Assert.DoesNotContain("first", NativeTool.Run("qemu-img", "snapshot", "-l", Work("b.qcow2")).Output);
+        Assert.DoesNotContain("first", NativeTool.Run("qemu-img", "snapshot", "-l", _ps.Work("b.qcow2")).Output);
     }
 
     [Fact]
@@ -166,25 +157,67 @@ public sealed class CheckpointTests : IDisposable
         Refused("Remove-HeadlessVmSnapshot q nosuch -Confirm:$false", "SnapshotNotFound", "q", ErrorCategory.ObjectNotFound);
         Refused("Get-HeadlessVmSnapshot q nosuch", "SnapshotNotFound", "q", ErrorCategory.ObjectNotFound);
         Refused("Checkpoint-HeadlessVm bare", "NoSnapshotDisk", "bare", ErrorCategory.InvalidOperation);
-        Refused("Checkpoint-HeadlessVm raw", "DiskCannotSnapshot", "raw", ErrorCategory.InvalidOperation, Work("r.img"));
+        Refused("Checkpoint-HeadlessVm raw", "DiskCannotSnapshot", "raw", ErrorCategory.InvalidOperation, _ps.Work("r.img"));
         Assert.Contains("-BackingPath", _ps.Run("Checkpoint-HeadlessVm raw").Errors.Single().Exception.Message, StringComparison.Ordinal);
         Assert.Empty(_ps.Ok("Get-HeadlessVmSnapshot raw"));
 
         // A disk that lost the checkpoint (replaced since) makes a restore refuse before any disk changes.
-        Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "write -P 0xcc 0 64k", Work("q.qcow2")).ExitCode);
-        Assert.Equal(0, NativeTool.Run("qemu-img", "snapshot", "-d", "one", Work("q2.qcow2")).ExitCode);
-        Refused("Restore-HeadlessVmSnapshot q one -Confirm:$false", "SnapshotIncomplete", "q", ErrorCategory.InvalidOperation, Work("q2.qcow2"));
-        Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "read -P 0xcc 0 64k", Work("q.qcow2")).ExitCode);
+        Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "write -P 0xcc 0 64k", _ps.Work("q.qcow2")).ExitCode);
+        Assert.Equal(0, NativeTool.Run("qemu-img", "snapshot", "-d", "one", _ps.Work("q2.qcow2")).ExitCode);
+        Refused("Restore-HeadlessVmSnapshot q one -Confirm:$false", "SnapshotIncomplete", "q", ErrorCategory.InvalidOperation, _ps.Work("q2.qcow2"));
+        Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "read -P 0xcc 0 64k", _ps.Work("q.qcow2")).ExitCode);
 
         // A disk converted to raw in place: the restore names it and says what would work.
-        Assert.Equal(0, NativeTool.Run("qemu-img", "convert", "-O", "raw", Work("q.qcow2"), Work("q.raw")).ExitCode);
-        File.Move(Work("q.raw"), Work("q.qcow2"), overwrite: true);
-        Refused("Restore-HeadlessVmSnapshot q one -Confirm:$false", "DiskCannotSnapshot", "q", ErrorCategory.InvalidOperation, Work("q.qcow2"));
+        Assert.Equal(0, NativeTool.Run("qemu-img", "convert", "-O", "raw", _ps.Work("q.qcow2"), _ps.Work("q.raw")).ExitCode);
+        File.Move(_ps.Work("q.raw"), _ps.Work("q.qcow2"), overwrite: true);
+        Refused("Restore-HeadlessVmSnapshot q one -Confirm:$false", "DiskCannotSnapshot", "q", ErrorCategory.InvalidOperation, _ps.Work("q.qcow2"));
 
         // Nothing was made by the refusals: q2 holds no checkpoint, and -WhatIf makes none either.
         _ps.Ok("Checkpoint-HeadlessVm raw -WhatIf; Checkpoint-HeadlessVm q two -WhatIf");
-        Assert.DoesNotContain("two", NativeTool.Run("qemu-img", "snapshot", "-l", Work("q2.qcow2")).Output);
-        Assert.Equal(string.Empty, NativeTool.Run("qemu-img", "snapshot", "-l", Work("q2.qcow2")).Output.Trim());
+        Assert.DoesNotContain("two", NativeTool.Run("qemu-img", "snapshot", "-l", _ps.Work("q2.qcow2")).Output);
+        Assert.Equal(string.Empty, NativeTool.Run("qemu-img", "snapshot", "-l", _ps.Work("q2.qcow2")).Output.Trim());
+    }
+
+    [Fact]
+    public void Ctrl_C_during_a_running_VMs_checkpoint_stops_the_waiting_while_qemu_completes_it_whole_and_runs_the_guest_again()
+    {
+        // 1 GiB of guest memory that is not zeros: the save writes all of it, which takes seconds. Ctrl+C is pressed
+        // once the disk has grown by 64 MiB of that memory (the job under way, chosen by what qemu did, not timed).
+        var ram = TestGuest.WriteMemoryFile(_ps.Work("c4.ram"), 1024);
+        _ps.Ok("New-HeadlessVmDisk c4.qcow2 -SizeGB 0.1 | Out-Null; " +
+            $"New-HeadlessVm c4 -Accelerator Tcg -MemoryMB 1024 -Network None -DiskPath c4.qcow2 -ExtraArgument '-mem-path', '{ram}' | Out-Null");
+        try
+        {
+            var disk = new FileInfo(_ps.Work("c4.qcow2"));
+            var state = _ps.StopWhen("Checkpoint-HeadlessVm c4 interrupted -Description 'before the upgrade'", _ =>
+            {
+                disk.Refresh();
+                return disk.Length > 64L << 20;
+            }, "qemu had written 64 MiB of the guest's memory");
+            Assert.Equal(PSInvocationState.Stopped, state);
+
+            // qemu cannot stop a save half way: it finishes it and runs the guest again (Unresponsive meanwhile), never
+            // leaving it paused. The checkpoint is then whole, memory and description included, and the only one.
+            _ps.Ok("Wait-HeadlessVm c4 -For Running -TimeoutSec 300 | Out-Null");
+            var whole = Assert.Single(_ps.Ok("Get-HeadlessVmSnapshot c4"));
+            Assert.Equal("interrupted", whole.Properties["SnapshotName"].Value);
+            Assert.Equal(true, whole.Properties["HasMemory"].Value);
+            Assert.True((long)whole.Properties["VmStateSize"].Value! > 512L << 20);
+            Assert.Equal("before the upgrade", whole.Properties["Description"].Value);
+
+            // Its name is taken, as any checkpoint's; the next checkpoint is made, and the interrupted one restores.
+            var taken = Assert.Single(_ps.Run("Checkpoint-HeadlessVm c4 interrupted").Errors);
+            Assert.Equal("SnapshotExists", taken.FullyQualifiedErrorId.Split(',')[0]);
+            Assert.Equal(true, _ps.Ok("Checkpoint-HeadlessVm c4 next -PassThru").Single().Properties["HasMemory"].Value);
+            _ps.Ok("Restore-HeadlessVmSnapshot c4 interrupted -Confirm:$false");
+            Assert.Equal("Running", _ps.Ok("(Get-HeadlessVm c4).State").Single().ToString());
+            Assert.Equal(new[] { "interrupted", "next" }, _ps.Ok("Get-HeadlessVmSnapshot c4").Select(s => s.Properties["SnapshotName"].Value));
+        }
+        finally
+        {
+            _ps.Ok("Stop-HeadlessVm c4 -Force");
+            File.Delete(ram);
+        }
     }
 
     [Fact]

@@ -19,19 +19,12 @@ public sealed class CloudInitTests : IDisposable
 
     public void Dispose() => _ps.Dispose();
 
-    private string Work(string file) => Path.Combine(_ps.WorkFolder, file);
-
     [Fact]
     public void A_cloud_init_VM_gets_a_private_cidata_seed_with_its_user_key_host_name_and_network_config_attached_read_only()
     {
-        File.WriteAllText(Work("id.pub"), Key + "\n");
-        var vars = new Dictionary<string, object?>
-        {
-            ["kernel"] = TestGuest.Kernel,
-            ["initrd"] = TestGuest.Initrd,
-            ["cmdline"] = TestGuest.KernelArguments,
-            ["net"] = "version: 2\nethernets:\n  eth0:\n    dhcp4: true\n",
-        };
+        File.WriteAllText(_ps.Work("id.pub"), Key + "\n");
+        var vars = TestGuest.Variables;
+        vars["net"] = "version: 2\nethernets:\n  eth0:\n    dhcp4: true\n";
         var created = _ps.Run("New-HeadlessVm ci1 -Accelerator Tcg -MemoryMB 256 -KernelPath $kernel -InitrdPath $initrd -KernelArgument $cmdline " +
             "-Network None -UserName admin -HostName web1 -SshPublicKey ./id.pub -NetworkConfig $net -Verbose", vars);
         Assert.Empty(created.Errors);
@@ -84,13 +77,10 @@ public sealed class CloudInitTests : IDisposable
         // The test guest has no CD-ROM or ISO 9660 drivers and does not look for cidata; an initramfs layer of this
         // test's own adds the host kernel's modules and a first program (rdinit) that mounts the seed and prints
         // what it holds on the serial console, then runs the guest's /init. The shared cached guest is not changed.
-        var vars = new Dictionary<string, object?>
-        {
-            ["kernel"] = TestGuest.Kernel,
-            ["initrd"] = CidataInitrd(),
-            ["cmdline"] = TestGuest.KernelArguments + " rdinit=/cidata-init",
-            ["ud"] = "#cloud-config\nruncmd:\n  - echo HVM-MARKER-4711\n",
-        };
+        var vars = TestGuest.Variables;
+        vars["initrd"] = CidataInitrd();
+        vars["cmdline"] = TestGuest.KernelArguments + " rdinit=/cidata-init";
+        vars["ud"] = "#cloud-config\nruncmd:\n  - echo HVM-MARKER-4711\n";
         var created = _ps.Run("New-HeadlessVm ci6 -Accelerator Tcg -MemoryMB 256 -KernelPath $kernel -InitrdPath $initrd -KernelArgument $cmdline " +
             "-Network None -HostName seen-by-guest -UserData $ud", vars);
         Assert.Empty(created.Errors);
@@ -105,7 +95,7 @@ public sealed class CloudInitTests : IDisposable
     /// <summary>The test guest's initrd with a layer appended: cdrom, sr_mod and isofs from the host's cloud kernel, and /cidata-init.</summary>
     private string CidataInitrd()
     {
-        var root = Directory.CreateDirectory(Work("cidata-root")).FullName;
+        var root = Directory.CreateDirectory(_ps.Work("cidata-root")).FullName;
         var modules = Directory.CreateDirectory(Path.Combine(root, "lib", "modules")).FullName;
         var kernel = Directory.GetDirectories("/lib/modules", "*-cloud-amd64").Single();
         foreach (var module in new[] { "drivers/cdrom/cdrom.ko", "drivers/scsi/sr_mod.ko", "fs/isofs/isofs.ko" })
@@ -134,7 +124,7 @@ public sealed class CloudInitTests : IDisposable
             """.Replace("\r", string.Empty) + "\n");
         File.SetUnixFileMode(init, (UnixFileMode)0b111_101_101);
 
-        var layer = Work("cidata-layer.cpio");
+        var layer = _ps.Work("cidata-layer.cpio");
         var psi = new System.Diagnostics.ProcessStartInfo("cpio") { WorkingDirectory = root, RedirectStandardInput = true, RedirectStandardError = true };
         foreach (var a in new[] { "-o", "-H", "newc", "-F", layer })
         {
@@ -150,7 +140,7 @@ public sealed class CloudInitTests : IDisposable
         }
 
         // The kernel unpacks concatenated archives in turn, each 4-byte aligned (Documentation/driver-api/early-userspace).
-        var initrd = Work("cidata-initrd.img");
+        var initrd = _ps.Work("cidata-initrd.img");
         var bytes = File.ReadAllBytes(TestGuest.Initrd).ToList();
         while (bytes.Count % 4 != 0)
         {
@@ -185,9 +175,58 @@ public sealed class CloudInitTests : IDisposable
         _ps.Refused("Set-HeadlessVm ci5 -HostName other", "VmMustBeStopped", "ci5", ErrorCategory.InvalidOperation);
         Assert.Equal(copied, Extract(_ps.Paths.ForVm("ci5").CloudInitSeed, "meta-data"));
         _ps.Ok("Stop-HeadlessVm ci5 -Force");
-
-        static string InstanceId(string metaData) => metaData.Split('\n')[0];
     }
+
+    [Fact]
+    public void A_renamed_VM_whose_host_name_was_its_name_gets_a_seed_with_the_new_name_and_an_explicit_host_name_stays()
+    {
+        var key = new Dictionary<string, object?> { ["key"] = Key };
+        Assert.Empty(_ps.Run("New-HeadlessVm ci7 -Accelerator Tcg -MemoryMB 64 -NoStart -UserName admin -SshPublicKey $key", key).Errors);
+        Assert.Empty(_ps.Run("New-HeadlessVm ci8 -Accelerator Tcg -MemoryMB 64 -NoStart -UserName admin -SshPublicKey $key -HostName fixed-host", key).Errors);
+        var defaulted = Extract(_ps.Paths.ForVm("ci7").CloudInitSeed, "meta-data");
+        var fixedHost = Extract(_ps.Paths.ForVm("ci8").CloudInitSeed, "meta-data");
+        Assert.Contains("local-hostname: \"ci7\"", defaulted);
+
+        _ps.Ok("Rename-HeadlessVm ci7 web7; Rename-HeadlessVm ci8 web8");
+
+        // The host name followed the VM's name, with a new instance id so that cloud-init applies it; the rest stays.
+        var renamed = Extract(_ps.Paths.ForVm("web7").CloudInitSeed, "meta-data");
+        Assert.Contains("local-hostname: \"web7\"", renamed);
+        Assert.NotEqual(InstanceId(defaulted), InstanceId(renamed));
+        Assert.Contains(Key, Extract(_ps.Paths.ForVm("web7").CloudInitSeed, "user-data"));
+
+        // A host name given by the user is not the VM's name: the seed is the same, instance id included.
+        Assert.Equal(fixedHost, Extract(_ps.Paths.ForVm("web8").CloudInitSeed, "meta-data"));
+    }
+
+    [Fact]
+    public void Set_HeadlessVm_UserData_empty_drops_a_whole_user_data_for_a_user_and_key_and_a_whole_one_replaces_them_again()
+    {
+        var vars = new Dictionary<string, object?> { ["key"] = Key, ["ud"] = "#cloud-config\nruncmd:\n  - echo HVM-MARKER-0815\n" };
+        Assert.Empty(_ps.Run("New-HeadlessVm ud1 -Accelerator Tcg -MemoryMB 64 -NoStart -UserData $ud", vars).Errors);
+        var seed = _ps.Paths.ForVm("ud1").CloudInitSeed;
+        var whole = Extract(seed, "meta-data");
+
+        // A user beside the VM's whole user-data is refused, and the error says how to drop it; the seed stays.
+        var conflict = _ps.Refused("Set-HeadlessVm ud1 -UserName admin", "CloudInitConflict", "ud1", ErrorCategory.InvalidArgument);
+        Assert.Contains("-UserData ''", conflict.Exception.Message);
+        Assert.Equal(whole, Extract(seed, "meta-data"));
+
+        Assert.Empty(_ps.Run("Set-HeadlessVm ud1 -UserData '' -UserName admin -SshPublicKey $key", vars).Errors);
+        var generated = Extract(seed, "user-data");
+        Assert.DoesNotContain("HVM-MARKER-0815", generated);
+        Assert.Contains("name: \"admin\"", generated);
+        Assert.Contains(Key, generated);
+        var afterDrop = Extract(seed, "meta-data");
+        Assert.NotEqual(InstanceId(whole), InstanceId(afterDrop));
+
+        // A whole user-data again takes the place of the user and key the module wrote.
+        Assert.Empty(_ps.Run("Set-HeadlessVm ud1 -UserData $ud", vars).Errors);
+        Assert.Equal((string)vars["ud"]!, Extract(seed, "user-data"));
+        Assert.NotEqual(InstanceId(afterDrop), InstanceId(Extract(seed, "meta-data")));
+    }
+
+    private static string InstanceId(string metaData) => metaData.Split('\n')[0];
 
     [Theory]
     [InlineData("-SshPublicKey ./missing.pub", "CloudInitFileUnreadable", ErrorCategory.ObjectNotFound)]
@@ -197,8 +236,8 @@ public sealed class CloudInitTests : IDisposable
     [InlineData("-HostName 'bad_host!'", "InvalidGuestHostName", ErrorCategory.InvalidArgument)]
     public void Bad_cloud_init_input_is_its_own_error_with_the_VM_as_target_and_makes_no_VM(string parameters, string id, ErrorCategory category)
     {
-        Directory.CreateDirectory(Work("keys"));
-        File.WriteAllText(Work("ud.yaml"), "#cloud-config\n");
+        Directory.CreateDirectory(_ps.Work("keys"));
+        File.WriteAllText(_ps.Work("ud.yaml"), "#cloud-config\n");
         var error = Assert.Single(_ps.Run($"New-HeadlessVm bad -Accelerator Tcg -MemoryMB 64 -NoStart {parameters}").Errors);
         Assert.Equal(id, error.FullyQualifiedErrorId.Split(',')[0]);
         Assert.Equal("bad", error.TargetObject);
@@ -217,7 +256,7 @@ public sealed class CloudInitTests : IDisposable
 
     private string Extract(string seed, string file)
     {
-        var target = Work($"{Guid.NewGuid():N}-{file}");
+        var target = _ps.Work($"{Guid.NewGuid():N}-{file}");
         var r = NativeTool.Run("xorriso", "-osirrox", "on", "-indev", seed, "-extract", "/" + file, target);
         Assert.True(r.ExitCode == 0, r.Output);
         return File.ReadAllText(target);

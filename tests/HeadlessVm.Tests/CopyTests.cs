@@ -15,14 +15,12 @@ public sealed class CopyTests : IDisposable
 
     public void Dispose() => _ps.Dispose();
 
-    private string Work(string file) => Path.Combine(_ps.WorkFolder, file);
-
     [Fact]
     public void A_full_copy_has_the_sources_bytes_in_disks_of_its_own_and_a_new_MAC_and_display()
     {
         _ps.Ok("New-HeadlessVmDisk a.qcow2 -SizeGB 0.1 | Out-Null; New-HeadlessVmDisk b.img -Format raw -SizeGB 0.01 | Out-Null");
-        Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "write -P 0xaa 0 64k", Work("a.qcow2")).ExitCode);
-        Assert.Equal(0, NativeTool.Run("qemu-io", "-f", "raw", "-c", "write -P 0x5c 0 64k", Work("b.img")).ExitCode);
+        Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "write -P 0xaa 0 64k", _ps.Work("a.qcow2")).ExitCode);
+        Assert.Equal(0, NativeTool.Run("qemu-io", "-f", "raw", "-c", "write -P 0x5c 0 64k", _ps.Work("b.img")).ExitCode);
         var forwarded = FreePorts.Next();
         var source = _ps.Ok($"New-HeadlessVm s1 -Accelerator Tcg -MemoryMB 64 -DiskPath a.qcow2,b.img -PortForward '{forwarded}:22' -NoStart").Single();
 
@@ -33,45 +31,45 @@ public sealed class CopyTests : IDisposable
         var copy = copied.Output.Single();
         Assert.Equal("c1", copy.Properties["Name"].Value);
         Assert.Equal("Stopped", copy.Properties["State"].Value!.ToString());
-        Assert.Equal(new[] { Work("c1-a.qcow2"), Work("c1-b.img") }, (IEnumerable<string>)copy.Properties["DiskPath"].Value!);
+        Assert.Equal(new[] { _ps.Work("c1-a.qcow2"), _ps.Work("c1-b.img") }, (IEnumerable<string>)copy.Properties["DiskPath"].Value!);
         Assert.Equal(new[] { "qcow2", "raw" }, (IEnumerable<string>)copy.Properties["DiskFormat"].Value!);
         Assert.NotEqual(source.Properties["MacAddress"].Value, copy.Properties["MacAddress"].Value);
         Assert.NotEqual(source.Properties["VncDisplay"].Value, copy.Properties["VncDisplay"].Value);
         Assert.Null(_ps.Ok("(Get-HeadlessVmDisk c1-a.qcow2).BackingPath").SingleOrDefault()?.BaseObject);
-        Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "read -P 0xaa 0 64k", Work("c1-a.qcow2")).ExitCode);
-        Assert.Equal(0, NativeTool.Run("qemu-io", "-f", "raw", "-c", "read -P 0x5c 0 64k", Work("c1-b.img")).ExitCode);
+        Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "read -P 0xaa 0 64k", _ps.Work("c1-a.qcow2")).ExitCode);
+        Assert.Equal(0, NativeTool.Run("qemu-io", "-f", "raw", "-c", "read -P 0x5c 0 64k", _ps.Work("c1-b.img")).ExitCode);
 
         // The copy's disks are its own: writing them leaves the source's as they were.
-        Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "write -P 0x01 0 64k", Work("c1-a.qcow2")).ExitCode);
-        Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "read -P 0xaa 0 64k", Work("a.qcow2")).ExitCode);
+        Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "write -P 0x01 0 64k", _ps.Work("c1-a.qcow2")).ExitCode);
+        Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "read -P 0xaa 0 64k", _ps.Work("a.qcow2")).ExitCode);
         Assert.Empty(Directory.GetFiles(_ps.WorkFolder, "*.partial*"));
     }
 
     [Fact]
     public void A_linked_copy_boots_the_guest_from_overlays_and_leaves_the_sources_image_untouched()
     {
-        File.Copy(TestGuest.Qcow2, Work("base.qcow2"));
-        var vars = new Dictionary<string, object?> { ["base"] = Work("base.qcow2") };
+        File.Copy(TestGuest.Qcow2, _ps.Work("base.qcow2"));
+        var vars = new Dictionary<string, object?> { ["base"] = _ps.Work("base.qcow2") };
         _ps.Run("New-HeadlessVm base -Accelerator Tcg -MemoryMB 256 -DiskPath $base -Network None -NoStart | Out-Null", vars);
-        var before = Hash(Work("base.qcow2"));
+        var before = Hash(_ps.Work("base.qcow2"));
 
         var copy = _ps.Ok("Copy-HeadlessVm base lc -Linked -PassThru").Single();
-        var overlay = Work("lc-base.qcow2");
+        var overlay = _ps.Work("lc-base.qcow2");
         Assert.Equal(new[] { overlay }, (IEnumerable<string>)copy.Properties["DiskPath"].Value!);
-        Assert.Equal(Work("base.qcow2"), _ps.Ok("(Get-HeadlessVmDisk lc-base.qcow2).BackingPath").Single().ToString());
+        Assert.Equal(_ps.Work("base.qcow2"), _ps.Ok("(Get-HeadlessVmDisk lc-base.qcow2).BackingPath").Single().ToString());
 
         // A display free now: the one picked at the copy could be taken by another program before the start.
         _ps.Ok($"Set-HeadlessVm lc -VncDisplay {_ps.FreeVncDisplay()}; Start-HeadlessVm lc");
         _ps.Ok($"Wait-HeadlessVm lc -ForText '^{TestGuest.Ready}$' -TimeoutSec 180 | Out-Null");
         _ps.Ok("Stop-HeadlessVm lc -Force");
-        Assert.Equal(before, Hash(Work("base.qcow2")));
+        Assert.Equal(before, Hash(_ps.Work("base.qcow2")));
     }
 
     [Fact]
     public void A_running_VM_is_copied_from_a_checkpoint_only()
     {
         _ps.Ok("New-HeadlessVmDisk r.qcow2 -SizeGB 0.1 | Out-Null");
-        Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "write -P 0x7e 0 64k", Work("r.qcow2")).ExitCode);
+        Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "write -P 0x7e 0 64k", _ps.Work("r.qcow2")).ExitCode);
         _ps.Ok("New-HeadlessVm r1 -Accelerator Tcg -MemoryMB 64 -DiskPath r.qcow2 -Network None -Paused | Out-Null");
 
         _ps.Refused("Copy-HeadlessVm r1 rc", "VmMustBeStopped", "r1", ErrorCategory.InvalidOperation);
@@ -81,7 +79,7 @@ public sealed class CopyTests : IDisposable
         _ps.Ok("Checkpoint-HeadlessVm r1 base");
         var copy = _ps.Ok("Copy-HeadlessVm r1 rc -SnapshotName base -PassThru").Single();
         Assert.Equal("Stopped", copy.Properties["State"].Value!.ToString());
-        Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "read -P 0x7e 0 64k", Work("rc-r.qcow2")).ExitCode);
+        Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "read -P 0x7e 0 64k", _ps.Work("rc-r.qcow2")).ExitCode);
         // The copy is the disk as it was, without the source's checkpoints.
         Assert.Empty(_ps.Ok("Get-HeadlessVmSnapshot rc"));
         Assert.Equal("Paused", _ps.Ok("(Get-HeadlessVm r1).State").Single().ToString());
@@ -96,17 +94,17 @@ public sealed class CopyTests : IDisposable
 
         _ps.Refused("Copy-HeadlessVm s1 taken", "VmAlreadyExists", "taken", ErrorCategory.ResourceExists);
         _ps.Refused("Copy-HeadlessVm s1 'bad/name'", "InvalidVmName", "bad/name", ErrorCategory.InvalidArgument);
-        File.WriteAllText(Work("c2-b.qcow2"), "mine");
+        File.WriteAllText(_ps.Work("c2-b.qcow2"), "mine");
         var exists = _ps.Refused("Copy-HeadlessVm s1 c2", "CopyDiskExists", "s1", ErrorCategory.ResourceExists);
-        Assert.Contains(Work("c2-b.qcow2"), exists.Exception.Message, StringComparison.Ordinal);
-        Assert.Equal("mine", File.ReadAllText(Work("c2-b.qcow2")));
-        Assert.False(File.Exists(Work("c2-a.qcow2")));
+        Assert.Contains(_ps.Work("c2-b.qcow2"), exists.Exception.Message, StringComparison.Ordinal);
+        Assert.Equal("mine", File.ReadAllText(_ps.Work("c2-b.qcow2")));
+        Assert.False(File.Exists(_ps.Work("c2-a.qcow2")));
 
         // The second disk is no longer qcow2 inside (overwritten since): qemu-img refuses it, the first disk's copy goes
         // again, and no record stays.
-        File.WriteAllBytes(Work("b.qcow2"), new byte[1024 * 1024]);
+        File.WriteAllBytes(_ps.Work("b.qcow2"), new byte[1024 * 1024]);
         var failed = _ps.Refused("Copy-HeadlessVm s1 c3", "QemuImgConvertFailed", "s1", ErrorCategory.InvalidOperation);
-        Assert.Contains(Work("b.qcow2"), failed.Exception.Message, StringComparison.Ordinal);
+        Assert.Contains(_ps.Work("b.qcow2"), failed.Exception.Message, StringComparison.Ordinal);
 
         Assert.Equal(new[] { "s1", "taken" }, _ps.Ok("(Get-HeadlessVm).Name").Select(o => o.ToString()));
         Assert.Empty(Directory.GetFiles(_ps.WorkFolder, "c3-*"));

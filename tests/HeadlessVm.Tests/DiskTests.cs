@@ -11,8 +11,6 @@ public sealed class DiskTests : IDisposable
 
     public void Dispose() => _ps.Dispose();
 
-    private string Work(string name) => Path.Combine(_ps.WorkFolder, name);
-
     [Theory]
     [InlineData("a.qcow2", "", "qcow2")]
     [InlineData("b.img", "", "raw")]
@@ -23,11 +21,11 @@ public sealed class DiskTests : IDisposable
     public void New_HeadlessVmDisk_creates_an_image_of_the_format_the_extension_or_Format_names(string file, string format, string expected)
     {
         var disk = _ps.Ok($"New-HeadlessVmDisk {file} -SizeGB 1 {format}").Single();
-        Assert.Equal(Work(file), disk.Properties["Path"].Value);
+        Assert.Equal(_ps.Work(file), disk.Properties["Path"].Value);
         Assert.Equal(expected, disk.Properties["Format"].Value);
         // vpc rounds sizes to its disk geometry.
         Assert.InRange((long)disk.Properties["VirtualSize"].Value, GiB - 16 * 1024 * 1024, GiB + 16 * 1024 * 1024);
-        Assert.True(File.Exists(Work(file)));
+        Assert.True(File.Exists(_ps.Work(file)));
     }
 
     [Fact]
@@ -35,7 +33,7 @@ public sealed class DiskTests : IDisposable
     {
         _ps.Ok("New-HeadlessVmDisk one.qcow2 -SizeGB 2 | Out-Null; New-HeadlessVmDisk two.qcow2 -SizeGB 0.5 | Out-Null; New-HeadlessVmDisk three.img -SizeGB 1 | Out-Null");
         var disks = _ps.Ok("Get-ChildItem *.qcow2 | Get-HeadlessVmDisk | Sort-Object VirtualSize");
-        Assert.Equal(new[] { Work("two.qcow2"), Work("one.qcow2") }, disks.Select(d => d.Properties["Path"].Value));
+        Assert.Equal(new[] { _ps.Work("two.qcow2"), _ps.Work("one.qcow2") }, disks.Select(d => d.Properties["Path"].Value));
         Assert.Equal(GiB / 2, disks[0].Properties["VirtualSize"].Value);
         Assert.Equal(2 * GiB, disks[1].Properties["VirtualSize"].Value);
         Assert.True((long)disks[1].Properties["ActualSize"].Value! < 10 * 1024 * 1024);
@@ -60,27 +58,27 @@ public sealed class DiskTests : IDisposable
         var error = Assert.Single(_ps.Run($"New-HeadlessVmDisk zero.qcow2 -SizeGB {size}").Errors);
         Assert.Equal("InvalidDiskSize", error.FullyQualifiedErrorId.Split(',')[0]);
         Assert.Equal(ErrorCategory.InvalidArgument, error.CategoryInfo.Category);
-        Assert.Equal(Work("zero.qcow2"), error.TargetObject);
+        Assert.Equal(_ps.Work("zero.qcow2"), error.TargetObject);
         Assert.Contains("more than 0", error.Exception.Message, StringComparison.Ordinal);
-        Assert.False(File.Exists(Work("zero.qcow2")));
+        Assert.False(File.Exists(_ps.Work("zero.qcow2")));
     }
 
     [Fact]
     public void A_backing_file_takes_its_format_from_its_content_as_a_VMs_disk_does()
     {
         // Text named .qcow2 is no image: refused as New-HeadlessVm -DiskPath refuses it, and no clone is made.
-        File.WriteAllText(Work("junk.qcow2"), "hello");
+        File.WriteAllText(_ps.Work("junk.qcow2"), "hello");
         var r = _ps.Run("New-HeadlessVmDisk clone.qcow2 -BackingPath junk.qcow2");
         var error = Assert.Single(r.Errors);
         Assert.Equal("DiskFormatUnknown", error.FullyQualifiedErrorId.Split(',')[0]);
         Assert.Equal(ErrorCategory.InvalidArgument, error.CategoryInfo.Category);
-        Assert.Equal(Work("junk.qcow2"), error.TargetObject);
+        Assert.Equal(_ps.Work("junk.qcow2"), error.TargetObject);
         Assert.Contains(".img or .raw", error.Exception.Message, StringComparison.Ordinal);
-        Assert.False(File.Exists(Work("clone.qcow2")));
+        Assert.False(File.Exists(_ps.Work("clone.qcow2")));
 
         // A qcow2 image named .img, as distributions ship cloud images: used as qcow2, with a warning.
         _ps.Ok("New-HeadlessVmDisk base.qcow2 -SizeGB 1 | Out-Null");
-        File.Move(Work("base.qcow2"), Work("cloud.img"));
+        File.Move(_ps.Work("base.qcow2"), _ps.Work("cloud.img"));
         r = _ps.Run("New-HeadlessVmDisk clone.qcow2 -BackingPath cloud.img");
         Assert.Empty(r.Errors);
         Assert.Equal("qcow2", r.Output.Single().Properties["BackingFormat"].Value);
@@ -91,12 +89,12 @@ public sealed class DiskTests : IDisposable
     public void A_linked_clone_records_its_backing_image_and_leaves_it_unchanged()
     {
         _ps.Ok("New-HeadlessVmDisk base.qcow2 -SizeGB 1 | Out-Null");
-        var baseBytes = File.ReadAllBytes(Work("base.qcow2"));
+        var baseBytes = File.ReadAllBytes(_ps.Work("base.qcow2"));
         var clone = _ps.Ok("New-HeadlessVmDisk clone.qcow2 -BackingPath base.qcow2").Single();
-        Assert.Equal(Work("base.qcow2"), clone.Properties["BackingPath"].Value);
+        Assert.Equal(_ps.Work("base.qcow2"), clone.Properties["BackingPath"].Value);
         Assert.Equal("qcow2", clone.Properties["BackingFormat"].Value);
         Assert.Equal(GiB, clone.Properties["VirtualSize"].Value);
-        Assert.Equal(baseBytes, File.ReadAllBytes(Work("base.qcow2")));
+        Assert.Equal(baseBytes, File.ReadAllBytes(_ps.Work("base.qcow2")));
 
         // A larger clone of a smaller base, and a clone of a raw base (the backing format is read, not guessed).
         Assert.Equal(2 * GiB, _ps.Ok("New-HeadlessVmDisk big.qcow2 -BackingPath base.qcow2 -SizeGB 2").Single().Properties["VirtualSize"].Value);
@@ -107,16 +105,16 @@ public sealed class DiskTests : IDisposable
     [Fact]
     public void An_existing_file_is_never_overwritten_without_Force()
     {
-        File.WriteAllText(Work("keep.qcow2"), "precious");
+        File.WriteAllText(_ps.Work("keep.qcow2"), "precious");
         var r = _ps.Run("New-HeadlessVmDisk keep.qcow2 -SizeGB 1");
         var error = r.Errors.Single();
         Assert.Equal("DiskExists,HeadlessVm.Commands.NewHeadlessVmDiskCommand", error.FullyQualifiedErrorId);
         Assert.Equal(ErrorCategory.ResourceExists, error.CategoryInfo.Category);
-        Assert.Equal(Work("keep.qcow2"), error.TargetObject);
-        Assert.Equal("precious", File.ReadAllText(Work("keep.qcow2")));
+        Assert.Equal(_ps.Work("keep.qcow2"), error.TargetObject);
+        Assert.Equal("precious", File.ReadAllText(_ps.Work("keep.qcow2")));
 
         Assert.Empty(_ps.Ok("New-HeadlessVmDisk keep.qcow2 -SizeGB 1 -Force -WhatIf"));
-        Assert.Equal("precious", File.ReadAllText(Work("keep.qcow2")));
+        Assert.Equal("precious", File.ReadAllText(_ps.Work("keep.qcow2")));
 
         Assert.Equal("qcow2", _ps.Ok("New-HeadlessVmDisk keep.qcow2 -SizeGB 1 -Force").Single().Properties["Format"].Value);
     }
@@ -128,20 +126,20 @@ public sealed class DiskTests : IDisposable
         Assert.Equal("QemuImgCreateFailed,HeadlessVm.Commands.NewHeadlessVmDiskCommand", tooLarge.FullyQualifiedErrorId);
         Assert.Equal(ErrorCategory.InvalidArgument, tooLarge.CategoryInfo.Category);
         Assert.Contains("too large for file format 'vpc'", tooLarge.Exception.Message);
-        Assert.False(File.Exists(Work("huge.vhd")));
+        Assert.False(File.Exists(_ps.Work("huge.vhd")));
 
         _ps.Ok("New-HeadlessVmDisk base.qcow2 -SizeGB 1 | Out-Null");
         var noBacking = _ps.Run("New-HeadlessVmDisk clone.img -BackingPath base.qcow2").Errors.Single();
         Assert.Equal("QemuImgCreateFailed,HeadlessVm.Commands.NewHeadlessVmDiskCommand", noBacking.FullyQualifiedErrorId);
         Assert.Contains("Backing file not supported for file format 'raw'", noBacking.Exception.Message);
-        Assert.False(File.Exists(Work("clone.img")));
+        Assert.False(File.Exists(_ps.Work("clone.img")));
 
         var noSize = _ps.Run("New-HeadlessVmDisk nosize.qcow2").Errors.Single();
         Assert.Equal("DiskSizeRequired,HeadlessVm.Commands.NewHeadlessVmDiskCommand", noSize.FullyQualifiedErrorId);
 
         var badFormat = _ps.Run("New-HeadlessVmDisk x.qcow2 -SizeGB 1 -Format floppy").Errors.Single();
         Assert.StartsWith("ParameterArgumentValidationError", badFormat.FullyQualifiedErrorId);
-        Assert.False(File.Exists(Work("x.qcow2")));
+        Assert.False(File.Exists(_ps.Work("x.qcow2")));
     }
 
     [Fact]
@@ -150,7 +148,7 @@ public sealed class DiskTests : IDisposable
         var made = _ps.Ok("@([pscustomobject]@{ Path = 'p1.qcow2'; SizeGB = 1 }, [pscustomobject]@{ Path = 'p2.vhdx'; SizeGB = 2; Format = 'vhdx' }) | New-HeadlessVmDisk");
         Assert.Equal(new[] { "qcow2", "vhdx" }, made.Select(d => d.Properties["Format"].Value));
         Assert.Empty(_ps.Ok("New-HeadlessVmDisk w.qcow2 -SizeGB 1 -WhatIf"));
-        Assert.False(File.Exists(Work("w.qcow2")));
+        Assert.False(File.Exists(_ps.Work("w.qcow2")));
     }
 
     [Fact]
@@ -159,7 +157,7 @@ public sealed class DiskTests : IDisposable
         var error = _ps.Run("Get-HeadlessVmDisk nope.qcow2").Errors.Single();
         Assert.Equal("DiskNotFound,HeadlessVm.Commands.GetHeadlessVmDiskCommand", error.FullyQualifiedErrorId);
         Assert.Equal(ErrorCategory.ObjectNotFound, error.CategoryInfo.Category);
-        Assert.Equal(Work("nope.qcow2"), error.TargetObject);
+        Assert.Equal(_ps.Work("nope.qcow2"), error.TargetObject);
         Assert.Empty(_ps.Ok("Get-HeadlessVmDisk *.vmdk"));
     }
 }

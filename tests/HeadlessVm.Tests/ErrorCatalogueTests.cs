@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Reflection;
 using HeadlessVm.Core.Errors;
+using HeadlessVm.Core.Qmp;
 
 namespace HeadlessVm.Tests;
 
@@ -386,6 +387,65 @@ public static class ErrorRows
             finally
             {
                 lab.Session.Ok("Stop-HeadlessVm e-warm -Force");
+            }
+        }),
+        [ErrorIds.SnapshotJobFailed] = Row(ErrorCategory.InvalidOperation, _ => "e-nvme", lab =>
+        {
+            // An NVMe controller, which qemu cannot save (its state is marked unmigratable): qemu's snapshot-save job ends
+            // with "State blocked by non-migratable device", after every check of the module passed.
+            lab.Session.Ok("New-HeadlessVmDisk ./e-nvme.qcow2 -SizeGB 0.1 | Out-Null; " +
+                "New-HeadlessVm e-nvme -MemoryMB 64 -Network None -Accelerator Tcg -Paused -DiskPath ./e-nvme.qcow2 -ExtraArgument '-device', 'nvme,serial=hvm-blocker' | Out-Null");
+            try
+            {
+                var raised = Run(lab, "Checkpoint-HeadlessVm e-nvme blocked -Description 'never made'");
+                Assert.Empty(lab.Session.Ok("Get-HeadlessVmSnapshot e-nvme"));
+                var notes = lab.Session.Paths.ForVm("e-nvme").SnapshotNotesFile;
+                Assert.False(File.Exists(notes) && File.ReadAllText(notes).Contains("never made"), "the failed checkpoint's description stayed behind");
+                return raised;
+            }
+            finally
+            {
+                lab.Session.Ok("Remove-HeadlessVm e-nvme -Force");
+            }
+        }),
+        [ErrorIds.SnapshotTimeout] = Row(ErrorCategory.OperationTimeout, _ => "e-slowsave", lab =>
+        {
+            // A guest whose 1 GiB of memory is all 0xFF (its RAM mapped from a file of them): qemu saves zero pages as a
+            // flag but writes every other page, a GiB that takes many seconds (12 s on the test machine), against a bounded wait of two.
+            var ram = TestGuest.WriteMemoryFile(lab.WorkFile("e-slowsave.ram"), 1024);
+
+            lab.Session.Ok("New-HeadlessVmDisk ./e-slowsave.qcow2 -SizeGB 0.1 | Out-Null; " +
+                $"New-HeadlessVm e-slowsave -MemoryMB 1024 -Network None -Accelerator Tcg -Paused -DiskPath ./e-slowsave.qcow2 -ExtraArgument '-mem-path', '{ram}' | Out-Null");
+            try
+            {
+                return Run(lab, "$env:HEADLESSVM_SNAPSHOT_TIMEOUT_SEC = '2'; try { Checkpoint-HeadlessVm e-slowsave slow } finally { $env:HEADLESSVM_SNAPSHOT_TIMEOUT_SEC = $null }");
+            }
+            finally
+            {
+                lab.Session.Ok("Remove-HeadlessVm e-slowsave -Force");
+                File.Delete(ram);
+            }
+        }),
+        [ErrorIds.MediumChangeFailed] = Row(ErrorCategory.InvalidOperation, _ => "e-cd", lab =>
+        {
+            // The ISO asked for is another running VM's writable disk: qemu's image locking refuses it to the CD-ROM
+            // ("Failed to get shared "write" lock"), and the CD-ROM keeps the ISO it had.
+            File.Copy(TestGuest.Iso, lab.WorkFile("e-cd-busy.iso"));
+            File.Copy(TestGuest.Iso, lab.WorkFile("e-cd.iso"));
+            lab.Session.Ok("New-HeadlessVm e-cd-writer -MemoryMB 64 -Network None -Accelerator Tcg -Paused -DiskPath ./e-cd-busy.iso -DiskFormat raw | Out-Null; " +
+                "New-HeadlessVm e-cd -MemoryMB 64 -Network None -Accelerator Tcg -Paused -IsoPath ./e-cd.iso | Out-Null");
+            try
+            {
+                var raised = Run(lab, "Set-HeadlessVm e-cd -IsoPath ./e-cd-busy.iso");
+                var cdrom = QmpClient.ExecuteOnce(lab.Session.Paths.ForVm("e-cd").QmpSocket, TimeSpan.FromSeconds(5), null, default, "query-block", null)!
+                    .AsArray().Single(d => d!["device"]!.GetValue<string>() == "cdrom0")!;
+                Assert.Equal(lab.WorkFile("e-cd.iso"), cdrom["inserted"]?["file"]?.GetValue<string>());
+                Assert.Equal(lab.WorkFile("e-cd.iso"), lab.Session.Ok("(Get-HeadlessVm e-cd).IsoPath").Single().ToString());
+                return raised;
+            }
+            finally
+            {
+                lab.Session.Ok("Remove-HeadlessVm e-cd, e-cd-writer -Force");
             }
         }),
         [ErrorIds.VmMustBeStopped] = Row(ErrorCategory.InvalidOperation, _ => ErrorLab.RunningVm, lab => Run(lab, $"Set-HeadlessVm {lab.Running} -MemoryMB 128")),

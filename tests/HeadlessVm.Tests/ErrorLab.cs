@@ -84,7 +84,7 @@ public sealed class ErrorLab : IDisposable
         }
     }
 
-    public string WorkFile(string name) => Path.Combine(Work, name);
+    public string WorkFile(string name) => Session.Work(name);
 
     /// <summary>Writes an executable shell script named <paramref name="name"/> into <see cref="Bin"/>.</summary>
     public void FakeProgram(string name, string body)

@@ -14,15 +14,6 @@ public sealed class GuestTests : IDisposable
 
     public void Dispose() => _ps.Dispose();
 
-    private Dictionary<string, object?> Guest => new()
-    {
-        ["kernel"] = TestGuest.Kernel,
-        ["initrd"] = TestGuest.Initrd,
-        ["iso"] = TestGuest.Iso,
-        ["qcow2"] = TestGuest.Qcow2,
-        ["cmdline"] = TestGuest.KernelArguments,
-    };
-
     [Fact]
     public void A_direct_kernel_boot_is_ready_serves_HTTP_through_a_port_forward_takes_keys_and_shuts_down_gracefully_leaving_a_clean_disk()
     {
@@ -31,7 +22,7 @@ public sealed class GuestTests : IDisposable
         // atkbd.softrepeat=1: the guest's kernel repeats a held key itself (qemu's PS/2 keyboard does not), as a PC keyboard would.
         var created = _ps.Run(
             "New-HeadlessVm g1 -Accelerator Tcg -MemoryMB 256 -KernelPath $kernel -InitrdPath $initrd " +
-            $"-KernelArgument \"$cmdline hvmtest.writedisk=vda atkbd.softrepeat=1\" -DiskPath data.qcow2 -PortForward '{httpPort}:80'", Guest);
+            $"-KernelArgument \"$cmdline hvmtest.writedisk=vda atkbd.softrepeat=1\" -DiskPath data.qcow2 -PortForward '{httpPort}:80'", TestGuest.Variables);
         Assert.Empty(created.Errors);
         Assert.Equal(new[] { $"127.0.0.1:{httpPort}->80" }, (IEnumerable<string>)created.Output.Single().Properties["PortForward"].Value);
 
@@ -89,7 +80,7 @@ public sealed class GuestTests : IDisposable
     public void Restart_boots_the_guest_again_in_the_same_qemu_and_a_stop_and_start_begins_a_new_serial_log()
     {
         var ready = $"'^{TestGuest.Ready}$'";
-        Assert.Empty(_ps.Run("New-HeadlessVm r1 -Accelerator Tcg -MemoryMB 256 -Network None -KernelPath $kernel -InitrdPath $initrd -KernelArgument $cmdline", Guest).Errors);
+        Assert.Empty(_ps.Run("New-HeadlessVm r1 -Accelerator Tcg -MemoryMB 256 -Network None -KernelPath $kernel -InitrdPath $initrd -KernelArgument $cmdline", TestGuest.Variables).Errors);
         var pid = (int)_ps.Ok("(Get-HeadlessVm r1).ProcessId").Single().BaseObject;
         _ps.Ok($"Wait-HeadlessVm r1 -ForText {ready} -TimeoutSec 180");
 
@@ -132,7 +123,7 @@ public sealed class GuestTests : IDisposable
     [Fact]
     public void The_ISO_boots_to_ready()
     {
-        var created = _ps.Run("New-HeadlessVm iso1 -Accelerator Tcg -MemoryMB 256 -IsoPath $iso", Guest);
+        var created = _ps.Run("New-HeadlessVm iso1 -Accelerator Tcg -MemoryMB 256 -IsoPath $iso", TestGuest.Variables);
         Assert.Empty(created.Errors);
         Assert.Equal("Running", _ps.Ok("Wait-HeadlessVm iso1 -For Running -TimeoutSec 30 -PassThru").Single().Properties["State"].Value.ToString());
         Assert.Equal(TestGuest.Ready, _ps.Ok($"Wait-HeadlessVm iso1 -ForText '^{TestGuest.Ready}$' -TimeoutSec 120").Single().BaseObject);
@@ -144,7 +135,7 @@ public sealed class GuestTests : IDisposable
     public void A_linked_clone_of_the_qcow2_image_boots_to_ready_and_the_cached_image_is_never_written()
     {
         var before = File.GetLastWriteTimeUtc(TestGuest.Qcow2);
-        var clone = _ps.Run("New-HeadlessVmDisk clone.qcow2 -BackingPath $qcow2", Guest);
+        var clone = _ps.Run("New-HeadlessVmDisk clone.qcow2 -BackingPath $qcow2", TestGuest.Variables);
         Assert.Empty(clone.Errors);
         Assert.Equal(TestGuest.Qcow2, clone.Output.Single().Properties["BackingPath"].Value);
 

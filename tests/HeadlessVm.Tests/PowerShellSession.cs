@@ -59,6 +59,9 @@ public sealed class PowerShellSession : IDisposable
 
     public StatePaths Paths => new(StateRoot);
 
+    /// <summary>The full path of <paramref name="file"/> in <see cref="WorkFolder"/>, where the session's scripts run.</summary>
+    public string Work(string file) => Path.Combine(WorkFolder, file);
+
     /// <summary>A PowerShell instance on this session's runspace, for tests that invoke asynchronously and stop it.</summary>
     public PowerShell CreatePowerShell()
     {

@@ -19,16 +19,6 @@ public sealed class SettingsTests : IDisposable
 
     public void Dispose() => _ps.Dispose();
 
-    private Dictionary<string, object?> Guest => new()
-    {
-        ["kernel"] = TestGuest.Kernel,
-        ["initrd"] = TestGuest.Initrd,
-        ["cmdline"] = TestGuest.KernelArguments,
-        ["iso"] = TestGuest.Iso,
-    };
-
-    private string Work(string file) => Path.Combine(_ps.WorkFolder, file);
-
     [Fact]
     public void A_stopped_VM_takes_every_setting_and_starts_with_them()
     {
@@ -44,7 +34,7 @@ public sealed class SettingsTests : IDisposable
         Assert.Equal(96, vm.Properties["MemoryMB"].Value);
         Assert.Equal(2, vm.Properties["ProcessorCount"].Value);
         Assert.Equal("52:54:00:aa:bb:cc", vm.Properties["MacAddress"].Value);
-        Assert.Equal(new[] { Work("d2.qcow2") }, (IEnumerable<string>)vm.Properties["DiskPath"].Value!);
+        Assert.Equal(new[] { _ps.Work("d2.qcow2") }, (IEnumerable<string>)vm.Properties["DiskPath"].Value!);
         Assert.Equal(new[] { $"127.0.0.1:{hostPort}->80" }, (IEnumerable<string>)vm.Properties["PortForward"].Value!);
         Assert.Equal(display, vm.Properties["VncDisplay"].Value);
 
@@ -54,7 +44,7 @@ public sealed class SettingsTests : IDisposable
         Assert.Equal("2", argv[argv.IndexOf("-smp") + 1]);
         Assert.Equal("qemu64", argv[argv.IndexOf("-cpu") + 1]);
         Assert.Contains(argv, a => a.Contains("mac=52:54:00:aa:bb:cc", StringComparison.Ordinal));
-        Assert.Contains(argv, a => a.Contains($"file={Work("d2.qcow2")},format=qcow2", StringComparison.Ordinal));
+        Assert.Contains(argv, a => a.Contains($"file={_ps.Work("d2.qcow2")},format=qcow2", StringComparison.Ordinal));
         Assert.DoesNotContain(argv, a => a.Contains("d1.qcow2", StringComparison.Ordinal));
         Assert.Contains(argv, a => a.Contains($"hostfwd=tcp:127.0.0.1:{hostPort}-:80", StringComparison.Ordinal));
         Assert.Contains(argv, a => a.EndsWith($":{display},password=on", StringComparison.Ordinal));
@@ -63,7 +53,7 @@ public sealed class SettingsTests : IDisposable
     [Fact]
     public void A_running_VM_takes_a_new_ISO_and_port_forwards_live_and_refuses_anything_else_without_changing_a_thing()
     {
-        var created = _ps.Run("New-HeadlessVm r1 -Accelerator Tcg -MemoryMB 256 -KernelPath $kernel -InitrdPath $initrd -KernelArgument $cmdline -IsoPath $iso", Guest);
+        var created = _ps.Run("New-HeadlessVm r1 -Accelerator Tcg -MemoryMB 256 -KernelPath $kernel -InitrdPath $initrd -KernelArgument $cmdline -IsoPath $iso", TestGuest.Variables);
         Assert.Empty(created.Errors);
         _ps.Ok($"Wait-HeadlessVm r1 -ForText '^{TestGuest.Ready}$' -TimeoutSec 120 | Out-Null");
         var socket = _ps.Paths.ForVm("r1").QmpSocket;
@@ -90,7 +80,7 @@ public sealed class SettingsTests : IDisposable
         _ps.Ok("Set-HeadlessVm r1 -IsoPath ''");
         Assert.Null(Cdrom(socket)["inserted"]);
         Assert.Null(_ps.Ok("(Get-HeadlessVm r1).IsoPath").SingleOrDefault()?.BaseObject);
-        var other = Work("other.iso");
+        var other = _ps.Work("other.iso");
         File.Copy(TestGuest.Iso, other);
         _ps.Ok("Set-HeadlessVm r1 -IsoPath other.iso");
         Assert.Equal(other, Cdrom(socket)["inserted"]!["file"]!.GetValue<string>());
@@ -129,7 +119,7 @@ public sealed class SettingsTests : IDisposable
         Assert.Equal(new[] { "n2", "other" }, _ps.Ok("(Get-HeadlessVm).Name").Select(o => o.ToString()));
         Assert.False(Directory.Exists(_ps.Paths.ForVm("n1").Folder));
         Assert.Equal(new[] { "last boot" }, _ps.Ok("Get-HeadlessVmSerialLog n2").Select(o => o.ToString()));
-        Assert.Equal(new[] { Work("d.qcow2") }, (IEnumerable<string>)renamed.Properties["DiskPath"].Value!);
+        Assert.Equal(new[] { _ps.Work("d.qcow2") }, (IEnumerable<string>)renamed.Properties["DiskPath"].Value!);
 
         _ps.Ok("Set-HeadlessVm n2 -MemoryMB 80 -WhatIf");
         Assert.Equal(64, _ps.Ok("(Get-HeadlessVm n2).MemoryMB").Single().BaseObject);

@@ -21,13 +21,11 @@ public sealed class ShouldProcessTests : IDisposable
 
     public void Dispose() => _ps.Dispose();
 
-    private string Work(string name) => Path.Combine(_ps.WorkFolder, name);
-
     /// <summary>Each state-changing cmdlet: a call, the target ShouldProcess names, and words of the action it names.</summary>
     private (string Command, string Call, string Target, string Action)[] Cases() =>
     [
         ("New-HeadlessVm", "New-HeadlessVm ghost -MemoryMB 64 -Accelerator Tcg", "ghost", "Create and start VM"),
-        ("New-HeadlessVmDisk", "New-HeadlessVmDisk ./ghost.qcow2 -SizeGB 1", Work("ghost.qcow2"), "Create disk image of 1 GB"),
+        ("New-HeadlessVmDisk", "New-HeadlessVmDisk ./ghost.qcow2 -SizeGB 1", _ps.Work("ghost.qcow2"), "Create disk image of 1 GB"),
         ("Remove-HeadlessVm", "Remove-HeadlessVm off -Force", "off", "Power off if running, then remove VM record"),
         ("Start-HeadlessVm", "Start-HeadlessVm off", "off", "Start VM (run qemu)"),
         ("Stop-HeadlessVm", "Stop-HeadlessVm busy -Force", "busy", "Power off VM at once"),
@@ -35,7 +33,7 @@ public sealed class ShouldProcessTests : IDisposable
         ("Suspend-HeadlessVm", "Suspend-HeadlessVm busy", "busy", "Pause VM (QMP stop)"),
         ("Resume-HeadlessVm", "Resume-HeadlessVm held", "held", "Resume VM (QMP cont)"),
         ("Send-HeadlessVmKey", "Send-HeadlessVmKey busy -Key ctrl-alt-delete", "busy", "Press keys ctrl-alt-delete"),
-        ("Save-VmScreenshot", "Save-VmScreenshot busy -Path ./ghost.png", Work("ghost.png"), "Save the screen of VM 'busy'"),
+        ("Save-VmScreenshot", "Save-VmScreenshot busy -Path ./ghost.png", _ps.Work("ghost.png"), "Save the screen of VM 'busy'"),
         ("Start-VncBridge", "Start-VncBridge held", "held", "Start a browser console bridge"),
         ("Stop-VncBridge", "Stop-VncBridge busy", "busy", "Stop the browser console bridge"),
         ("Connect-HeadlessVmHost", "Connect-HeadlessVmHost ghost-host -Uri test:///default", "ghost-host", "Register host for test:///default (after connecting to it)"),

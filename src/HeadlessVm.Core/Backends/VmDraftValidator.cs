@@ -175,9 +175,10 @@ public static partial class VmDraftValidator
             disks.Add(new DiskSpec(path, DiskFormats.Resolve(path, null, contentFormat, warn)));
         }
 
+        var name = NullIfBlank(change.NewName)?.Trim() ?? spec.Name;
         return Validate(spec with
         {
-            Name = NullIfBlank(change.NewName)?.Trim() ?? spec.Name,
+            Name = name,
             MemoryMB = change.MemoryMB ?? spec.MemoryMB,
             ProcessorCount = change.ProcessorCount ?? spec.ProcessorCount,
             Cpu = NullIfBlank(change.Cpu) is { } cpu ? (cpu.Trim() == AutoCpu ? null : cpu.Trim()) : spec.Cpu,
@@ -192,14 +193,35 @@ public static partial class VmDraftValidator
             Disks = disks,
             VncDisplay = change.VncDisplay ?? spec.VncDisplay,
             VncDisplayPicked = change.VncDisplay is null && spec.VncDisplayPicked,
-            CloudInit = change.CloudInit is not { } ci ? spec.CloudInit : CloudInit.CloudInitSeeds.Resolve(spec.Name, new CloudInit.CloudInitDraft
-            {
-                UserName = ci.UserName ?? spec.CloudInit?.UserName,
-                HostName = ci.HostName ?? spec.CloudInit?.HostName,
-                SshPublicKeys = ci.SshPublicKeys.Count > 0 ? ci.SshPublicKeys : spec.CloudInit?.SshPublicKeys ?? Array.Empty<string>(),
-                UserData = ci.UserData ?? spec.CloudInit?.UserData,
-                NetworkConfig = ci.NetworkConfig ?? spec.CloudInit?.NetworkConfig,
-            }),
+            CloudInit = ChangeCloudInit(spec, name, change.CloudInit),
+        });
+    }
+
+    /// <summary>
+    /// The VM's cloud-init data after <paramref name="change"/> (null: unchanged) under the name <paramref name="name"/>.
+    /// What the change names replaces the VM's, the rest stays; but a whole -UserData replaces the user and keys the
+    /// module would write, and an empty one drops the VM's user-data (as -IsoPath '' ejects), so that -UserName and
+    /// -SshPublicKey can take its place. A new name is the guest's host name when none was given: the data is then new
+    /// too (a new instance id, so that cloud-init applies it).
+    /// </summary>
+    private static CloudInitConfig? ChangeCloudInit(VmSpec spec, string name, CloudInit.CloudInitDraft? change)
+    {
+        if (change is null)
+        {
+            return spec.CloudInit is { HostName: null } renamed && name != spec.Name
+                ? renamed with { InstanceId = CloudInit.CloudInitSeeds.NewInstanceId(name) }
+                : spec.CloudInit;
+        }
+
+        var old = spec.CloudInit;
+        var wholeUserData = change.UserData is { Length: > 0 };
+        return CloudInit.CloudInitSeeds.Resolve(name, new CloudInit.CloudInitDraft
+        {
+            UserName = wholeUserData ? change.UserName : change.UserName ?? old?.UserName,
+            HostName = change.HostName ?? old?.HostName,
+            SshPublicKeys = change.SshPublicKeys.Count > 0 || wholeUserData ? change.SshPublicKeys : old?.SshPublicKeys ?? Array.Empty<string>(),
+            UserData = change.UserData is null ? old?.UserData : NullIfBlank(change.UserData),
+            NetworkConfig = change.NetworkConfig ?? old?.NetworkConfig,
         });
     }
 

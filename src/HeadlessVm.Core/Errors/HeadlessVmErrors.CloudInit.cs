@@ -11,7 +11,7 @@ public static partial class HeadlessVmErrors
         $"VM '{name}': '{hostName}' is not a host name for the guest. Use letters, digits and '-', in labels joined by '.'.");
 
     public static HeadlessVmException CloudInitConflict(string name) => new(ErrorIds.CloudInitConflict, FailureKind.InvalidArgument, name,
-        $"VM '{name}': -UserData is the whole user-data, so it cannot go with -UserName or -SshPublicKey. Put the user and keys in it, or leave it out.");
+        $"VM '{name}': -UserData is the whole user-data, so it cannot go with -UserName or -SshPublicKey. Put the user and keys in it, or leave it out (Set-HeadlessVm -UserData '' drops a VM's user-data).");
 
     /// <summary><paramref name="parameter"/> names the parameter ("SshPublicKey"), <paramref name="reason"/> is the file system's message.</summary>
     public static HeadlessVmException CloudInitFileUnreadable(string name, string parameter, string path, string reason) => new(ErrorIds.CloudInitFileUnreadable, FailureKind.ObjectNotFound, name,

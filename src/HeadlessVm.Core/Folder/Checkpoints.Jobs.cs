@@ -27,26 +27,41 @@ public sealed partial class Checkpoints
     /// Starts snapshot job <paramref name="command"/> and waits, with progress, until it concludes (query-jobs; a job
     /// is "concluded" when done, with "error" set when it failed), then dismisses it. SnapshotJobFailed with qemu's
     /// error, SnapshotTimeout after <see cref="JobTimeout"/>; cancelling stops the waiting, and the job goes on in qemu.
+    /// QEMU 7.2 runs the job in its main loop, right after it takes the command and before it sends the answer: the
+    /// monitor is silent for the whole save or load, so a QMP answer that does not come in time is the job outlasting the wait.
     /// </summary>
     private void RunJob(QmpClient qmp, string name, string command, string snapshot, JsonObject arguments, CancellationToken cancellationToken)
     {
         var id = $"hvm-{command}-{Guid.NewGuid().ToString("N")[..8]}";
         arguments["job-id"] = id;
+        var timeout = JobTimeout;
+        var verb = command switch { "snapshot-save" => "Saving", "snapshot-load" => "Loading", _ => "Deleting" };
+        using var countdown = new Countdown(_host, $"{verb} snapshot '{snapshot}' of VM '{name}'", $"qemu {command}", DateTime.UtcNow + timeout);
+        JsonNode? Answer(string what, object? with)
+        {
+            try
+            {
+                return qmp.Execute(what, with);
+            }
+            catch (TimeoutException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw HeadlessVmErrors.SnapshotTimeout(name, command, snapshot, timeout);
+            }
+        }
+
         try
         {
-            qmp.Execute(command, arguments);
+            Answer(command, arguments);
         }
         catch (QmpException ex)
         {
             throw HeadlessVmErrors.SnapshotJobFailed(name, command, snapshot, ex.Description);
         }
 
-        var verb = command switch { "snapshot-save" => "Saving", "snapshot-load" => "Loading", _ => "Deleting" };
-        using var countdown = new Countdown(_host, $"{verb} snapshot '{snapshot}' of VM '{name}'", $"qemu {command}", DateTime.UtcNow + JobTimeout);
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var job = (qmp.Execute("query-jobs") as JsonArray ?? new JsonArray()).OfType<JsonObject>().FirstOrDefault(j => j["id"]?.GetValue<string>() == id)
+            var job = (Answer("query-jobs", null) as JsonArray ?? new JsonArray()).OfType<JsonObject>().FirstOrDefault(j => j["id"]?.GetValue<string>() == id)
                 ?? throw HeadlessVmErrors.SnapshotJobFailed(name, command, snapshot, $"qemu no longer lists job '{id}'");
             var status = job["status"]?.GetValue<string>();
             if (status is "concluded" or "null")
@@ -71,7 +86,7 @@ public sealed partial class Checkpoints
 
             if (countdown.Expired)
             {
-                throw HeadlessVmErrors.SnapshotTimeout(name, command, snapshot, JobTimeout);
+                throw HeadlessVmErrors.SnapshotTimeout(name, command, snapshot, timeout);
             }
 
             var done = job["current-progress"]?.GetValue<long>() ?? 0;

@@ -18,14 +18,21 @@ namespace HeadlessVm.Core.Folder;
 /// </summary>
 public sealed partial class Checkpoints
 {
-    /// <summary>How long a snapshot job may take before SnapshotTimeout (the guest's memory is written to or read from the disk).</summary>
-    public static readonly TimeSpan JobTimeout = TimeSpan.FromMinutes(10);
+    /// <summary>How long a snapshot job may take before SnapshotTimeout unless $HEADLESSVM_SNAPSHOT_TIMEOUT_SEC says otherwise (see <see cref="JobTimeout"/>).</summary>
+    public static readonly TimeSpan DefaultJobTimeout = TimeSpan.FromMinutes(10);
+
+    /// <summary>The environment variable that sets <see cref="JobTimeout"/> in whole seconds (1 or more); read at each checkpoint.</summary>
+    public const string JobTimeoutVariable = "HEADLESSVM_SNAPSHOT_TIMEOUT_SEC";
 
     /// <summary>
-    /// How long one QMP answer may take during a job: qemu's monitor does not answer while the job holds its main loop
-    /// (saving or loading the memory), which for a large guest on a slow disk takes well over the usual 5 s.
+    /// How long a snapshot job may take before SnapshotTimeout: the guest's memory is written to or read from the disk,
+    /// and qemu's monitor does not answer meanwhile (the job runs in its main loop), so this bounds each QMP answer of
+    /// the job too. $HEADLESSVM_SNAPSHOT_TIMEOUT_SEC when it holds a whole number of seconds from 1, else 10 minutes.
     /// </summary>
-    private static readonly TimeSpan JobAnswerTimeout = TimeSpan.FromMinutes(2);
+    public static TimeSpan JobTimeout =>
+        int.TryParse(Environment.GetEnvironmentVariable(JobTimeoutVariable), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds > 0
+            ? TimeSpan.FromSeconds(seconds)
+            : DefaultJobTimeout;
 
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
 
@@ -82,6 +89,26 @@ public sealed partial class Checkpoints
         }
 
         var paths = disks.Select(d => d.Disk.Path).ToArray();
+
+        // Written first: a Ctrl+C (or a SnapshotTimeout) stops the waiting, not qemu's job, and the checkpoint that job
+        // then completes keeps its description (a checkpoint made by hand with qemu-img may have left one of that name).
+        var vmFiles = _store.Paths.ForVm(name);
+        SnapshotNotes.Set(name, vmFiles, snapshot, string.IsNullOrEmpty(description) ? null : description, _host);
+        try
+        {
+            Take(name, snapshot, paths, cancellationToken);
+        }
+        catch (HeadlessVmException ex) when (ex.ErrorId != ErrorIds.SnapshotTimeout)
+        {
+            SnapshotNotes.Set(name, vmFiles, snapshot, null, _host);
+            throw;
+        }
+
+        return Find(name, snapshot, cancellationToken);
+    }
+
+    /// <summary>Makes snapshot <paramref name="snapshot"/> of every disk in <paramref name="paths"/>: with the VM's memory when it runs, all or none.</summary>
+    private void Take(string name, string snapshot, string[] paths, CancellationToken cancellationToken) =>
         Act(name, cancellationToken, qmp =>
         {
             var nodes = NodeNames(qmp, name, paths);
@@ -113,11 +140,6 @@ public sealed partial class Checkpoints
                 throw;
             }
         });
-
-        // A checkpoint made by hand (qemu-img) may have left a description of the same name behind.
-        SnapshotNotes.Set(name, _store.Paths.ForVm(name), snapshot, string.IsNullOrEmpty(description) ? null : description, _host);
-        return Find(name, snapshot, cancellationToken);
-    }
 
     /// <summary>
     /// Puts the VM back to snapshot <paramref name="snapshot"/>. A running VM resumes exactly where it was then (its
@@ -250,7 +272,7 @@ public sealed partial class Checkpoints
             }
         }
 
-        _monitor.Session(name, vm, cancellationToken, running, JobAnswerTimeout);
+        _monitor.Session(name, vm, cancellationToken, running, JobTimeout);
     }
 
     private static JsonArray Array(IEnumerable<string> nodes) => new(nodes.Select(n => (JsonNode)JsonValue.Create(n)!).ToArray());

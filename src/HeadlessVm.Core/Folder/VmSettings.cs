@@ -68,8 +68,9 @@ public sealed class VmSettings
             {
                 if (!ReferenceEquals(next.CloudInit, spec.CloudInit) && next.CloudInit is not null)
                 {
-                    // Made anew (with its new instance id) in the VM's folder before the record says so.
-                    CloudInit.CloudInitSeeds.Write(name, vm, next.CloudInit, _host, cancellationToken);
+                    // Made anew (with its new instance id, and its new name as the default host name) in the VM's
+                    // folder before the record says so.
+                    CloudInit.CloudInitSeeds.Write(next.Name, vm, next.CloudInit, _host, cancellationToken);
                 }
 
                 if (next.Name != name)
@@ -120,8 +121,11 @@ public sealed class VmSettings
             if (next.IsoPath != spec.IsoPath)
             {
                 var drive = CdromDrive(qmp, spec);
-                SetMedium(qmp, spec.Name, drive, next.IsoPath);
+
+                // Pushed before the change: qemu opens the tray and takes the old medium out before it opens the new
+                // one, so a refused change (a file it cannot open or lock) leaves the drive empty unless it is put back.
                 undo.Push(() => SetMedium(qmp, spec.Name, drive, spec.IsoPath));
+                SetMedium(qmp, spec.Name, drive, next.IsoPath);
             }
 
             foreach (var gone in spec.PortForwards.Except(next.PortForwards))
