@@ -124,7 +124,7 @@ public static partial class HeadlessVmErrors
     /// <paramref name="remedy"/> after it: trimmed, and given a full stop when it ends without one, so that the remedy does
     /// not run on from it. Either may be empty.
     /// </summary>
-    public static string SaidThen(string said, string? remedy)
+    internal static string SaidThen(string said, string? remedy)
     {
         var text = said.Trim();
         if (text.Length > 0 && !".!?".Contains(text[^1], StringComparison.Ordinal))
