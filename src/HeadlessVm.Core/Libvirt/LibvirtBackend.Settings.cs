@@ -161,8 +161,9 @@ public sealed partial class LibvirtBackend
             if (!next.PortForwards.SequenceEqual(spec.PortForwards))
             {
                 var created = DomainXml.Parse(_connection.GetXml(name, inactive: true), target: name).Metadata?.Created;
-                _connection.SetMetadata(name, DomainMetadata.ToElement(new HeadlessVmDomainMetadata(created, next.PortForwards)).ToString(SaveOptions.DisableFormatting),
-                    DomainMetadata.Prefix, DomainMetadata.NamespaceUri, live: true, config: true);
+                // libvirt puts the element and its children in the namespace itself, and refuses one that declares it already.
+                var element = Unqualified(DomainMetadata.ToElement(new HeadlessVmDomainMetadata(created, next.PortForwards)));
+                _connection.SetMetadata(name, element.ToString(SaveOptions.DisableFormatting), DomainMetadata.Prefix, DomainMetadata.NamespaceUri, live: true, config: true);
             }
         }
         catch
@@ -207,6 +208,11 @@ public sealed partial class LibvirtBackend
             throw HeadlessVmErrors.MediumChangeFailed(name, iso, e.Error?.Message ?? e.Message);
         }
     }
+
+    private static XElement Unqualified(XElement element) => new(
+        element.Name.LocalName,
+        element.Attributes().Where(a => !a.IsNamespaceDeclaration).Select(a => new XAttribute(a.Name.LocalName, a.Value)),
+        element.Elements().Select(Unqualified));
 
     /// <summary>Runs hostfwd_add or hostfwd_remove through the monitor (<see cref="HostForwardCommands.Check"/>).</summary>
     private void Monitor(string name, PortForward forward, string command) =>
