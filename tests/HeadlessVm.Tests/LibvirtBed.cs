@@ -13,6 +13,7 @@ public sealed class LibvirtBed : IDisposable
     private readonly string _prefix;
     private readonly List<string> _domains = new();
     private readonly List<string> _pools = new();
+    private readonly List<string> _folders = new();
 
     public LibvirtBed(LibvirtDaemons daemons, string prefix)
     {
@@ -46,8 +47,12 @@ public sealed class LibvirtBed : IDisposable
         var name = _prefix + "pool-" + Guid.NewGuid().ToString("N")[..6];
         Virsh("pool-create-as", name, "dir", "--target", folder);
         _pools.Add(name);
+        _folders.Add(folder);
         return name;
     }
+
+    /// <summary>The name of the pool this test made for <paramref name="folder"/>.</summary>
+    public string PoolOf(string folder) => _pools[_folders.IndexOf(folder)];
 
     /// <summary>Defines a domain with plain virsh (no HeadlessVm metadata): External.</summary>
     public void DefineExternal(string name)

@@ -120,12 +120,13 @@ public sealed partial class LibvirtConnection
         }
     }
 
-    /// <summary>&lt;volume&gt; XML (docs/formatstorage.rst): name, capacity in bytes, target format, and an optional backing store.</summary>
+    /// <summary>&lt;volume&gt; XML (docs/formatstorage.rst): name, capacity in bytes, target format (qcow2 with compat 1.1), and an optional backing store.</summary>
     internal static string VolumeXml(string name, string format, ulong capacity, (string Path, string Format)? backing) => new XElement(
         "volume",
         new XElement("name", name),
         new XElement("capacity", new XAttribute("unit", "bytes"), capacity.ToString(CultureInfo.InvariantCulture)),
-        new XElement("target", new XElement("format", new XAttribute("type", format))),
+        // qcow2 version 3 (QEMU 1.1 and later), as qemu-img makes by default; libvirt's own default is the older 0.10.
+        new XElement("target", new XElement("format", new XAttribute("type", format)), format == "qcow2" ? new XElement("compat", "1.1") : null),
         backing is { } b
             ? new XElement("backingStore", new XElement("path", b.Path), new XElement("format", new XAttribute("type", b.Format)))
             : null).ToString();
