@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using HeadlessVm.Core.Libvirt;
 
 namespace HeadlessVm.Tests;
@@ -62,28 +61,11 @@ public sealed class LibvirtBed : IDisposable
         Virsh("define", xml);
     }
 
-    /// <summary>Runs virsh on qemu:///system; fails the test when it fails.</summary>
-    public static string Virsh(params string[] arguments)
-    {
-        var psi = new ProcessStartInfo("virsh") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add(LibvirtDaemons.LocalUri);
-        foreach (var argument in arguments)
-        {
-            psi.ArgumentList.Add(argument);
-        }
-
-        using var virsh = Process.Start(psi)!;
-        var stdout = virsh.StandardOutput.ReadToEndAsync();
-        var stderr = virsh.StandardError.ReadToEndAsync();
-        if (!virsh.WaitForExit(60_000))
-        {
-            virsh.Kill();
-            throw new Xunit.Sdk.XunitException($"virsh {string.Join(' ', arguments)} did not finish within 60 s");
-        }
-
-        return virsh.ExitCode == 0 ? stdout.Result : throw new Xunit.Sdk.XunitException($"virsh {string.Join(' ', arguments)} failed: {stderr.Result}");
-    }
+    /// <summary>Runs virsh on qemu:///system (bounded as <see cref="NativeTool.Run"/>); its output, or a failed test.</summary>
+    public static string Virsh(params string[] arguments) =>
+        NativeTool.Run("virsh", new[] { "-c", LibvirtDaemons.LocalUri }.Concat(arguments).ToArray()) is { ExitCode: 0 } ok
+            ? ok.Output
+            : throw new Xunit.Sdk.XunitException($"virsh {string.Join(' ', arguments)} failed");
 
     public static int FreePort()
     {
