@@ -152,8 +152,9 @@ public static partial class VmDraftValidator
     /// The VM <paramref name="spec"/> with <paramref name="change"/> applied, checked as a new VM's definition is
     /// (<see cref="Validate"/>): added disks take their format from their content (<paramref name="contentFormat"/>), a
     /// disk to remove that the VM does not have is DiskNotAttached, one to add that it has already DiskAlreadyAttached.
+    /// <paramref name="local"/> false checks as <see cref="Check"/> does, for a VM on another host whose files are not this machine's.
     /// </summary>
-    public static VmSpec Apply(VmSpec spec, VmChange change, Func<string, string> contentFormat, IVmHost? host = null)
+    public static VmSpec Apply(VmSpec spec, VmChange change, Func<string, string> contentFormat, IVmHost? host = null, bool local = true)
     {
         var warn = host is null ? (Action<string>)(_ => { }) : host.Warning;
         var disks = spec.Disks.ToList();
@@ -175,7 +176,7 @@ public static partial class VmDraftValidator
             disks.Add(new DiskSpec(path, DiskFormats.Resolve(path, null, contentFormat, warn)));
         }
 
-        return Validate(spec with
+        var next = spec with
         {
             Name = NullIfBlank(change.NewName)?.Trim() ?? spec.Name,
             MemoryMB = change.MemoryMB ?? spec.MemoryMB,
@@ -197,7 +198,8 @@ public static partial class VmDraftValidator
                 UserData = ci.UserData ?? spec.CloudInit?.UserData,
                 NetworkConfig = ci.NetworkConfig ?? spec.CloudInit?.NetworkConfig,
             }),
-        });
+        };
+        return local ? Validate(next) : Check(next);
     }
 
     /// <summary>"52-54-00-AB-CD-EF" as "52:54:00:ab:cd:ef"; InvalidMacAddress for anything but a unicast MAC.</summary>

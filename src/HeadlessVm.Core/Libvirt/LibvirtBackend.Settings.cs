@@ -37,7 +37,7 @@ public sealed partial class LibvirtBackend
             throw HeadlessVmErrors.VmIsExternal(name, HostName, "Set-HeadlessVm rebuilds a domain from what HeadlessVm wrote, and would lose what this one has besides. Change it with virsh edit.");
         }
 
-        var next = VmDraftValidator.Apply(spec, change, path => DiskFormats.FromExtension(path) ?? "raw", _host);
+        var next = VmDraftValidator.Apply(spec, change, path => DiskFormats.FromExtension(path) ?? "raw", _host, local: Location.IsThisMachine);
         foreach (var path in new[] { next.IsoPath, next.KernelPath, next.InitrdPath }.Concat(next.Disks.Select(d => d.Path)).OfType<string>())
         {
             if (!Path.IsPathRooted(path))

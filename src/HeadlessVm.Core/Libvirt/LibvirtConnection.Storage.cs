@@ -14,7 +14,8 @@ public sealed record LibvirtVolume(string Path, string Pool, string Format, ulon
 /// <summary>
 /// Storage pools and volumes (libvirt-storage.h, docs/formatstorage.rst): how disks are found, copied and deleted on
 /// the libvirt host, whether that host is this machine or another. Only files in a pool are reachable this way; a
-/// pool of type dir holds the files of one folder (its target path).
+/// pool of type dir holds the files of one folder (its target path). A volume or pool that is gone when a copy is made
+/// is DiskNotInStoragePool (target: the <c>target</c> argument, the VM being copied); libvirt's own failures keep their ids.
 /// </summary>
 public sealed partial class LibvirtConnection
 {
@@ -75,8 +76,8 @@ public sealed partial class LibvirtConnection
     /// </summary>
     public string CopyVolume(string sourcePath, string folder, string name, string format, string target)
     {
-        using var source = LookupVolume(sourcePath, target) ?? throw NoVolume(sourcePath, target);
-        using var pool = LookupPool(folder, target) ?? throw NoVolume(folder, target);
+        using var source = LookupVolume(sourcePath, target) ?? throw NoVolume(sourcePath, target, isFolder: false);
+        using var pool = LookupPool(folder, target) ?? throw NoVolume(folder, target, isFolder: true);
         var capacity = Info(source, target).Capacity;
         using var made = StorageApi.virStorageVolCreateXMLFrom(pool, VolumeXml(name, format, capacity, null), source, 0);
         return PathOf(made, target);
@@ -89,8 +90,8 @@ public sealed partial class LibvirtConnection
     /// </summary>
     public string CreateOverlay(string backingPath, string backingFormat, string folder, string name, string target)
     {
-        using var backing = LookupVolume(backingPath, target) ?? throw NoVolume(backingPath, target);
-        using var pool = LookupPool(folder, target) ?? throw NoVolume(folder, target);
+        using var backing = LookupVolume(backingPath, target) ?? throw NoVolume(backingPath, target, isFolder: false);
+        using var pool = LookupPool(folder, target) ?? throw NoVolume(folder, target, isFolder: true);
         var capacity = Info(backing, target).Capacity;
         using var made = StorageApi.virStorageVolCreateXML(pool, VolumeXml(name, "qcow2", capacity, (backingPath, backingFormat)), 0);
         return PathOf(made, target);
@@ -99,7 +100,7 @@ public sealed partial class LibvirtConnection
     /// <summary>True when the pool of <paramref name="folder"/> has a volume named <paramref name="name"/>.</summary>
     public bool VolumeExists(string folder, string name, string target)
     {
-        using var pool = LookupPool(folder, target) ?? throw NoVolume(folder, target);
+        using var pool = LookupPool(folder, target) ?? throw NoVolume(folder, target, isFolder: true);
         using var volume = StorageApi.virStorageVolLookupByName(pool, name);
         if (!volume.IsInvalid)
         {
@@ -187,6 +188,6 @@ public sealed partial class LibvirtConnection
         return NativeStrings.Take(StorageApi.virStorageVolGetPath(made)) ?? throw LibvirtErrors.FromLastError(target, LibvirtCall.Other);
     }
 
-    private static LibvirtException NoVolume(string path, string target) =>
-        HeadlessVmErrors.LibvirtFailure(ErrorIds.LibvirtOperationFailed, FailureKind.ObjectNotFound, target, $"No active storage pool holds '{path}' any more.", null);
+    /// <summary>A pool that held <paramref name="path"/> when the copy was planned is gone (stopped since).</summary>
+    private HeadlessVmException NoVolume(string path, string target, bool isFolder) => HeadlessVmErrors.DiskNotInStoragePool(target, path, Uri, isFolder);
 }
