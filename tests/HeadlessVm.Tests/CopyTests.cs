@@ -109,7 +109,7 @@ public sealed class CopyTests : IDisposable
         Assert.Equal(new[] { "s1", "taken" }, _ps.Ok("(Get-HeadlessVm).Name").Select(o => o.ToString()));
         Assert.Empty(Directory.GetFiles(_ps.WorkFolder, "c3-*"));
         Assert.Empty(Directory.GetFiles(_ps.WorkFolder, "*.partial*"));
-        _ps.Refused("Copy-HeadlessVm test c4 -ConnectionUri test:///default", "NotSupportedOnHost", "localhost", ErrorCategory.NotImplemented);
+        _ps.Refused("Copy-HeadlessVm test c4 -ConnectionUri test:///default", "VmIsExternal", "test", ErrorCategory.InvalidOperation);
     }
 
     private static string Hash(string file) => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(file)));

@@ -464,6 +464,20 @@ public static class ErrorRows
             File.WriteAllBytes(lab.WorkFile("e-badcopy.qcow2"), new byte[1024 * 1024]);
             return Run(lab, "Copy-HeadlessVm e-badcopy e-badcopy2");
         }),
+        [ErrorIds.DiskNotInStoragePool] = Row(ErrorCategory.ObjectNotFound, _ => "e-lvnopool", lab =>
+        {
+            // libvirt copies volumes of storage pools only; this machine's libvirtd has no pool for the disk's folder.
+            lab.Daemons!.EnsureLocal();
+            lab.Session.Ok("New-HeadlessVm e-lvnopool -ConnectionUri qemu:///system -MemoryMB 64 -Accelerator Tcg -DiskPath /var/lib/libvirt/images/hvm-nopool/d.qcow2 -NoStart | Out-Null");
+            try
+            {
+                return Run(lab, "Copy-HeadlessVm e-lvnopool e-lvnopool2 -ConnectionUri qemu:///system");
+            }
+            finally
+            {
+                lab.Session.Ok("Remove-HeadlessVm e-lvnopool -ConnectionUri qemu:///system");
+            }
+        }),
         [ErrorIds.InvalidSshPublicKey] = Script(InvalidArgument, "e-key", "New-HeadlessVm e-key -MemoryMB 64 -NoStart -SshPublicKey 'not a key'"),
         [ErrorIds.InvalidGuestHostName] = Script(InvalidArgument, "e-gh", "New-HeadlessVm e-gh -MemoryMB 64 -NoStart -HostName 'bad_host!'"),
         [ErrorIds.CloudInitConflict] = Row(InvalidArgument, _ => "e-cic", lab =>

@@ -152,8 +152,9 @@ public static partial class VmDraftValidator
     /// The VM <paramref name="spec"/> with <paramref name="change"/> applied, checked as a new VM's definition is
     /// (<see cref="Validate"/>): added disks take their format from their content (<paramref name="contentFormat"/>), a
     /// disk to remove that the VM does not have is DiskNotAttached, one to add that it has already DiskAlreadyAttached.
+    /// <paramref name="local"/> false checks as <see cref="Check"/> does, for a VM on another host whose files are not this machine's.
     /// </summary>
-    public static VmSpec Apply(VmSpec spec, VmChange change, Func<string, string> contentFormat, IVmHost? host = null)
+    public static VmSpec Apply(VmSpec spec, VmChange change, Func<string, string> contentFormat, IVmHost? host = null, bool local = true)
     {
         var warn = host is null ? (Action<string>)(_ => { }) : host.Warning;
         var disks = spec.Disks.ToList();
@@ -176,7 +177,7 @@ public static partial class VmDraftValidator
         }
 
         var name = NullIfBlank(change.NewName)?.Trim() ?? spec.Name;
-        return Validate(spec with
+        var next = spec with
         {
             Name = name,
             MemoryMB = change.MemoryMB ?? spec.MemoryMB,
@@ -194,7 +195,8 @@ public static partial class VmDraftValidator
             VncDisplay = change.VncDisplay ?? spec.VncDisplay,
             VncDisplayPicked = change.VncDisplay is null && spec.VncDisplayPicked,
             CloudInit = ChangeCloudInit(spec, name, change.CloudInit),
-        });
+        };
+        return local ? Validate(next) : Check(next);
     }
 
     /// <summary>

@@ -178,6 +178,7 @@ public static class ErrorIds
     // Copies of a VM (Copy-HeadlessVm).
     public const string CopyDiskExists = nameof(CopyDiskExists);
     public const string QemuImgConvertFailed = nameof(QemuImgConvertFailed);
+    public const string DiskNotInStoragePool = nameof(DiskNotInStoragePool);
 
     // cloud-init first boot (New-HeadlessVm -CloudInit).
     public const string InvalidSshPublicKey = nameof(InvalidSshPublicKey);

@@ -38,8 +38,10 @@ public static partial class HeadlessVmErrors
     public static HeadlessVmException AmbiguousVmName(string name, string hosts) => new(ErrorIds.AmbiguousVmName, FailureKind.InvalidArgument, name,
         $"More than one host has a VM named '{name}' ({hosts}). Name its host with -ComputerName, or pipe the VM in (Get-HeadlessVm -ComputerName HOST {name}).");
 
-    public static HeadlessVmException VmIsExternal(string name, string host) => new(ErrorIds.VmIsExternal, FailureKind.InvalidOperation, name,
-        $"VM '{name}' on {host} was not created by HeadlessVm (no HeadlessVm metadata in its domain). Pass -Force to undefine it anyway; its disks are never deleted.");
+    /// <summary><paramref name="why"/> says why the action refuses such a VM and what to do instead; Remove-HeadlessVm's -Force when null.</summary>
+    public static HeadlessVmException VmIsExternal(string name, string host, string? why = null) => new(ErrorIds.VmIsExternal, FailureKind.InvalidOperation, name,
+        $"VM '{name}' on {host} was not created by HeadlessVm (no HeadlessVm metadata in its domain). " +
+        (why ?? "Pass -Force to undefine it anyway; its disks are never deleted."));
 
     public static HeadlessVmException PathNotAbsolute(string name, string path, string host) => new(ErrorIds.PathNotAbsolute, FailureKind.InvalidArgument, name,
         $"'{path}' is not an absolute path. Paths of a VM on {host} are paths on that host, so they are not resolved here: give the full path there.");

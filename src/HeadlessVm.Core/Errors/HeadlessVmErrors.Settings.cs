@@ -25,4 +25,15 @@ public static partial class HeadlessVmErrors
     /// <summary>qemu-img convert refused to copy <paramref name="disk"/> of VM <paramref name="name"/>; <paramref name="reason"/> is its own message.</summary>
     public static NativeCommandException QemuImgConvertFailed(string name, string disk, FailureKind kind, string reason, string program, int exitCode, string standardError) =>
         new(ErrorIds.QemuImgConvertFailed, kind, name, $"qemu-img could not copy disk '{disk}' of VM '{name}': {reason}", program, exitCode, standardError);
+
+    /// <summary>
+    /// A copy of a VM on a libvirt host needs <paramref name="path"/> (a disk of VM <paramref name="name"/>, or with
+    /// <paramref name="isFolder"/> the folder the copy's disks go to) in an active storage pool: libvirt copies volumes of
+    /// pools, on whichever host they are (virStorageVolCreateXMLFrom).
+    /// </summary>
+    public static HeadlessVmException DiskNotInStoragePool(string name, string path, string host, bool isFolder) => new(ErrorIds.DiskNotInStoragePool, FailureKind.ObjectNotFound, name,
+        (isFolder
+            ? $"Folder '{path}' on {host} is no active storage pool's folder, so the disks of the copy of VM '{name}' cannot be made there. "
+            : $"Disk '{path}' of VM '{name}' is in no active storage pool on {host}, and libvirt copies only the volumes of a pool. ") +
+        $"Make its folder a pool on that host (virsh pool-define-as NAME dir --target {(isFolder ? path : Path.GetDirectoryName(path))}; virsh pool-start NAME), then copy again. Nothing was copied.");
 }

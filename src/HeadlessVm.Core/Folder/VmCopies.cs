@@ -140,7 +140,7 @@ public sealed class VmCopies
     }
 
     /// <summary>The copy's disk paths, in the source's order; a name two disks would share gets the disk's position too.</summary>
-    private static string[] Targets(VmSpec spec, string newName, bool linked, string? diskFolder)
+    internal static string[] Targets(VmSpec spec, string newName, bool linked, string? diskFolder)
     {
         var targets = spec.Disks.Select(d => Path.Combine(diskFolder ?? Path.GetDirectoryName(d.Path)!,
             $"{newName}-{(linked ? Path.GetFileNameWithoutExtension(d.Path) + ".qcow2" : Path.GetFileName(d.Path))}")).ToArray();

@@ -56,7 +56,7 @@ public sealed class VmSettings
             var vm = _store.Paths.ForVm(name);
             if (QemuProcess.Find(vm) is not null)
             {
-                var offline = NeedStop(spec, next);
+                var offline = VmDraftValidator.NeedStop(spec, next);
                 if (offline.Count > 0)
                 {
                     throw HeadlessVmErrors.VmMustBeStopped(name, string.Join(", ", offline));
@@ -85,31 +85,6 @@ public sealed class VmSettings
         }
 
         return _inspector.Inspect(_store.Get(next.Name));
-    }
-
-    /// <summary>The settings that differ and that a running qemu cannot change, by their parameter names.</summary>
-    private static List<string> NeedStop(VmSpec spec, VmSpec next)
-    {
-        var differ = new List<string>();
-        void Check(bool changed, string setting)
-        {
-            if (changed)
-            {
-                differ.Add(setting);
-            }
-        }
-
-        Check(next.Name != spec.Name, "the name");
-        Check(next.MemoryMB != spec.MemoryMB, "MemoryMB");
-        Check(next.ProcessorCount != spec.ProcessorCount, "ProcessorCount");
-        Check(next.Cpu != spec.Cpu, "Cpu");
-        Check(next.KernelArgument != spec.KernelArgument, "KernelArgument");
-        Check(next.BootOrder != spec.BootOrder, "BootOrder");
-        Check(next.MacAddress != spec.MacAddress, "MacAddress");
-        Check(!next.Disks.SequenceEqual(spec.Disks), "the disks");
-        Check(next.VncDisplay != spec.VncDisplay, "VncDisplay");
-        Check(!ReferenceEquals(next.CloudInit, spec.CloudInit), "the cloud-init data");
-        return differ;
     }
 
     /// <summary>Changes the ISO and the forwards of a running VM, then saves its record; what fails is undone, in reverse order.</summary>
@@ -202,19 +177,9 @@ public sealed class VmSettings
         }
     }
 
-    /// <summary>
-    /// Runs an HMP hostfwd command. hostfwd_add answers nothing when it worked; hostfwd_remove answers "host forwarding
-    /// rule for ... removed" (QEMU's net/slirp.c); anything else is the reason it did not.
-    /// </summary>
-    private static void Hmp(QmpClient qmp, string name, PortForward forward, string command)
-    {
-        var reply = (qmp.Execute("human-monitor-command", new JsonObject { ["command-line"] = command })?.GetValue<string>() ?? string.Empty).Trim();
-        var removing = command.StartsWith("hostfwd_remove", StringComparison.Ordinal);
-        if (reply.Length > 0 && !(removing && reply.EndsWith(" removed", StringComparison.Ordinal)))
-        {
-            throw HeadlessVmErrors.PortForwardFailed(name, forward.ToString(), reply, removing);
-        }
-    }
+    /// <summary>Runs an HMP hostfwd command; PortForwardFailed with qemu's answer when it did not work (<see cref="HostForwardCommands.Check"/>).</summary>
+    private static void Hmp(QmpClient qmp, string name, PortForward forward, string command) =>
+        HostForwardCommands.Check(name, forward, command, qmp.Execute("human-monitor-command", new JsonObject { ["command-line"] = command })?.GetValue<string>());
 
     /// <summary>Moves a stopped VM's folder to its new name and writes its record there; the folder goes back if the record cannot be written.</summary>
     private void Rename(string name, VmSpec next)

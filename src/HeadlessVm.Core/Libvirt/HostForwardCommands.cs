@@ -33,4 +33,20 @@ public static class HostForwardCommands
         return string.Create(CultureInfo.InvariantCulture,
             $"hostfwd_remove {netdev ?? NetdevId} tcp:{forward.HostAddress}:{forward.HostPort}");
     }
+
+    /// <summary>
+    /// Throws PortForwardFailed (target <paramref name="name"/>) unless <paramref name="reply"/> is the monitor's answer of
+    /// success to <paramref name="command"/>: hostfwd_add answers nothing when it worked; hostfwd_remove answers
+    /// "host forwarding rule for ... removed" (QEMU's net/slirp.c); anything else is the reason it did not.
+    /// </summary>
+    public static void Check(string name, PortForward forward, string command, string? reply)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var text = (reply ?? string.Empty).Trim();
+        var removing = command.StartsWith("hostfwd_remove", StringComparison.Ordinal);
+        if (text.Length > 0 && !(removing && text.EndsWith(" removed", StringComparison.Ordinal)))
+        {
+            throw Errors.HeadlessVmErrors.PortForwardFailed(name, forward.ToString(), text, removing);
+        }
+    }
 }
