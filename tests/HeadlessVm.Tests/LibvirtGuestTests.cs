@@ -93,22 +93,22 @@ public sealed class LibvirtGuestTests : IDisposable
     [Fact]
     public void A_domain_recreated_beside_its_running_original_gets_its_own_display_and_MAC_and_a_shared_forward_names_the_original()
     {
-        var (original, copy) = (Name(), Name());
-        var port = FreePort();
-        _ps.Ok($"New-HeadlessVm {original} -ConnectionUri {Uri} -MemoryMB 64 -Accelerator Tcg -PortForward '{port}:80' -Paused | Out-Null");
+        var (original, copy) = (_bed.Name(), _bed.Name());
+        var port = LibvirtBed.FreePort();
+        _bed.Ps.Ok($"New-HeadlessVm {original} -ConnectionUri {Uri} -MemoryMB 64 -Accelerator Tcg -PortForward '{port}:80' -Paused | Out-Null");
         var record = $"Get-HeadlessVm {original} -ConnectionUri {Uri} | ConvertTo-Json | ConvertFrom-Json | ForEach-Object {{ $_.Name = '{copy}'; $_ }}";
 
         // The forward's host port is the running original's: qemu's refusal, with the VM that holds it; nothing is left.
-        var refused = _ps.Run($"{record} | New-HeadlessVm -Paused");
+        var refused = _bed.Ps.Run($"{record} | New-HeadlessVm -Paused");
         var error = refused.Terminating is IContainsErrorRecord t ? t.ErrorRecord : Assert.Single(refused.Errors);
         Assert.StartsWith("PortForwardFailed,", error.FullyQualifiedErrorId);
         Assert.Contains($"VM '{original}' is running on the same host and forwards that port itself", error.Exception.Message);
-        Assert.Null(_libvirt.Find(copy));
+        Assert.Null(_bed.Libvirt.Find(copy));
 
         // With its forward moved, it runs beside the original: the port libvirt picked and the MAC HeadlessVm generated are new.
-        var made = _ps.Run($"{record} | New-HeadlessVm -PortForward '{FreePort()}:80' -Paused");
+        var made = _bed.Ps.Run($"{record} | New-HeadlessVm -PortForward '{LibvirtBed.FreePort()}:80' -Paused");
         Assert.True(made.Errors.Count == 0, string.Join("\n", made.Errors));
-        var vms = _ps.Ok($"Get-HeadlessVm {original}, {copy} -ConnectionUri {Uri}").Select(o => (VmInfo)o.BaseObject).ToArray();
+        var vms = _bed.Ps.Ok($"Get-HeadlessVm {original}, {copy} -ConnectionUri {Uri}").Select(o => (VmInfo)o.BaseObject).ToArray();
         Assert.Equal(2, vms.Length);
         Assert.All(vms, vm => Assert.Equal((VmState.Paused, true, true), (vm.State, vm.VncDisplayPicked, vm.MacAddressGenerated)));
         Assert.NotEqual(vms[0].VncPort, vms[1].VncPort);
