@@ -11,21 +11,9 @@ namespace HeadlessVm.Core.Libvirt;
 /// </summary>
 public sealed partial class LibvirtBackend
 {
-    private const string CheckpointsWhat = "Checkpoints (Checkpoint-HeadlessVm and the *-HeadlessVmSnapshot cmdlets)";
-
     public VmInfo Set(string name, VmChange change, CancellationToken cancellationToken) =>
         throw HeadlessVmErrors.NotSupportedOnHost(Location.ComputerName, "Changes of VMs (Set-HeadlessVm)");
 
     public VmInfo Copy(string name, string newName, bool linked, string? snapshotName, string? diskFolder, CancellationToken cancellationToken) =>
         throw HeadlessVmErrors.NotSupportedOnHost(Location.ComputerName, "Copies of VMs (Copy-HeadlessVm)");
-
-    public IReadOnlyList<VmSnapshot> GetSnapshots(string name, CancellationToken cancellationToken) => throw NoCheckpoints();
-
-    public VmSnapshot Checkpoint(string name, string? snapshotName, string? description, CancellationToken cancellationToken) => throw NoCheckpoints();
-
-    public VmSnapshot RestoreSnapshot(string name, string snapshotName, CancellationToken cancellationToken) => throw NoCheckpoints();
-
-    public VmSnapshot RemoveSnapshot(string name, string snapshotName, CancellationToken cancellationToken) => throw NoCheckpoints();
-
-    private HeadlessVmException NoCheckpoints() => HeadlessVmErrors.NotSupportedOnHost(Location.ComputerName, CheckpointsWhat);
 }
