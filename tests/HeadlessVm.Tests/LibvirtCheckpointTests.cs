@@ -1,0 +1,222 @@
+using System.Management.Automation;
+using HeadlessVm.Core;
+using HeadlessVm.Core.Errors;
+using HeadlessVm.Core.Libvirt;
+
+namespace HeadlessVm.Tests;
+
+/// <summary>
+/// Checkpoints of VMs on this machine's real libvirtd (qemu:///system, QEMU under TCG), through libvirt's snapshot API: a
+/// running test guest goes back to where it was (its own tty line buffer proves it), also from a stopped VM, a stopped VM's
+/// checkpoints hold its disks only, and every refusal is the store's error id with the VM as target. Images live under
+/// /var/lib/libvirt/images; every domain a test defines it undefines (with its snapshot metadata), and its logs go with it.
+/// </summary>
+[Collection("PowerShell")]
+public sealed class LibvirtCheckpointTests : IDisposable
+{
+    private const string Uri = LibvirtDaemons.LocalUri;
+
+    private readonly PowerShellSession _ps = new();
+    private readonly string _images;
+    private readonly List<string> _domains = new();
+    private readonly LibvirtConnection _libvirt;
+
+    public LibvirtCheckpointTests(LibvirtDaemons daemons)
+    {
+        daemons.EnsureLocal();
+        _libvirt = LibvirtConnection.Open(Uri);
+        _images = Directory.CreateDirectory(Path.Combine("/var/lib/libvirt/images", "hvm-" + Guid.NewGuid().ToString("N")[..8])).FullName;
+        File.Copy(TestGuest.Kernel, Path.Combine(_images, "vmlinuz"));
+        File.Copy(TestGuest.Initrd, Path.Combine(_images, "initrd.img"));
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            foreach (var name in _domains.Where(n => _libvirt.Find(n) is not null))
+            {
+                if (_libvirt.GetState(name).State != LibvirtDomainState.Shutoff)
+                {
+                    _libvirt.Destroy(name);
+                }
+
+                _libvirt.Undefine(name);
+            }
+
+            foreach (var name in _domains)
+            {
+                File.Delete($"/var/log/libvirt/qemu/{name}.log");
+                File.Delete($"/var/log/libvirt/qemu/{name}-serial.log");
+            }
+        }
+        finally
+        {
+            _libvirt.Dispose();
+            _ps.Dispose();
+            Directory.Delete(_images, recursive: true);
+        }
+    }
+
+    private string Name(string role)
+    {
+        var name = $"hvm-cp{role}-" + Guid.NewGuid().ToString("N")[..6];
+        _domains.Add(name);
+        return name;
+    }
+
+    private string Image(string file) => Path.Combine(_images, file);
+
+    private string[] SnapshotNames(string name) =>
+        _ps.Ok($"Get-HeadlessVmSnapshot {name} -ConnectionUri {Uri}").Select(s => s.Properties["SnapshotName"].Value!.ToString()!).ToArray();
+
+    private void Refused(string script, string id, string target, ErrorCategory category, string? says = null)
+    {
+        var error = Assert.Single(_ps.Run(script).Errors);
+        Assert.Equal((id, target, category), (error.FullyQualifiedErrorId.Split(',')[0], error.TargetObject as string, error.CategoryInfo.Category));
+        if (says is not null)
+        {
+            Assert.Contains(says, error.Exception.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void A_running_libvirt_guest_restored_to_a_checkpoint_resumes_where_it_was_even_from_stopped_and_forgets_what_came_after()
+    {
+        var name = Name("run");
+        _ps.Ok($"New-HeadlessVmDisk '{Image("data.qcow2")}' -SizeGB 1 | Out-Null");
+        _ps.Ok($"New-HeadlessVm {name} -ConnectionUri {Uri} -MemoryMB 256 -Accelerator Tcg -KernelPath '{Image("vmlinuz")}' -InitrdPath '{Image("initrd.img")}' " +
+            $"-KernelArgument '{TestGuest.KernelArguments}' -DiskPath '{Image("data.qcow2")}' -Network None -NoStart | Out-Null");
+
+        // A checkpoint of the stopped VM holds its disk only; libvirt says nothing of sizes.
+        var cold = _ps.Ok($"Checkpoint-HeadlessVm {name} -ConnectionUri {Uri} -SnapshotName cold -PassThru").Single();
+        Assert.Equal((false, null), ((bool)cold.Properties["HasMemory"].Value!, cold.Properties["VmStateSize"].Value));
+        Assert.Equal(("localhost", Uri), (cold.Properties["ComputerName"].Value, cold.Properties["ConnectionUri"].Value));
+
+        _ps.Ok($"Start-HeadlessVm {name} -ConnectionUri {Uri} | Wait-HeadlessVm -ForText '^{TestGuest.Ready}$' -TimeoutSec 240 | Out-Null");
+
+        // "e" is typed but not entered: it waits in the guest kernel's tty line buffer, which is guest memory (one key only:
+        // later keys are queued in qemu and could land on either side of the checkpoint).
+        _ps.Ok($"Send-HeadlessVmKey {name} -ConnectionUri {Uri} -Text 'e'");
+        var taken = _ps.Run($"Checkpoint-HeadlessVm {name} -ConnectionUri {Uri} -SnapshotName before -Description 'the e is typed' -PassThru");
+        Assert.Empty(taken.Errors);
+        var before = taken.Output.Single();
+        Assert.Equal((name, "before", "the e is typed", true), ((string)before.Properties["VmName"].Value!, (string)before.Properties["SnapshotName"].Value!,
+            (string)before.Properties["Description"].Value!, (bool)before.Properties["HasMemory"].Value!));
+        Assert.Equal(new[] { Image("data.qcow2") }, ((IEnumerable<string>)before.Properties["DiskPath"].Value!).ToArray());
+        Assert.Contains(taken.Progress, p => p.Activity.Contains("before", StringComparison.Ordinal) && p.RecordType == ProgressRecordType.Completed);
+        Assert.Equal("Running", _ps.Ok($"(Get-HeadlessVm {name} -ConnectionUri {Uri}).State").Single().ToString());
+
+        // The memory is in the qcow2 image itself, beside the disk's snapshot (libvirt's internal snapshot is qemu's savevm).
+        var table = NativeTool.Run("qemu-img", "snapshot", "-U", "-l", Image("data.qcow2")).Output;
+        Assert.Contains("before", table, StringComparison.Ordinal);
+        Assert.Contains("cold", table, StringComparison.Ordinal);
+
+        // After the checkpoint: "late" completes the line.
+        _ps.Ok($"Send-HeadlessVmKey {name} -ConnectionUri {Uri} -Text \"late`n\"");
+        _ps.Ok($"Wait-HeadlessVm {name} -ConnectionUri {Uri} -ForText '^{TestGuest.KeyPrefix}elate$' -TimeoutSec 60 | Out-Null");
+
+        var restore = _ps.Run($"Restore-HeadlessVmSnapshot {name} before -ConnectionUri {Uri} -Confirm:$false -PassThru");
+        Assert.Empty(restore.Errors);
+        Assert.Empty(restore.Warnings);
+        Assert.Equal("before", restore.Output.Single().Properties["SnapshotName"].Value);
+        Assert.Equal("Running", _ps.Ok($"(Get-HeadlessVm {name} -ConnectionUri {Uri}).State").Single().ToString());
+
+        // The line buffer holds "e" again (the entered line never happened), so the next line is "eagain".
+        _ps.Ok($"Send-HeadlessVmKey {name} -ConnectionUri {Uri} -Text \"again`n\"");
+        var again = _ps.Ok($"Wait-HeadlessVm {name} -ConnectionUri {Uri} -ForText '^{TestGuest.KeyPrefix}' -NewOutputOnly -TimeoutSec 60").Single().ToString();
+        Assert.Equal(TestGuest.KeyPrefix + "eagain", again);
+
+        // A disks-only checkpoint cannot be loaded under a running guest: refused before libvirt is asked, and the VM runs on.
+        Refused($"Restore-HeadlessVmSnapshot {name} cold -ConnectionUri {Uri} -Confirm:$false", "SnapshotWithoutMemory", name, ErrorCategory.InvalidOperation);
+        Assert.Equal("Running", _ps.Ok($"(Get-HeadlessVm {name} -ConnectionUri {Uri}).State").Single().ToString());
+        Assert.Equal(new[] { "cold", "before" }, SnapshotNames(name));
+
+        // Stopped, the VM goes back to "before" by starting from its memory (libvirt's way), with a warning that it runs.
+        _ps.Ok($"Stop-HeadlessVm {name} -ConnectionUri {Uri} -Force");
+        var warm = _ps.Run($"Restore-HeadlessVmSnapshot {name} before -ConnectionUri {Uri} -Confirm:$false");
+        Assert.Empty(warm.Errors);
+        Assert.Contains(warm.Warnings, w => w.Contains("now runs where it was", StringComparison.Ordinal));
+        Assert.Equal("Running", _ps.Ok($"(Get-HeadlessVm {name} -ConnectionUri {Uri}).State").Single().ToString());
+        _ps.Ok($"Send-HeadlessVmKey {name} -ConnectionUri {Uri} -Text \"x`n\"");
+        Assert.Equal(TestGuest.KeyPrefix + "ex",
+            _ps.Ok($"Wait-HeadlessVm {name} -ConnectionUri {Uri} -ForText '^{TestGuest.KeyPrefix}' -NewOutputOnly -TimeoutSec 60").Single().ToString());
+
+        // Removing from the running VM through the pipeline: libvirt deletes it from the image too.
+        _ps.Ok($"Get-HeadlessVmSnapshot {name} before -ConnectionUri {Uri} | Remove-HeadlessVmSnapshot -Confirm:$false");
+        Assert.Equal(new[] { "cold" }, SnapshotNames(name));
+        Assert.DoesNotContain("before", NativeTool.Run("qemu-img", "snapshot", "-U", "-l", Image("data.qcow2")).Output, StringComparison.Ordinal);
+
+        // A VM with a checkpoint left is removed with its snapshot metadata; the disk keeps its snapshot (disks are never touched).
+        _ps.Ok($"Remove-HeadlessVm {name} -ConnectionUri {Uri} -Force");
+        Assert.Null(_libvirt.Find(name));
+        Assert.Contains("cold", NativeTool.Run("qemu-img", "snapshot", "-l", Image("data.qcow2")).Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_stopped_libvirt_VMs_disk_goes_back_to_its_bytes_and_refusals_are_the_stores_errors_with_the_VM_as_target()
+    {
+        var q = Name("q");
+        var bare = Name("bare");
+        var raw = Name("raw");
+        _ps.Ok($"New-HeadlessVmDisk '{Image("q.qcow2")}' -SizeGB 0.1 | Out-Null; New-HeadlessVmDisk '{Image("r.img")}' -Format raw -SizeGB 0.1 | Out-Null");
+        Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "write -P 0xaa 0 64k", Image("q.qcow2")).ExitCode);
+        _ps.Ok($"New-HeadlessVm {q} -ConnectionUri {Uri} -MemoryMB 64 -DiskPath '{Image("q.qcow2")}' -NoStart | Out-Null; " +
+            $"New-HeadlessVm {bare} -ConnectionUri {Uri} -MemoryMB 64 -NoStart | Out-Null; " +
+            $"New-HeadlessVm {raw} -ConnectionUri {Uri} -MemoryMB 64 -DiskPath '{Image("r.img")}' -NoStart | Out-Null");
+
+        var one = _ps.Ok($"Checkpoint-HeadlessVm {q} one -ConnectionUri {Uri} -PassThru").Single();
+        Assert.Equal((false, new[] { Image("q.qcow2") }), ((bool)one.Properties["HasMemory"].Value!, ((IEnumerable<string>)one.Properties["DiskPath"].Value!).ToArray()));
+        Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "write -P 0xbb 0 64k", Image("q.qcow2")).ExitCode);
+
+        // -WhatIf changes nothing; the restore gives the disk its bytes back and leaves the VM stopped.
+        _ps.Ok($"Restore-HeadlessVmSnapshot {q} one -ConnectionUri {Uri} -WhatIf");
+        Assert.Equal(0, NativeTool.Run("qemu-io", "-c", "read -P 0xbb 0 64k", Image("q.qcow2")).ExitCode);
+        var restored = _ps.Run($"Restore-HeadlessVmSnapshot {q} one -ConnectionUri {Uri} -Confirm:$false");
+        Assert.Empty(restored.Errors);
+        Assert.Empty(restored.Warnings);
+        var read = NativeTool.Run("qemu-io", "-c", "read -P 0xaa 0 64k", Image("q.qcow2"));
+        Assert.True(read.ExitCode == 0 && !read.Output.Contains("Pattern verification failed", StringComparison.Ordinal), read.Output);
+        Assert.Equal("Stopped", _ps.Ok($"(Get-HeadlessVm {q} -ConnectionUri {Uri}).State").Single().ToString());
+
+        // A default name, a description, and the listing through a wildcard.
+        var named = _ps.Ok($"Checkpoint-HeadlessVm {q} -ConnectionUri {Uri} -Description 'before the upgrade' -PassThru").Single();
+        Assert.Matches($@"^{q}-\d{{8}}-\d{{6}}$", named.Properties["SnapshotName"].Value!.ToString()!);
+        Assert.Equal("before the upgrade", named.Properties["Description"].Value);
+        Assert.Equal(new[] { "one", named.Properties["SnapshotName"].Value!.ToString() },
+            _ps.Ok($"Get-HeadlessVmSnapshot {q} -ConnectionUri {Uri}").Select(s => s.Properties["SnapshotName"].Value!.ToString()));
+
+        Refused($"Checkpoint-HeadlessVm {q} one -ConnectionUri {Uri}", "SnapshotExists", q, ErrorCategory.ResourceExists);
+        Refused($"Checkpoint-HeadlessVm {q} 123 -ConnectionUri {Uri}", "InvalidSnapshotName", q, ErrorCategory.InvalidArgument);
+        Refused($"Restore-HeadlessVmSnapshot {q} nosuch -ConnectionUri {Uri} -Confirm:$false", "SnapshotNotFound", q, ErrorCategory.ObjectNotFound);
+        Refused($"Remove-HeadlessVmSnapshot {q} nosuch -ConnectionUri {Uri} -Confirm:$false", "SnapshotNotFound", q, ErrorCategory.ObjectNotFound);
+        Refused($"Get-HeadlessVmSnapshot {q} nosuch -ConnectionUri {Uri}", "SnapshotNotFound", q, ErrorCategory.ObjectNotFound);
+        Refused($"Checkpoint-HeadlessVm {bare} -ConnectionUri {Uri}", "NoSnapshotDisk", bare, ErrorCategory.InvalidOperation);
+        Refused($"Checkpoint-HeadlessVm {raw} -ConnectionUri {Uri}", "DiskCannotSnapshot", raw, ErrorCategory.InvalidOperation, Image("r.img"));
+        Refused($"Checkpoint-HeadlessVm hvm-cp-absent -ConnectionUri {Uri}", "VmNotFound", "hvm-cp-absent", ErrorCategory.ObjectNotFound);
+        Assert.Empty(_ps.Ok($"Get-HeadlessVmSnapshot {raw} -ConnectionUri {Uri}"));
+
+        // Where libvirt itself refuses (a race with another client), its own message comes with the same ids.
+        HeadlessVmException Libvirt(Action call) => Assert.IsAssignableFrom<HeadlessVmException>(Record.Exception(call));
+        var exists = Libvirt(() => _libvirt.CreateSnapshot(q, DomainSnapshotXml.Request("one", null)));
+        Assert.Equal((ErrorIds.SnapshotExists, q), (exists.ErrorId, exists.Target));
+        Assert.Contains("already exists", exists.Message, StringComparison.Ordinal);
+        var missing = Libvirt(() => _libvirt.DeleteSnapshot(q, "nosuch"));
+        Assert.Equal((ErrorIds.SnapshotNotFound, q), (missing.ErrorId, missing.Target));
+        Assert.Contains("nosuch", missing.Message, StringComparison.Ordinal);
+        var rawDisk = Libvirt(() => _libvirt.CreateSnapshot(raw, DomainSnapshotXml.Request("r1", null)));
+        Assert.Equal((ErrorIds.DiskCannotSnapshot, raw), (rawDisk.ErrorId, rawDisk.Target));
+        Assert.Contains("unsupported for storage type raw", rawDisk.Message, StringComparison.Ordinal);
+
+        // Nothing was made by the refusals.
+        Assert.Empty(_libvirt.ListSnapshots(raw));
+        Assert.Empty(_libvirt.ListSnapshots(bare));
+        Assert.Equal(2, _libvirt.ListSnapshots(q).Count);
+
+        // A VM with checkpoints is removed (libvirt needs its snapshot metadata undefined with it).
+        _ps.Ok($"Get-HeadlessVmSnapshot {q} one -ConnectionUri {Uri} | Remove-HeadlessVmSnapshot -Confirm:$false");
+        Assert.DoesNotContain("one", NativeTool.Run("qemu-img", "snapshot", "-l", Image("q.qcow2")).Output, StringComparison.Ordinal);
+        _ps.Ok($"Remove-HeadlessVm {q} -ConnectionUri {Uri}");
+        Assert.Null(_libvirt.Find(q));
+    }
+}
