@@ -93,7 +93,8 @@ public sealed class LibvirtCheckpointTests : IDisposable
         Assert.Equal((false, null), ((bool)cold.Properties["HasMemory"].Value!, cold.Properties["VmStateSize"].Value));
         Assert.Equal(("localhost", Uri), (cold.Properties["ComputerName"].Value, cold.Properties["ConnectionUri"].Value));
 
-        _ps.Ok($"Start-HeadlessVm {name} -ConnectionUri {Uri} | Wait-HeadlessVm -ForText '^{TestGuest.Ready}$' -TimeoutSec 240 | Out-Null");
+        _ps.Ok($"Start-HeadlessVm {name} -ConnectionUri {Uri}");
+        _ps.Ok($"Wait-HeadlessVm {name} -ConnectionUri {Uri} -ForText '^{TestGuest.Ready}$' -TimeoutSec 240 | Out-Null");
 
         // "e" is typed but not entered: it waits in the guest kernel's tty line buffer, which is guest memory (one key only:
         // later keys are queued in qemu and could land on either side of the checkpoint).
