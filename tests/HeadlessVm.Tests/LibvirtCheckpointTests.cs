@@ -204,6 +204,10 @@ public sealed class LibvirtCheckpointTests : IDisposable
         Assert.Equal(new[] { "one", named.Properties["SnapshotName"].Value!.ToString() },
             _ps.Ok($"Get-HeadlessVmSnapshot {q} -ConnectionUri {Uri}").Select(s => s.Properties["SnapshotName"].Value!.ToString()));
 
+        // -SnapshotName completes with the VM's checkpoints on the host the command line names.
+        var input = $"Restore-HeadlessVmSnapshot -ConnectionUri {Uri} -Name {q} -SnapshotName o";
+        Assert.Equal(new[] { "one" }, _ps.Ok($"(TabExpansion2 -inputScript '{input}' -cursorColumn {input.Length}).CompletionMatches.CompletionText").Select(o => o.ToString()));
+
         Refused($"Checkpoint-HeadlessVm {q} one -ConnectionUri {Uri}", "SnapshotExists", q, ErrorCategory.ResourceExists);
         Refused($"Checkpoint-HeadlessVm {q} 123 -ConnectionUri {Uri}", "InvalidSnapshotName", q, ErrorCategory.InvalidArgument);
         Refused($"Restore-HeadlessVmSnapshot {q} nosuch -ConnectionUri {Uri} -Confirm:$false", "SnapshotNotFound", q, ErrorCategory.ObjectNotFound);
