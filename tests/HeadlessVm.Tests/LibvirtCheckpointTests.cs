@@ -17,55 +17,25 @@ public sealed class LibvirtCheckpointTests : IDisposable
     private const string Uri = LibvirtDaemons.LocalUri;
 
     private readonly PowerShellSession _ps = new();
-    private readonly string _images;
-    private readonly List<string> _domains = new();
-    private readonly LibvirtConnection _libvirt;
+    private readonly SystemDomains _system;
 
-    public LibvirtCheckpointTests(LibvirtDaemons daemons)
-    {
-        daemons.EnsureLocal();
-        _libvirt = LibvirtConnection.Open(Uri);
-        _images = Directory.CreateDirectory(Path.Combine("/var/lib/libvirt/images", "hvm-" + Guid.NewGuid().ToString("N")[..8])).FullName;
-        File.Copy(TestGuest.Kernel, Path.Combine(_images, "vmlinuz"));
-        File.Copy(TestGuest.Initrd, Path.Combine(_images, "initrd.img"));
-    }
+    public LibvirtCheckpointTests(LibvirtDaemons daemons) => _system = new SystemDomains(daemons);
+
+    private LibvirtConnection Libvirt => _system.Libvirt;
+
+    private string Images => _system.Images;
 
     public void Dispose()
     {
-        try
+        using (_ps)
         {
-            foreach (var name in _domains.Where(n => _libvirt.Find(n) is not null))
-            {
-                if (_libvirt.GetState(name).State != LibvirtDomainState.Shutoff)
-                {
-                    _libvirt.Destroy(name);
-                }
-
-                _libvirt.Undefine(name);
-            }
-
-            foreach (var name in _domains)
-            {
-                File.Delete($"/var/log/libvirt/qemu/{name}.log");
-                File.Delete($"/var/log/libvirt/qemu/{name}-serial.log");
-            }
-        }
-        finally
-        {
-            _libvirt.Dispose();
-            _ps.Dispose();
-            Directory.Delete(_images, recursive: true);
+            _system.Dispose();
         }
     }
 
-    private string Name(string role)
-    {
-        var name = $"hvm-cp{role}-" + Guid.NewGuid().ToString("N")[..6];
-        _domains.Add(name);
-        return name;
-    }
+    private string Name(string role) => _system.Name("cp" + role);
 
-    private string Image(string file) => Path.Combine(_images, file);
+    private string Image(string file) => Path.Combine(Images, file);
 
     private string[] SnapshotNames(string name) =>
         _ps.Ok($"Get-HeadlessVmSnapshot {name} -ConnectionUri {Uri}").Select(s => s.Properties["SnapshotName"].Value!.ToString()!).ToArray();
@@ -137,7 +107,7 @@ public sealed class LibvirtCheckpointTests : IDisposable
         // runs on (libvirt cannot abort an internal snapshot, so this is the only clean outcome). The wait is bounded.
         Assert.Equal(PSInvocationState.Stopped, _ps.StopWhileWaiting($"Checkpoint-HeadlessVm {name} -ConnectionUri {Uri} -SnapshotName mid"));
         var until = DateTime.UtcNow + TimeSpan.FromMinutes(2);
-        while ((_libvirt.FindSnapshot(name, "mid") is null || _libvirt.GetState(name).State != LibvirtDomainState.Running) && DateTime.UtcNow < until)
+        while ((Libvirt.FindSnapshot(name, "mid") is null || Libvirt.GetState(name).State != LibvirtDomainState.Running) && DateTime.UtcNow < until)
         {
             Thread.Sleep(200);
         }
@@ -166,7 +136,7 @@ public sealed class LibvirtCheckpointTests : IDisposable
 
         // A VM with a checkpoint left is removed with its snapshot metadata; the disk keeps its snapshot (disks are never touched).
         _ps.Ok($"Remove-HeadlessVm {name} -ConnectionUri {Uri} -Force");
-        Assert.Null(_libvirt.Find(name));
+        Assert.Null(Libvirt.Find(name));
         Assert.Contains("cold", NativeTool.Run("qemu-img", "snapshot", "-l", Image("data.qcow2")).Output, StringComparison.Ordinal);
     }
 
@@ -219,26 +189,26 @@ public sealed class LibvirtCheckpointTests : IDisposable
         Assert.Empty(_ps.Ok($"Get-HeadlessVmSnapshot {raw} -ConnectionUri {Uri}"));
 
         // Where libvirt itself refuses (a race with another client), its own message comes with the same ids.
-        HeadlessVmException Libvirt(Action call) => Assert.IsAssignableFrom<HeadlessVmException>(Record.Exception(call));
-        var exists = Libvirt(() => _libvirt.CreateSnapshot(q, DomainSnapshotXml.Request("one", null)));
+        HeadlessVmException RefusedByLibvirt(Action call) => Assert.IsAssignableFrom<HeadlessVmException>(Record.Exception(call));
+        var exists = RefusedByLibvirt(() => Libvirt.CreateSnapshot(q, DomainSnapshotXml.Request("one", null)));
         Assert.Equal((ErrorIds.SnapshotExists, q), (exists.ErrorId, exists.Target));
         Assert.Contains("already exists", exists.Message, StringComparison.Ordinal);
-        var missing = Libvirt(() => _libvirt.DeleteSnapshot(q, "nosuch"));
+        var missing = RefusedByLibvirt(() => Libvirt.DeleteSnapshot(q, "nosuch"));
         Assert.Equal((ErrorIds.SnapshotNotFound, q), (missing.ErrorId, missing.Target));
         Assert.Contains("nosuch", missing.Message, StringComparison.Ordinal);
-        var rawDisk = Libvirt(() => _libvirt.CreateSnapshot(raw, DomainSnapshotXml.Request("r1", null)));
+        var rawDisk = RefusedByLibvirt(() => Libvirt.CreateSnapshot(raw, DomainSnapshotXml.Request("r1", null)));
         Assert.Equal((ErrorIds.DiskCannotSnapshot, raw), (rawDisk.ErrorId, rawDisk.Target));
         Assert.Contains("unsupported for storage type raw", rawDisk.Message, StringComparison.Ordinal);
 
         // Nothing was made by the refusals.
-        Assert.Empty(_libvirt.ListSnapshots(raw));
-        Assert.Empty(_libvirt.ListSnapshots(bare));
-        Assert.Equal(2, _libvirt.ListSnapshots(q).Count);
+        Assert.Empty(Libvirt.ListSnapshots(raw));
+        Assert.Empty(Libvirt.ListSnapshots(bare));
+        Assert.Equal(2, Libvirt.ListSnapshots(q).Count);
 
         // A VM with checkpoints is removed (libvirt needs its snapshot metadata undefined with it).
         _ps.Ok($"Get-HeadlessVmSnapshot {q} one -ConnectionUri {Uri} | Remove-HeadlessVmSnapshot -Confirm:$false");
         Assert.DoesNotContain("one", NativeTool.Run("qemu-img", "snapshot", "-l", Image("q.qcow2")).Output, StringComparison.Ordinal);
         _ps.Ok($"Remove-HeadlessVm {q} -ConnectionUri {Uri}");
-        Assert.Null(_libvirt.Find(q));
+        Assert.Null(Libvirt.Find(q));
     }
 }

@@ -17,53 +17,23 @@ public sealed class LibvirtGuestTests : IDisposable
     private static readonly TimeSpan Boot = TimeSpan.FromSeconds(240);
 
     private readonly PowerShellSession _ps = new();
-    private readonly string _images;
-    private readonly List<string> _domains = new();
-    private readonly LibvirtConnection _libvirt;
+    private readonly SystemDomains _system;
 
-    public LibvirtGuestTests(LibvirtDaemons daemons)
-    {
-        daemons.EnsureLocal();
-        _libvirt = LibvirtConnection.Open(Uri);
-        _images = Directory.CreateDirectory(Path.Combine("/var/lib/libvirt/images", "hvm-" + Guid.NewGuid().ToString("N")[..8])).FullName;
-        File.Copy(TestGuest.Kernel, Path.Combine(_images, "vmlinuz"));
-        File.Copy(TestGuest.Initrd, Path.Combine(_images, "initrd.img"));
-    }
+    public LibvirtGuestTests(LibvirtDaemons daemons) => _system = new SystemDomains(daemons);
+
+    private LibvirtConnection Libvirt => _system.Libvirt;
+
+    private string Images => _system.Images;
 
     public void Dispose()
     {
-        try
+        using (_ps)
         {
-            foreach (var name in _domains.Where(n => _libvirt.Find(n) is not null))
-            {
-                if (_libvirt.GetState(name).State != LibvirtDomainState.Shutoff)
-                {
-                    _libvirt.Destroy(name);
-                }
-
-                _libvirt.Undefine(name);
-            }
-
-            foreach (var name in _domains)
-            {
-                File.Delete($"/var/log/libvirt/qemu/{name}.log");
-                File.Delete($"/var/log/libvirt/qemu/{name}-serial.log");
-            }
-        }
-        finally
-        {
-            _libvirt.Dispose();
-            _ps.Dispose();
-            Directory.Delete(_images, recursive: true);
+            _system.Dispose();
         }
     }
 
-    private string Name()
-    {
-        var name = "hvm-lg-" + Guid.NewGuid().ToString("N")[..6];
-        _domains.Add(name);
-        return name;
-    }
+    private string Name() => _system.Name("lg");
 
     [Fact]
     public async Task The_test_guest_boots_through_libvirt_types_shows_its_screen_in_chromium_and_stops_on_the_power_button()
@@ -71,7 +41,7 @@ public sealed class LibvirtGuestTests : IDisposable
         var name = Name();
         var port = FreePort();
         var ready = _ps.Run(
-            $"New-HeadlessVm {name} -ConnectionUri {Uri} -MemoryMB 256 -Accelerator Tcg -KernelPath '{_images}/vmlinuz' -InitrdPath '{_images}/initrd.img' " +
+            $"New-HeadlessVm {name} -ConnectionUri {Uri} -MemoryMB 256 -Accelerator Tcg -KernelPath '{Images}/vmlinuz' -InitrdPath '{Images}/initrd.img' " +
             $"-KernelArgument '{TestGuest.KernelArguments}' -PortForward '{port}:80' | Wait-HeadlessVm -ForText '{TestGuest.Ready}' -TimeoutSec {Boot.TotalSeconds}");
         Assert.True(ready.Errors.Count == 0, string.Join("\n", ready.Errors));
         Assert.Contains(TestGuest.Ready, Assert.Single(ready.Output).ToString(), StringComparison.Ordinal);
@@ -83,7 +53,7 @@ public sealed class LibvirtGuestTests : IDisposable
         Assert.True(vm.VncPort >= 5900, $"VNC port {vm.VncPort}");
 
         // The password is in the domain's secure definition and on no command line on this machine.
-        var password = Regex.Match(_libvirt.GetXml(name, secure: true), "passwd=['\"]([^'\"]+)['\"]").Groups[1].Value;
+        var password = Regex.Match(Libvirt.GetXml(name, secure: true), "passwd=['\"]([^'\"]+)['\"]").Groups[1].Value;
         Assert.Equal(8, password.Length);
         var qemuArgv = string.Join(' ', Core.Processes.ProcessInfo.CommandLine(vm.ProcessId!.Value)!);
         Assert.Contains($"guest={name},", qemuArgv, StringComparison.Ordinal);
@@ -128,9 +98,9 @@ public sealed class LibvirtGuestTests : IDisposable
         Assert.Empty(_ps.Ok("Get-VncBridge"));
 
         _ps.Ok($"Remove-HeadlessVm {name} -ConnectionUri {Uri}");
-        Assert.Null(_libvirt.Find(name));
+        Assert.Null(Libvirt.Find(name));
         Assert.False(File.Exists($"/var/log/libvirt/qemu/{name}-serial.log"));
-        Assert.True(File.Exists(Path.Combine(_images, "vmlinuz")), "removing a VM never deletes its files");
+        Assert.True(File.Exists(Path.Combine(Images, "vmlinuz")), "removing a VM never deletes its files");
     }
 
     [Fact]
@@ -164,9 +134,9 @@ public sealed class LibvirtGuestTests : IDisposable
         var refused = Assert.Single(_ps.Run($"Remove-HeadlessVm {name} -ConnectionUri {Uri}").Errors);
         Assert.Equal("VmIsExternal", refused.FullyQualifiedErrorId.Split(',')[0]);
         Assert.Equal(name, refused.TargetObject);
-        Assert.NotNull(_libvirt.Find(name));
+        Assert.NotNull(Libvirt.Find(name));
         _ps.Ok($"Remove-HeadlessVm {name} -ConnectionUri {Uri} -Force");
-        Assert.Null(_libvirt.Find(name));
+        Assert.Null(Libvirt.Find(name));
         Assert.Empty(_ps.Ok("Get-VncBridge"));
     }
 
@@ -174,10 +144,10 @@ public sealed class LibvirtGuestTests : IDisposable
     public void Files_the_host_does_not_have_or_its_qemu_user_cannot_read_fail_the_start_and_leave_no_domain()
     {
         var missing = Name();
-        var error = Assert.Single(_ps.Run($"New-HeadlessVm {missing} -ConnectionUri {Uri} -MemoryMB 64 -DiskPath '{_images}/absent.qcow2'").Errors);
+        var error = Assert.Single(_ps.Run($"New-HeadlessVm {missing} -ConnectionUri {Uri} -MemoryMB 64 -DiskPath '{Images}/absent.qcow2'").Errors);
         Assert.Equal(("DomainFileNotFound", ErrorCategory.ObjectNotFound, (object)missing), (error.FullyQualifiedErrorId.Split(',')[0], error.CategoryInfo.Category, error.TargetObject));
-        Assert.Contains($"{_images}/absent.qcow2", error.Exception.Message, StringComparison.Ordinal);
-        Assert.Null(_libvirt.Find(missing));
+        Assert.Contains($"{Images}/absent.qcow2", error.Exception.Message, StringComparison.Ordinal);
+        Assert.Null(Libvirt.Find(missing));
 
         // A private folder (0700, root) hides the kernel from libvirt-qemu.
         var hidden = Directory.CreateTempSubdirectory("hvm-private-");
@@ -188,7 +158,7 @@ public sealed class LibvirtGuestTests : IDisposable
             var refused = Assert.Single(_ps.Run($"New-HeadlessVm {denied} -ConnectionUri {Uri} -MemoryMB 64 -KernelPath '{hidden.FullName}/vmlinuz'").Errors);
             Assert.Equal(("DomainFileAccessDenied", ErrorCategory.PermissionDenied), (refused.FullyQualifiedErrorId.Split(',')[0], refused.CategoryInfo.Category));
             Assert.Contains("libvirt-qemu", refused.Exception.Message, StringComparison.Ordinal);
-            Assert.Null(_libvirt.Find(denied));
+            Assert.Null(Libvirt.Find(denied));
         }
         finally
         {
