@@ -47,7 +47,8 @@ public sealed partial class LibvirtBackend
     }
 
     /// <summary>
-    /// Puts the domain back to checkpoint <paramref name="snapshotName"/> (virDomainRevertToSnapshot). A running domain resumes
+    /// Puts the domain back to checkpoint <paramref name="snapshotName"/> (virDomainRevertToSnapshot), its libvirt definition
+    /// included (libvirt keeps the domain's XML with each snapshot and reverts to it). A running domain resumes
     /// where it was then, a paused one stays paused (SnapshotWithoutMemory for a disks-only checkpoint: the disks cannot change
     /// under a running guest). A stopped domain gets its disks back; when the checkpoint holds memory, libvirt can only revert
     /// it by starting it from that memory, so it is started paused, its console recorded and its port forwards added as by
@@ -75,9 +76,19 @@ public sealed partial class LibvirtBackend
 
         if (state == LibvirtDomainState.Shutoff && target.HasMemory)
         {
-            // Started from the snapshot: what Start-HeadlessVm does after a start, then the guest runs on where it was.
+            // Started from the snapshot: what Start-HeadlessVm does after a start, then the guest runs on where it was. A forward
+            // that fails stops it again, as a start does (its disks stay as the snapshot had them, which is what was asked).
             Record(name, info.Uuid);
-            AddPortForwards(name, Parse(name).Metadata?.PortForwards ?? Array.Empty<PortForward>(), cancellationToken);
+            try
+            {
+                AddPortForwards(name, Parse(name).Metadata?.PortForwards ?? Array.Empty<PortForward>(), cancellationToken);
+            }
+            catch (Exception e) when (e is HeadlessVmException or OperationCanceledException)
+            {
+                _connection.Destroy(name);
+                throw;
+            }
+
             _connection.Resume(name);
             _host.Warning($"VM '{name}' on {HostName} was stopped, and snapshot '{snapshotName}' holds its memory: libvirt reverts such a " +
                 "snapshot by starting the VM from it, so it now runs where it was then.");
