@@ -12,7 +12,8 @@ namespace HeadlessVm.Core.Libvirt;
 /// SnapshotWithoutMemory come before libvirt is asked to change anything.
 /// <para>
 /// Waiting: libvirt's snapshot calls block until the job is done (the guest's memory is written to or read from its disk),
-/// and an internal snapshot's job cannot be aborted (virDomainAbortJob covers migrations and external snapshots only). So the
+/// and an internal snapshot's job cannot be aborted (virDomainAbortJob, `virsh domjobabort`, answered "no job is active on the
+/// domain" all through internal snapshots of a running domain on libvirt 9.0 here). So the
 /// call runs on a worker thread while the caller's thread reports progress; cancelling (Ctrl+C) stops the waiting, never the
 /// job: libvirt finishes it (with VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC a snapshot is made whole or not at all), and
 /// Get-HeadlessVmSnapshot shows it once it is done. The same holds after <see cref="Checkpoints.JobTimeout"/> (SnapshotTimeout).
