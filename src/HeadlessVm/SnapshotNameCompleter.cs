@@ -7,8 +7,9 @@ using HeadlessVm.Core.State;
 namespace HeadlessVm.Commands;
 
 /// <summary>
-/// Completes -SnapshotName with the checkpoints of the VMs that -Name (or -VmName) already names in the folder store
-/// (each disk's qemu-img info); nothing while no VM is named, for VMs on other hosts, or when a disk cannot be read.
+/// Completes -SnapshotName with the checkpoints of the VMs that -Name (or -VmName) already names: in the folder store
+/// (each disk's qemu-img info), or on the hosts -ComputerName or -ConnectionUri name (libvirt's snapshot list, asked at once
+/// for at most <see cref="VmNameCompleter.HostWait"/>); nothing while no VM is named, or when a disk or host cannot be read.
 /// </summary>
 public sealed class SnapshotNameCompleter : IArgumentCompleter
 {
@@ -19,7 +20,7 @@ public sealed class SnapshotNameCompleter : IArgumentCompleter
         var pattern = WildcardPattern.Get(WildcardPattern.Escape(word) + "*", WildcardOptions.IgnoreCase);
         var vms = fakeBoundParameters.Contains("Name") ? fakeBoundParameters["Name"] : fakeBoundParameters.Contains("VmName") ? fakeBoundParameters["VmName"] : null;
         var names = LanguagePrimitives.ConvertTo<string[]>(vms) ?? Array.Empty<string>();
-        if (names.Length == 0 || fakeBoundParameters.Contains("ComputerName") || fakeBoundParameters.Contains("ConnectionUri"))
+        if (names.Length == 0)
         {
             return Array.Empty<CompletionResult>();
         }
@@ -28,10 +29,11 @@ public sealed class SnapshotNameCompleter : IArgumentCompleter
         try
         {
             var context = new HeadlessVmContext(StatePaths.FromEnvironment(resolve: VmNameCompleter.ResolveAgainstLocation));
-            foreach (var name in names.Where(context.Vms.Exists))
-            {
-                found.UnionWith(context.Vms.GetSnapshots(name, CancellationToken.None).Select(s => s.SnapshotName));
-            }
+            var hosts = VmNameCompleter.Strings(fakeBoundParameters, "ComputerName");
+            var uris = VmNameCompleter.Strings(fakeBoundParameters, "ConnectionUri");
+            IEnumerable<string> Snapshots(Core.Backends.IVmBackend vms) =>
+                names.Where(vms.Exists).SelectMany(name => vms.GetSnapshots(name, CancellationToken.None).Select(s => s.SnapshotName));
+            found.UnionWith(hosts.Length == 0 && uris.Length == 0 ? Snapshots(context.Vms) : VmNameCompleter.AskHosts(context, hosts, uris, Snapshots));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or HeadlessVmException)
         {

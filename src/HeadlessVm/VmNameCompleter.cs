@@ -45,12 +45,21 @@ public sealed class VmNameCompleter : IArgumentCompleter
             return context.Vms.Names();
         }
 
+        return AskHosts(context, hosts, uris, vms => vms.Names()).Distinct().Order(StringComparer.Ordinal).ToArray();
+    }
+
+    /// <summary>
+    /// What <paramref name="ask"/> returns from each host the command line names, asked at once; hosts that fail or take
+    /// longer than <see cref="HostWait"/> add nothing.
+    /// </summary>
+    internal static IReadOnlyList<string> AskHosts(HeadlessVmContext context, string[] hosts, string[] uris, Func<Core.Backends.IVmBackend, IEnumerable<string>> ask)
+    {
         var targets = context.Targets.Resolve(hosts, uris);
         using var give = new CancellationTokenSource(HostWait);
-        var ask = Task.Run(() => context.FanOut.Run(targets, vms => vms.Names(), give.Token));
+        var asked = Task.Run(() => context.FanOut.Run(targets, vms => ask(vms).ToArray(), give.Token));
         try
         {
-            if (!ask.Wait(HostWait))
+            if (!asked.Wait(HostWait))
             {
                 return Array.Empty<string>();
             }
@@ -60,10 +69,10 @@ public sealed class VmNameCompleter : IArgumentCompleter
             return Array.Empty<string>();
         }
 
-        return ask.Result.Where(a => a.Failure is null).SelectMany(a => a.Value!).Distinct().Order(StringComparer.Ordinal).ToArray();
+        return asked.Result.Where(a => a.Failure is null).SelectMany(a => a.Value!).ToArray();
     }
 
-    private static string[] Strings(IDictionary bound, string key) => bound.Contains(key)
+    internal static string[] Strings(IDictionary bound, string key) => bound.Contains(key)
         ? LanguagePrimitives.ConvertTo<string[]>(bound[key]) ?? Array.Empty<string>()
         : Array.Empty<string>();
 

@@ -219,21 +219,4 @@ public sealed class CheckpointTests : IDisposable
             File.Delete(ram);
         }
     }
-
-    [Fact]
-    public void Checkpoints_of_a_libvirt_VM_are_NotSupportedOnHost_with_the_host_as_target()
-    {
-        foreach (var script in new[]
-        {
-            "Get-HeadlessVmSnapshot test -ConnectionUri test:///default",
-            "Checkpoint-HeadlessVm test -ConnectionUri test:///default",
-            "Restore-HeadlessVmSnapshot test s -ConnectionUri test:///default -Confirm:$false",
-        })
-        {
-            var error = Assert.Single(_ps.Run(script).Errors);
-            Assert.Equal("NotSupportedOnHost", error.FullyQualifiedErrorId.Split(',')[0]);
-            Assert.Equal(ErrorCategory.NotImplemented, error.CategoryInfo.Category);
-            Assert.Equal("localhost", error.TargetObject);
-        }
-    }
 }

@@ -347,7 +347,7 @@ public static class ErrorRows
         }),
 
         // Checkpoints, settings, copies and cloud-init (issue 14).
-        [ErrorIds.NotSupportedOnHost] = Script(ErrorCategory.NotImplemented, "localhost", "Checkpoint-HeadlessVm test -ConnectionUri test:///default"),
+        [ErrorIds.NotSupportedOnHost] = Script(ErrorCategory.NotImplemented, "localhost", "New-HeadlessVm ci9 -ConnectionUri test:///default -MemoryMB 64 -NoStart -CloudInit"),
         [ErrorIds.InvalidSnapshotName] = Row(InvalidArgument, _ => SnapVm, lab => Run(lab, $"Checkpoint-HeadlessVm {Snap(lab)} 123")),
         [ErrorIds.SnapshotExists] = Row(ErrorCategory.ResourceExists, _ => SnapVm, lab =>
         {

@@ -32,10 +32,10 @@ public sealed class LibvirtBed : IDisposable
     /// <summary>The test's own folder of images.</summary>
     public string Images { get; }
 
-    /// <summary>A new domain name, remembered for cleanup.</summary>
-    public string Name()
+    /// <summary>A new domain name (ending in <paramref name="role"/> when given), remembered for cleanup.</summary>
+    public string Name(string role = "")
     {
-        var name = _prefix + Guid.NewGuid().ToString("N")[..6];
+        var name = _prefix + Guid.NewGuid().ToString("N")[..6] + role;
         _domains.Add(name);
         return name;
     }

@@ -294,13 +294,15 @@ public sealed partial class Checkpoints
         snapshots.GroupBy(s => s.Name, StringComparer.Ordinal).Select(g =>
         {
             var first = g.OrderByDescending(s => s.VmStateSize).First();
+            var size = g.Sum(s => s.VmStateSize);
             return new VmSnapshot
             {
                 VmName = name,
                 SnapshotName = g.Key,
                 Description = notes?.Descriptions.GetValueOrDefault(g.Key),
                 Created = first.Created,
-                VmStateSize = g.Sum(s => s.VmStateSize),
+                HasMemory = size > 0,
+                VmStateSize = size,
                 VmClock = first.VmClock,
                 DiskPath = new ValueList(g.Select(s => s.Path)),
             };

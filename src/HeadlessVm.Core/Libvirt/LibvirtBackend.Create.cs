@@ -134,6 +134,20 @@ public sealed partial class LibvirtBackend
 
         _host.Verbose($"Started VM '{name}' on {HostName}{(startedPaused ? " with its CPUs stopped" : string.Empty)}.");
         Record(name, uuid);
+        AddPortForwards(name, forwards, cancellationToken);
+        if (startedPaused && !paused)
+        {
+            _connection.Resume(name);
+        }
+        else if (!startedPaused && paused)
+        {
+            _connection.Suspend(name);
+        }
+    }
+
+    /// <summary>Adds the port forwards to a domain just started, through its monitor (hostfwd_add); PortForwardFailed with qemu's reply.</summary>
+    private void AddPortForwards(string name, IReadOnlyList<PortForward> forwards, CancellationToken cancellationToken)
+    {
         foreach (var forward in forwards)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -144,15 +158,6 @@ public sealed partial class LibvirtBackend
             }
 
             _host.Verbose($"VM '{name}': forwarding {forward} (hostfwd_add through the monitor; libvirt marks the domain tainted).");
-        }
-
-        if (startedPaused && !paused)
-        {
-            _connection.Resume(name);
-        }
-        else if (!startedPaused && paused)
-        {
-            _connection.Suspend(name);
         }
     }
 

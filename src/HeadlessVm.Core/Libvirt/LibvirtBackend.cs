@@ -15,7 +15,8 @@ namespace HeadlessVm.Core.Libvirt;
 /// Domains HeadlessVm created carry its metadata (<see cref="DomainMetadata"/>); all others are External. Paths are
 /// paths on the daemon's host and are never resolved here. libvirt's failures keep their catalogued ids
 /// (<see cref="LibvirtErrors"/>); "no such domain" is VmNotFound and "not running" VmNotRunning, as for the store.
-/// Split by concern: this file (listing, consoles), .Create (defining and starting), .Power, .Guest (serial, keys, screen).
+/// Split by concern: this file (listing, consoles), .Create (defining and starting), .Power, .Guest (serial, keys, screen),
+/// .Settings (Set-/Rename-HeadlessVm), .Copies (Copy-HeadlessVm through the storage API) and .Checkpoints (libvirt snapshots).
 /// </summary>
 public sealed partial class LibvirtBackend : IVmBackend
 {

@@ -32,6 +32,7 @@ public static class LibvirtErrorCode
     public const int OperationInvalid = 55;
     public const int ConfigUnsupported = 67;
     public const int OperationTimeout = 68;
+    public const int NoDomainSnapshot = 72;
     public const int ArgumentUnsupported = 74;
     public const int OperationAborted = 78;
     public const int AuthCancelled = 79;

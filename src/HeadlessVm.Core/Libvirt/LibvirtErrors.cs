@@ -16,6 +16,9 @@ internal enum LibvirtCall
     /// <summary>Opening a console: VIR_ERR_OPERATION_FAILED there means another client holds it.</summary>
     Console,
 
+    /// <summary>Making, reverting or deleting a snapshot: VIR_ERR_OPERATION_FAILED "already exists" means the name is taken, VIR_ERR_CONFIG_UNSUPPORTED "internal snapshot for disk" a disk that cannot hold one.</summary>
+    Snapshot,
+
     /// <summary>Anything else.</summary>
     Other,
 }
@@ -42,6 +45,9 @@ internal enum LibvirtCall
 /// <item><term>ConsoleBusy</term><description>another client (virt-manager, virsh console) holds the domain's console (ResourceBusy)</description></item>
 /// <item><term>LibvirtResourceBusy</term><description>VIR_ERR_RESOURCE_BUSY (87) (ResourceBusy)</description></item>
 /// <item><term>LibvirtOperationAborted</term><description>VIR_ERR_OPERATION_ABORTED (78) (OperationStopped)</description></item>
+/// <item><term>SnapshotNotFound</term><description>VIR_ERR_NO_DOMAIN_SNAPSHOT (72) (ObjectNotFound)</description></item>
+/// <item><term>SnapshotExists</term><description>a snapshot create whose name the domain has: VIR_ERR_OPERATION_FAILED "domain moment NAME already exists" (ResourceExists)</description></item>
+/// <item><term>DiskCannotSnapshot</term><description>a snapshot create refused for a disk: VIR_ERR_CONFIG_UNSUPPORTED "internal snapshot for disk vdb unsupported for storage type raw" (InvalidOperation)</description></item>
 /// <item><term>DomainFileNotFound</term><description>a file the domain uses does not exist on the libvirt host ("No such file or directory") (ObjectNotFound)</description></item>
 /// <item><term>DomainFileAccessDenied</term><description>a file the domain uses cannot be read by the user qemu runs as (libvirt-qemu on qemu:///system): "Permission denied" outside the transport (PermissionDenied)</description></item>
 /// <item><term>DomainDiskLocked</term><description>qemu's image lock refused a disk that another process on the libvirt host writes, such as another running domain ("Failed to get "write" lock / Is another process using the image [PATH]?", naming the image) (ResourceBusy)</description></item>
@@ -53,6 +59,9 @@ public static class LibvirtErrors
 {
     /// <summary>The target of an error that concerns no domain or connection (the library itself).</summary>
     private const string Libvirt = "libvirt";
+
+    /// <summary>What makes a disk able to hold libvirt's internal snapshots, as the store says it.</summary>
+    private const string SnapshotCapable = "Internal snapshots live inside qcow2 images: convert the disk (qemu-img convert -O qcow2) and give the domain <driver type='qcow2'/> for it.";
 
     /// <summary>virErrorDomain VIR_FROM_RPC (virterror.h): the error came from the client/daemon transport.</summary>
     private const int FromRpc = 7;
@@ -114,6 +123,11 @@ public static class LibvirtErrors
         {
             LibvirtErrorCode.NoDomain => (ErrorIds.LibvirtDomainNotFound, FailureKind.ObjectNotFound, null),
             LibvirtErrorCode.DomainExists => (ErrorIds.LibvirtDomainExists, FailureKind.ResourceExists, null),
+            LibvirtErrorCode.NoDomainSnapshot => (ErrorIds.SnapshotNotFound, FailureKind.ObjectNotFound, "Get-HeadlessVmSnapshot lists the VM's checkpoints."),
+            LibvirtErrorCode.OperationFailed when call == LibvirtCall.Snapshot && Mentions(error, "already exists") =>
+                (ErrorIds.SnapshotExists, FailureKind.ResourceExists, "Choose another -SnapshotName, or remove it first with Remove-HeadlessVmSnapshot."),
+            LibvirtErrorCode.ConfigUnsupported when call == LibvirtCall.Snapshot && Mentions(error, "internal snapshot for disk") =>
+                (ErrorIds.DiskCannotSnapshot, FailureKind.InvalidOperation, SnapshotCapable),
             LibvirtErrorCode.OperationFailed when call == LibvirtCall.Define && Mentions(error, "already exists") =>
                 (ErrorIds.LibvirtDomainExists, FailureKind.ResourceExists, null),
             LibvirtErrorCode.OperationFailed when call == LibvirtCall.Console =>

@@ -17,6 +17,7 @@ public sealed class LibvirtErrorsTests
     [Theory]
     [InlineData(LibvirtErrorCode.NoDomain, ErrorIds.LibvirtDomainNotFound, FailureKind.ObjectNotFound)]
     [InlineData(LibvirtErrorCode.DomainExists, ErrorIds.LibvirtDomainExists, FailureKind.ResourceExists)]
+    [InlineData(LibvirtErrorCode.NoDomainSnapshot, ErrorIds.SnapshotNotFound, FailureKind.ObjectNotFound)]
     [InlineData(LibvirtErrorCode.AuthFailed, ErrorIds.HostAuthenticationFailed, FailureKind.PermissionDenied)]
     [InlineData(LibvirtErrorCode.AuthCancelled, ErrorIds.HostAuthenticationFailed, FailureKind.PermissionDenied)]
     [InlineData(LibvirtErrorCode.OperationInvalid, ErrorIds.DomainStateInvalid, FailureKind.InvalidOperation)]
@@ -53,6 +54,17 @@ public sealed class LibvirtErrorsTests
 
         var taken = new LibvirtError(LibvirtErrorCode.OperationFailed, 12, 2, "operation failed: domain 'vm1' already exists with uuid 3c80acff-095d-4978-86c5-ee7173de8536");
         Assert.Equal(ErrorIds.LibvirtDomainExists, LibvirtErrors.Map(taken, "vm1", LibvirtCall.Define).ErrorId);
+
+        // What libvirt 9.0's QEMU driver said on this machine for a snapshot name taken and a raw disk (virsh snapshot-create-as).
+        var moment = new LibvirtError(LibvirtErrorCode.OperationFailed, FromQemu, 2, "operation failed: domain moment s1 already exists");
+        Assert.Equal(ErrorIds.SnapshotExists, LibvirtErrors.Map(moment, "vm1", LibvirtCall.Snapshot).ErrorId);
+        Assert.Equal(ErrorIds.LibvirtOperationFailed, LibvirtErrors.Map(moment, "vm1", LibvirtCall.Other).ErrorId);
+        var raw = new LibvirtError(LibvirtErrorCode.ConfigUnsupported, FromQemu, 2, "unsupported configuration: internal snapshot for disk vdb unsupported for storage type raw");
+        var rawMapped = LibvirtErrors.Map(raw, "vm1", LibvirtCall.Snapshot);
+        Assert.Equal((ErrorIds.DiskCannotSnapshot, FailureKind.InvalidOperation, "vm1"), (rawMapped.ErrorId, rawMapped.Kind, rawMapped.Target));
+        Assert.StartsWith(raw.Message, rawMapped.Message, StringComparison.Ordinal);
+        Assert.Contains("qcow2", rawMapped.Message, StringComparison.Ordinal);
+        Assert.Equal(ErrorIds.DomainConfigUnsupported, LibvirtErrors.Map(raw, "vm1", LibvirtCall.Other).ErrorId);
 
         var broken = new LibvirtError(LibvirtErrorCode.SystemError, FromRpc, 2, "Cannot write data: Broken pipe");
         Assert.Equal(ErrorIds.HostConnectionLost, LibvirtErrors.Map(broken, "qemu+ssh://h/system", LibvirtCall.Other).ErrorId);
