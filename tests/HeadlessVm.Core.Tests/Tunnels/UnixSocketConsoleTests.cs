@@ -52,10 +52,10 @@ public sealed class UnixSocketConsoleTests : IDisposable
         using var client = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
         client.Connect(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
         var mine = UnixSockets.InodesOf(Environment.ProcessId);
-        // The greeting's own connection, closed on this side, can outlive it for a moment on a loaded machine (until the
-        // server closes its end): wait, bounded, for it to go.
+        // On a loaded machine the server may not have accepted this connection yet, and the greeting's own connection, closed
+        // on this side, can outlive it for a moment (until the server closes its end): wait, bounded, for exactly this one.
         var clients = UnixSockets.ClientsOf(path);
-        for (var deadline = DateTime.UtcNow.AddSeconds(10); clients.Count > 1 && DateTime.UtcNow < deadline; clients = UnixSockets.ClientsOf(path))
+        for (var deadline = DateTime.UtcNow.AddSeconds(10); clients.Count != 1 && DateTime.UtcNow < deadline; clients = UnixSockets.ClientsOf(path))
         {
             Thread.Sleep(50);
         }
