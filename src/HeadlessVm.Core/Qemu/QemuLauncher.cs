@@ -32,10 +32,12 @@ public sealed class QemuLauncher
     private readonly VmMonitor _monitor;
     private readonly Func<bool> _kvmProbe;
     private readonly IVmHost _host;
+    private readonly DiskHolders _diskHolders;
 
     /// <param name="kvmProbe">True when /dev/kvm can be used; <see cref="ProbeKvm"/> in the module.</param>
-    public QemuLauncher(VmStore store, DisplayAllocator displays, KvmFailures kvmFailures, VmMonitor monitor, Func<bool> kvmProbe, IVmHost host)
+    public QemuLauncher(VmStore store, DisplayAllocator displays, KvmFailures kvmFailures, VmMonitor monitor, Func<bool> kvmProbe, IVmHost host, DiskHolders diskHolders)
     {
+        _diskHolders = diskHolders;
         _store = store;
         _displays = displays;
         _kvmFailures = kvmFailures;
@@ -128,13 +130,7 @@ public sealed class QemuLauncher
             }
         }
 
-        foreach (var disk in spec.Disks)
-        {
-            if (SharedResources.DiskHolder(spec, disk.Path, running.Value) is { } holder)
-            {
-                throw HeadlessVmErrors.DiskInUse(spec.Name, disk.Path, holder.Name);
-            }
-        }
+        _diskHolders.Check(spec, DiskAccess.Start, "start", cancellationToken);
 
         QemuProcess.ForgetRun(vm);
         PrivateFiles.EnsureFolder(vm.Folder);
