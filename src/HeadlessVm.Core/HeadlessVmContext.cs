@@ -64,6 +64,7 @@ public sealed class HeadlessVmContext
         Bridges = new Bridges(Vms, (target, token) => BackendFor(target, token), _bridgeRecords, ConsoleServers, Tunnels, Host);
         Targets = new TargetResolver(Hosts);
         HostService = new HostService(Hosts, Targets, Connections, Host);
+        LocalChecks = new FolderStoreChecks(store, KvmFailures, kvmProbe ?? QemuLauncher.ProbeKvm);
         HostChecks = new HostChecks(HostService, _remoteConsoles, (target, token) => BackendFor(target, token), Tunnels);
         FanOut = new HostFanOut((target, reporter, token) => reporter == Host ? BackendFor(target, token) : WithHost(reporter).BackendFor(target, token), Host);
     }
@@ -101,6 +102,9 @@ public sealed class HeadlessVmContext
 
     /// <summary>Test-HeadlessVmHost's preflight.</summary>
     public HostChecks HostChecks { get; }
+
+    /// <summary>Test-HeadlessVmHost's preflight of the folder store (local).</summary>
+    public FolderStoreChecks LocalChecks { get; }
 
     /// <summary>Asks several hosts at once.</summary>
     public HostFanOut FanOut { get; }

@@ -159,6 +159,10 @@ public sealed class QemuLauncher
             }
 
             var pid = WaitForPid(spec, vm, cancellationToken);
+            // qemu binds its QMP socket under its own umask (027 once daemonized: group may connect). Nothing else can
+            // reach it meanwhile: the VM's folder is 0700, so no other user gets through to the socket before this chmod,
+            // which keeps it 0600 should the folder's mode ever be opened up.
+            PrivateFiles.MakePrivate(vm.QmpSocket);
             SetVncPassword(spec.Name, vm, cancellationToken);
             // Last: a live qemu with a run.json is a finished start (Settle relies on it).
             new RunRecord(accel, cpu).Write(vm);
