@@ -212,6 +212,7 @@ public sealed class QemuLauncher
             var argv = ProcessInfo.CommandLine(pid) ?? Array.Empty<string>();
             var accel = ArgumentAfter(argv, "-accel") == "kvm" ? AcceleratorKind.Kvm : AcceleratorKind.Tcg;
             var cpu = ArgumentAfter(argv, "-cpu") ?? spec.Cpu ?? Accelerators.DefaultCpu(accel);
+            PrivateFiles.MakePrivate(vm.QmpSocket);
             SetVncPassword(spec.Name, vm, cancellationToken);
             new RunRecord(accel, cpu).Write(vm);
             _host.Warning($"VM '{spec.Name}' (qemu PID {pid}) was started by a command that did not finish; its start is now complete (console password set).");
