@@ -54,15 +54,17 @@ public sealed class HeadlessVmContext
         var inspector = new VmInspector(paths, _bridgeRecords, Host);
         var displays = new DisplayAllocator(paths);
         KvmFailures = new KvmFailures(paths);
-        var launcher = new QemuLauncher(store, displays, KvmFailures, monitor, kvmProbe ?? QemuLauncher.ProbeKvm, Host);
-        var power = new PowerControl(store, monitor, inspector, _bridgeRecords, Host);
         Disks = new DiskImages(Host);
+        var diskHolders = new DiskHolders(store, Disks);
+        var launcher = new QemuLauncher(store, displays, KvmFailures, monitor, kvmProbe ?? QemuLauncher.ProbeKvm, Host, diskHolders);
+        var power = new PowerControl(store, monitor, inspector, _bridgeRecords, Host);
         Vms = new FolderBackend(store, displays, launcher, inspector, power, new GuestConsole(store, inspector, monitor, Host), new Screenshots(monitor),
-            new Checkpoints(store, monitor, Disks, Host), new VmSettings(store, displays, monitor, Disks, inspector, Host),
-            new VmCopies(store, displays, Disks, inspector, Host), Host);
+            new Checkpoints(store, monitor, Disks, diskHolders, Host), new VmSettings(store, displays, monitor, Disks, inspector, Host),
+            new VmCopies(store, displays, Disks, diskHolders, inspector, Host), Host);
         Bridges = new Bridges(Vms, (target, token) => BackendFor(target, token), _bridgeRecords, ConsoleServers, Tunnels, Host);
         Targets = new TargetResolver(Hosts);
         HostService = new HostService(Hosts, Targets, Connections, Host);
+        LocalChecks = new FolderStoreChecks(store, KvmFailures, kvmProbe ?? QemuLauncher.ProbeKvm);
         HostChecks = new HostChecks(HostService, _remoteConsoles, (target, token) => BackendFor(target, token), Tunnels);
         FanOut = new HostFanOut((target, reporter, token) => reporter == Host ? BackendFor(target, token) : WithHost(reporter).BackendFor(target, token), Host);
     }
@@ -100,6 +102,9 @@ public sealed class HeadlessVmContext
 
     /// <summary>Test-HeadlessVmHost's preflight.</summary>
     public HostChecks HostChecks { get; }
+
+    /// <summary>Test-HeadlessVmHost's preflight of the folder store (local).</summary>
+    public FolderStoreChecks LocalChecks { get; }
 
     /// <summary>Asks several hosts at once.</summary>
     public HostFanOut FanOut { get; }

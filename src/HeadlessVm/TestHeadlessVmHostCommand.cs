@@ -7,8 +7,9 @@ using HeadlessVm.Core.Model;
 namespace HeadlessVm.Commands;
 
 /// <summary>
-/// A preflight of hosts: one line per check (Client, Reachable, Authenticated, Daemon, Kvm, PortForward, Console)
-/// with its status and, unless it passed, the remedy. Hosts are checked at once; nothing on them is changed.
+/// A preflight of hosts: one line per check (Client, Reachable, Authenticated, Daemon, Kvm, PortForward, Console; for the
+/// folder store StateFolder, Qemu, QemuImg, Kvm, Console) with its status and, unless it passed, the remedy. Hosts are
+/// checked at once; nothing on them is changed.
 /// </summary>
 [Cmdlet(VerbsDiagnostic.Test, "HeadlessVmHost")]
 [OutputType(typeof(HostCheck))]
@@ -37,14 +38,9 @@ public sealed class TestHeadlessVmHostCommand : HeadlessVmCmdlet
             return;
         }
 
-        foreach (var local in targets.Where(t => t.IsLocalStore))
-        {
-            WriteVerbose($"'{local.ComputerName}' is the folder store: it needs no libvirt, so there is nothing to check.");
-        }
-
         if (!named && targets.All(t => t.IsLocalStore))
         {
-            WriteWarning("No host is registered. Name one with -ComputerName or -ConnectionUri, or register one with Connect-HeadlessVmHost.");
+            WriteVerbose("No libvirt host is registered: the folder store alone is checked (Connect-HeadlessVmHost registers one).");
         }
 
         // Each host on a task of its own with a context of its own (the console check reports what its ssh master does):
@@ -64,6 +60,15 @@ public sealed class TestHeadlessVmHostCommand : HeadlessVmCmdlet
             foreach (var (_, log) in hosts)
             {
                 log.ReplayTo(this);
+            }
+        }
+
+        // The folder store's checks are quick and local: made here, on the pipeline thread, and written first.
+        foreach (var local in targets.Where(t => t.IsLocalStore))
+        {
+            foreach (var check in Context.LocalChecks.Run(local.ComputerName))
+            {
+                WriteObject(check);
             }
         }
 

@@ -124,7 +124,7 @@ public sealed class FolderBackendTests : IDisposable
     {
         // The race on cue: :1 was free when picked, and a program binds it before the start checks it.
         var store = new VmStore(_store.Paths);
-        var launcher = new QemuLauncher(store, new DisplayAllocator(_store.Paths), new KvmFailures(_store.Paths), new VmMonitor(store, _host), () => false, _host);
+        var launcher = new QemuLauncher(store, new DisplayAllocator(_store.Paths), new KvmFailures(_store.Paths), new VmMonitor(store, _host), () => false, _host, new DiskHolders(store, new DiskImages(_host)));
         var spec = VmDraftValidator.Validate(Draft("raced")) with { VncDisplay = 1, VncDisplayPicked = true };
         store.Save(spec);
         using var taker = new TcpListener(IPAddress.Parse(_address), VmSpec.VncBasePort + 1);

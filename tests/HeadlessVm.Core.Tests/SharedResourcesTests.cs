@@ -46,4 +46,41 @@ public sealed class SharedResourcesTests
         Assert.Null(SharedResources.DiskHolder(Vm("b", extra: new[] { "-snapshot" }), "/d/shared.qcow2", readers));
         Assert.Equal("a", SharedResources.DiskHolder(Vm("b"), "/d/shared.qcow2", readers)?.Name);
     }
+
+    /// <summary>A template (/d/base.qcow2), two linked copies of it (/d/o1.qcow2, /d/o2.qcow2) and an overlay of o1 (/d/o1b.qcow2).</summary>
+    private static IReadOnlyList<string> Chain(string path) => path switch
+    {
+        "/d/o1.qcow2" => new[] { path, "/d/base.qcow2" },
+        "/d/o2.qcow2" => new[] { path, "/d/base.qcow2" },
+        "/d/o1b.qcow2" => new[] { path, "/d/o1.qcow2", "/d/base.qcow2" },
+        _ => new[] { path },
+    };
+
+    [Fact]
+    public void Backing_chains_clash_where_one_qemu_writes_an_image_another_opens_and_readers_share()
+    {
+        var template = Vm("tpl", disks: new[] { "/d/base.qcow2" });
+        var copy1 = Vm("c1", disks: new[] { "/d/o1.qcow2" });
+        var copy2 = Vm("c2", disks: new[] { "/d/o2.qcow2" });
+        var deep = Vm("deep", disks: new[] { "/d/o1b.qcow2" });
+
+        // The template runs: an overlay's start would read what it writes, at any depth.
+        Assert.Equal(new DiskClash("/d/o1.qcow2", "/d/base.qcow2", "tpl", "/d/base.qcow2"), SharedResources.ChainHolder(copy1, DiskAccess.Start, new[] { template }, Chain));
+        Assert.Equal("tpl", SharedResources.ChainHolder(deep, DiskAccess.Start, new[] { template }, Chain)?.Holder);
+
+        // An overlay runs: the template's start, or a checkpoint of it, would write what it reads; a copy only reads it too.
+        Assert.Equal(new DiskClash("/d/base.qcow2", "/d/base.qcow2", "c1", "/d/o1.qcow2"), SharedResources.ChainHolder(template, DiskAccess.Start, new[] { copy1 }, Chain));
+        Assert.Equal("c1", SharedResources.ChainHolder(template, DiskAccess.WriteImage, new[] { copy1 }, Chain)?.Holder);
+        Assert.Null(SharedResources.ChainHolder(template, DiskAccess.Read, new[] { copy1 }, Chain));
+        Assert.Equal("deep", SharedResources.ChainHolder(copy1, DiskAccess.WriteImage, new[] { deep }, Chain)?.Holder);
+
+        // Two overlays of one template only read it; a checkpoint of an overlay leaves its backing file alone.
+        Assert.Null(SharedResources.ChainHolder(copy2, DiskAccess.Start, new[] { copy1 }, Chain));
+        Assert.Null(SharedResources.ChainHolder(copy1, DiskAccess.WriteImage, new[] { template }, Chain));
+
+        // qemu -snapshot on the template only reads it: the overlays may run beside it, and it beside them.
+        var readOnly = template with { ExtraArguments = new[] { "-snapshot" } };
+        Assert.Null(SharedResources.ChainHolder(copy1, DiskAccess.Start, new[] { readOnly }, Chain));
+        Assert.Null(SharedResources.ChainHolder(readOnly, DiskAccess.Start, new[] { copy1 }, Chain));
+    }
 }

@@ -110,16 +110,30 @@ public sealed class VmDraftValidatorTests
     [Fact]
     public void A_valid_definition_comes_back_with_full_paths_and_a_normalised_MAC()
     {
-        var spec = VmDraftValidator.Validate(new VmSpec
+        var folder = Directory.CreateTempSubdirectory("hvm-validate-");
+        try
         {
-            Name = "v",
-            MemoryMB = 16,
-            ProcessorCount = 1024,
-            IsoPath = "/isos/../isos/x.iso",
-            MacAddress = "52-54-00-AB-CD-EF",
-        });
-        Assert.Equal("/isos/x.iso", spec.IsoPath);
-        Assert.Equal("52:54:00:ab:cd:ef", spec.MacAddress);
-        Assert.Equal("InvalidMacAddress", Assert.Throws<HeadlessVmException>(() => VmDraftValidator.Validate(spec with { MacAddress = "01:00:00:00:00:00" })).ErrorId);
+            File.WriteAllText(Path.Combine(folder.FullName, "vmlinuz"), "kernel");
+            var given = Path.Combine(folder.FullName, "..", folder.Name, "vmlinuz");
+            var spec = VmDraftValidator.Validate(new VmSpec
+            {
+                Name = "v",
+                MemoryMB = 16,
+                ProcessorCount = 1024,
+                KernelPath = given,
+                MacAddress = "52-54-00-AB-CD-EF",
+            });
+            Assert.Equal(Path.Combine(folder.FullName, "vmlinuz"), spec.KernelPath);
+            Assert.Equal("52:54:00:ab:cd:ef", spec.MacAddress);
+            Assert.Equal("InvalidMacAddress", Assert.Throws<HeadlessVmException>(() => VmDraftValidator.Validate(spec with { MacAddress = "01:00:00:00:00:00" })).ErrorId);
+            Assert.Equal("BootFileNotFound", Assert.Throws<HeadlessVmException>(() => VmDraftValidator.Validate(spec with { InitrdPath = given + ".gone" })).ErrorId);
+            // A kernel the VM had already is not looked for again (it may have gone since; qemu says so at start).
+            var moved = spec with { KernelPath = "/gone/vmlinuz" };
+            Assert.Equal("/gone/vmlinuz", VmDraftValidator.Validate(moved, moved).KernelPath);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
     }
 }

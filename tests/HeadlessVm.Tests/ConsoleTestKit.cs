@@ -10,6 +10,25 @@ public static class ConsoleTestKit
 {
     public const UnixFileMode Private = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
+    private const UnixFileMode GroupOrOther = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute |
+        UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+
+    /// <summary>
+    /// Every file (sockets too) and folder under <paramref name="root"/>, and the root itself, has no right for group or
+    /// others; fails naming each one that has, with its mode. <paramref name="except"/> (a test's work folder inside the
+    /// state root, holding the user's own files such as disk images) is left out. Returns how many entries it looked at.
+    /// </summary>
+    public static int AssertAllPrivate(string root, string? except = null)
+    {
+        var entries = Directory.EnumerateFileSystemEntries(root, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
+            .Where(e => except is null || (e != except && !e.StartsWith(except + "/", StringComparison.Ordinal)))
+            .Prepend(root).ToList();
+        var open = entries.Select(e => (Path: e, Mode: File.GetUnixFileMode(e))).Where(e => (e.Mode & GroupOrOther) != 0)
+            .Select(e => $"{e.Path} ({Convert.ToString((int)e.Mode, 8)})").ToList();
+        Assert.True(open.Count == 0, "state entries readable or writable by group or others:\n  " + string.Join("\n  ", open));
+        return entries.Count;
+    }
+
     /// <summary>Opens a WebSocket to websockify and returns what the VNC server sent first, or null when the upgrade was refused.</summary>
     public static string? FirstBytesOverWebSocket(Uri ws)
     {

@@ -100,6 +100,9 @@ public static class ErrorRows
             File.WriteAllBytes(lab.WorkFile("d.bin"), new byte[64 * 1024]);
             return Run(lab, "New-HeadlessVm e-fmt -NoStart -DiskPath ./d.bin");
         }),
+        [ErrorIds.BootFileNotFound] = Script(ErrorCategory.ObjectNotFound, "e-kernel", "New-HeadlessVm e-kernel -NoStart -KernelPath ./no-such-kernel"),
+        // Write-only even for root: the tests may run as root, whom no mode bits of an ordinary file stop.
+        [ErrorIds.BootFileUnreadable] = Script(ErrorCategory.PermissionDenied, "e-kernel-denied", "New-HeadlessVm e-kernel-denied -NoStart -KernelPath /proc/sys/vm/compact_memory"),
         [ErrorIds.NoStartWithPaused] = Script(InvalidArgument, "e-nsp", "New-HeadlessVm e-nsp -NoStart -Paused"),
         [ErrorIds.NotAnIsoImage] = Row(InvalidArgument, _ => "e-noiso", lab =>
         {
@@ -206,7 +209,14 @@ public static class ErrorRows
         [ErrorIds.KvmUnavailable] = Script(ErrorCategory.ResourceUnavailable, "e-kvm",
             "$env:HEADLESSVM_KVM_DEVICE = '/nonexistent/kvm'; try { New-HeadlessVm e-kvm -MemoryMB 64 -Accelerator Kvm } finally { $env:HEADLESSVM_KVM_DEVICE = $null }"),
         [ErrorIds.QemuUnknownCpuModel] = Script(InvalidArgument, "e-cpumodel", "New-HeadlessVm e-cpumodel -MemoryMB 64 -Accelerator Tcg -Cpu no-such-cpu"),
-        [ErrorIds.QemuFileNotFound] = Script(ErrorCategory.ObjectNotFound, "e-iso", "New-HeadlessVm e-iso -MemoryMB 64 -Accelerator Tcg -IsoPath ./missing.iso"),
+        [ErrorIds.QemuFileNotFound] = Row(ErrorCategory.ObjectNotFound, _ => "e-iso", lab =>
+        {
+            // An ISO that was there when it was given, and has gone by the start.
+            File.Copy(TestGuest.Iso, lab.WorkFile("gone.iso"), overwrite: true);
+            lab.Session.Ok("New-HeadlessVm e-iso -MemoryMB 64 -Accelerator Tcg -NoStart -IsoPath ./gone.iso | Out-Null");
+            File.Delete(lab.WorkFile("gone.iso"));
+            return Run(lab, "Start-HeadlessVm e-iso");
+        }),
         [ErrorIds.QemuPermissionDenied] = Row(ErrorCategory.PermissionDenied, _ => "e-denied-disk", lab =>
         {
             // A disk image its qemu may not read: mode 0000, and qemu without root's right to read anything.

@@ -61,12 +61,48 @@ public sealed class ErrorTests : IDisposable
         AssertNothingLeft();
     }
 
-    [Fact]
-    public void A_missing_ISO_carries_qemus_own_message_and_leaves_no_record_and_no_process()
+    [Theory]
+    [InlineData("New-HeadlessVm cd1 -MemoryMB 64 -Accelerator Tcg -IsoPath ./missing.iso", "-IsoPath", "missing.iso")]
+    [InlineData("New-HeadlessVm cd1 -MemoryMB 64 -Accelerator Tcg -NoStart -IsoPath ./missing.iso", "-IsoPath", "missing.iso")]
+    [InlineData("New-HeadlessVm cd1 -MemoryMB 64 -Accelerator Tcg -NoStart -KernelPath ./missing-kernel", "-KernelPath", "missing-kernel")]
+    [InlineData("New-HeadlessVm cd1 -MemoryMB 64 -Accelerator Tcg -NoStart -KernelPath ./bzImage -InitrdPath ./missing-initrd", "-InitrdPath", "missing-initrd")]
+    [InlineData("New-HeadlessVm cd1 -MemoryMB 64 -Accelerator Tcg -NoStart -KernelPath ./boot-folder", "-KernelPath", "boot-folder")]
+    public void A_missing_ISO_kernel_or_initrd_is_BootFileNotFound_at_New_naming_the_file_and_leaves_nothing(string script, string parameter, string file)
     {
-        var error = SingleError("New-HeadlessVm cd1 -MemoryMB 64 -Accelerator Tcg -IsoPath ./missing.iso", "QemuFileNotFound", ErrorCategory.ObjectNotFound, "cd1");
-        Assert.Contains("missing.iso", error.Exception.Message);
-        Assert.Contains("No such file or directory", error.Exception.Message);
+        File.Copy(TestGuest.Kernel, _ps.Work("bzImage"));
+        Directory.CreateDirectory(_ps.Work("boot-folder"));
+        var error = SingleError(script, "BootFileNotFound", ErrorCategory.ObjectNotFound, "cd1");
+        Assert.Contains($"{parameter} '{_ps.Work(file)}'", error.Exception.Message, StringComparison.Ordinal);
+        AssertNothingLeft();
+    }
+
+    [Fact]
+    public void A_kernel_this_user_cannot_read_is_BootFileUnreadable_with_the_systems_message()
+    {
+        // Write-only even for root (proc(5): /proc/sys files are checked against their mode bits for root as well).
+        var error = SingleError("New-HeadlessVm cd1 -MemoryMB 64 -NoStart -KernelPath /proc/sys/vm/compact_memory", "BootFileUnreadable", ErrorCategory.PermissionDenied, "cd1");
+        Assert.Contains("'/proc/sys/vm/compact_memory' cannot be read", error.Exception.Message, StringComparison.Ordinal);
+        Assert.Contains("denied", error.Exception.Message, StringComparison.Ordinal);
+        AssertNothingLeft();
+    }
+
+    [Fact]
+    public void Set_HeadlessVm_refuses_a_missing_ISO_or_kernel_at_once_and_keeps_the_VM_as_it_was()
+    {
+        _ps.Ok($"New-HeadlessVm cd1 -MemoryMB 64 -NoStart -IsoPath '{TestGuest.Iso}' | Out-Null");
+        SingleError("Set-HeadlessVm cd1 -IsoPath ./missing.iso", "BootFileNotFound", ErrorCategory.ObjectNotFound, "cd1");
+        Assert.Equal(TestGuest.Iso, _ps.Ok("(Get-HeadlessVm cd1).IsoPath").Single().BaseObject);
+
+        // A file that has gone since it was given stays the VM's to change other settings of; qemu says so at start.
+        var iso = _ps.Work("gone.iso");
+        File.Copy(TestGuest.Iso, iso);
+        _ps.Ok("Set-HeadlessVm cd1 -IsoPath ./gone.iso");
+        File.Delete(iso);
+        _ps.Ok("Set-HeadlessVm cd1 -MemoryMB 96");
+        var error = SingleError("Start-HeadlessVm cd1", "QemuFileNotFound", ErrorCategory.ObjectNotFound, "cd1");
+        Assert.Contains("gone.iso", error.Exception.Message, StringComparison.Ordinal);
+        Assert.Contains("No such file or directory", error.Exception.Message, StringComparison.Ordinal);
+        _ps.Ok("Remove-HeadlessVm cd1 -Force");
         AssertNothingLeft();
     }
 

@@ -190,6 +190,73 @@ public sealed class HostCmdletTests : IDisposable
         Assert.Matches(@"(?m)^ComputerName\s+Check\s+Status\s+Detail / Remedy", table);
     }
 
+    private List<HostCheck> Checks(string script) => _ps.Ok(script).Select(o => (HostCheck)o.BaseObject).ToList();
+
+    [Fact]
+    public void Test_HeadlessVmHost_local_checks_the_state_folder_qemu_qemu_img_kvm_and_the_console_tools_with_a_remedy_for_each_lack()
+    {
+        // KVM does not work on this test machine whatever /dev/kvm says; a device that is not there says so on any machine.
+        const string noKvm = "$env:HEADLESSVM_KVM_DEVICE = '/nonexistent/kvm'";
+        const string kvmBack = "$env:HEADLESSVM_KVM_DEVICE = $null";
+        var checks = Checks($"{noKvm}; try {{ Test-HeadlessVmHost local }} finally {{ {kvmBack} }}");
+        Assert.Equal(HostCheck.LocalChecks, checks.Select(c => c.Check));
+        Assert.All(checks, c => Assert.Equal(("local", (string?)null), (c.ComputerName, c.ConnectionUri)));
+        var found = checks.ToDictionary(c => c.Check);
+        Assert.Equal(HostCheckStatus.Passed, found["StateFolder"].Status);
+        Assert.Contains($"'{_ps.StateRoot}' (set by HEADLESSVM_HOME) is writable and private", found["StateFolder"].Detail, StringComparison.Ordinal);
+        Assert.Equal(HostCheckStatus.Passed, found["Qemu"].Status);
+        Assert.Contains("qemu-system-x86_64 is /", found["Qemu"].Detail, StringComparison.Ordinal);
+        Assert.Equal(HostCheckStatus.Passed, found["QemuImg"].Status);
+        Assert.Equal(HostCheckStatus.Warning, found["Kvm"].Status);
+        Assert.Contains("TCG", found["Kvm"].Detail, StringComparison.Ordinal);
+        Assert.Equal(HostCheckStatus.Passed, found["Console"].Status);
+        Assert.All(checks, c => Assert.Equal(c.Status == HostCheckStatus.Passed, c.Remedy is null));
+
+        // With no host registered, the folder store is what is checked; the table view shows it as for any host.
+        Assert.Equal(HostCheck.LocalChecks, Checks($"{noKvm}; try {{ Test-HeadlessVmHost }} finally {{ {kvmBack} }}").Select(c => c.Check));
+        var table = string.Concat(_ps.Ok("Test-HeadlessVmHost local | Out-String -Width 200").Select(o => o.ToString()));
+        Assert.Matches(@"(?m)^local\s+QemuImg\s+Passed\s+qemu-img is /", table);
+
+        // A VM of another architecture: its qemu is checked too (qemu-system-aarch64 is not installed here).
+        _ps.Ok("New-HeadlessVm arm1 -Architecture aarch64 -MemoryMB 64 -NoStart | Out-Null");
+        var arm = Checks("Test-HeadlessVmHost local").Where(c => c.Check == "Qemu").ToList();
+        Assert.Equal(2, arm.Count);
+        Assert.Equal(HostCheckStatus.Failed, arm[1].Status);
+        Assert.Contains("qemu-system-aarch64", arm[1].Detail, StringComparison.Ordinal);
+        Assert.Equal("apt-get install qemu-system-arm", arm[1].Remedy);
+        _ps.Ok("Remove-HeadlessVm arm1");
+
+        // Nothing on PATH: each program's check fails, with the Debian package that brings it.
+        var path = Environment.GetEnvironmentVariable("PATH");
+        var empty = Directory.CreateDirectory(_ps.Work("empty-bin")).FullName;
+        Environment.SetEnvironmentVariable("PATH", empty);
+        List<HostCheck> bare;
+        try
+        {
+            bare = Checks("Test-HeadlessVmHost local");
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("PATH", path);
+        }
+
+        var missing = bare.ToDictionary(c => c.Check);
+        Assert.Equal((HostCheckStatus.Failed, "apt-get install qemu-system-x86"), (missing["Qemu"].Status, missing["Qemu"].Remedy));
+        Assert.Equal((HostCheckStatus.Failed, "apt-get install qemu-utils"), (missing["QemuImg"].Status, missing["QemuImg"].Remedy));
+        Assert.Equal((HostCheckStatus.Failed, "apt-get install websockify novnc"), (missing["Console"].Status, missing["Console"].Remedy));
+        Assert.Contains("websockify", missing["Console"].Detail, StringComparison.Ordinal);
+        Assert.Equal(HostCheckStatus.Passed, missing["StateFolder"].Status);
+
+        // A state folder nothing can be written in: Failed, named with the variable that chose it; the other checks still run.
+        var proc = Checks($"$env:HEADLESSVM_HOME = '/proc/headlessvm-test'; try {{ Test-HeadlessVmHost local }} finally {{ $env:HEADLESSVM_HOME = '{_ps.StateRoot}' }}");
+        Assert.Equal(HostCheck.LocalChecks, proc.Select(c => c.Check));
+        var state = proc[0];
+        Assert.Equal(HostCheckStatus.Failed, state.Status);
+        Assert.Contains("'/proc/headlessvm-test' (set by HEADLESSVM_HOME) cannot be used", state.Detail, StringComparison.Ordinal);
+        Assert.Contains("HEADLESSVM_HOME", state.Remedy, StringComparison.Ordinal);
+        Assert.Equal(HostCheckStatus.Passed, proc.Single(c => c.Check == "QemuImg").Status);
+    }
+
     [Fact]
     public void A_host_that_cannot_be_reached_is_one_error_naming_it_and_the_other_hosts_still_list()
     {

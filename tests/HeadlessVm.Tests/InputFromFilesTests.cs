@@ -97,6 +97,8 @@ public sealed class InputFromFilesTests : IDisposable
     public void A_lab_exported_to_CSV_or_JSON_is_recreated_as_it_was_by_importing_it()
     {
         _ps.Ok("New-HeadlessVmDisk d1.qcow2 -SizeGB 1 | Out-Null; New-HeadlessVmDisk d2.img -SizeGB 1 | Out-Null");
+        File.Copy(TestGuest.Kernel, _ps.Work("vmlinuz"));
+        File.Copy(TestGuest.Initrd, _ps.Work("initrd"));
         _ps.Ok("New-HeadlessVm a1 -NoStart -MemoryMB 96 -Accelerator Tcg -ProcessorCount 2 -DiskPath d1.qcow2, d2.img -PortForward '2223:22', '0.0.0.0:8080:80' " +
             "-ExtraArgument '-no-hpet', '-rtc', 'base=utc' -KernelPath ./vmlinuz -InitrdPath ./initrd -KernelArgument 'console=ttyS0 quiet' -BootOrder c -MacAddress 52:54:00:12:34:56");
         _ps.Ok("New-HeadlessVm a2 -NoStart -MemoryMB 32 -Network None -Accelerator Tcg -Cpu max -ListenAddress 0.0.0.0");

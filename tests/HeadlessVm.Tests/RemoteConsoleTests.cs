@@ -127,6 +127,9 @@ public sealed class RemoteConsoleTests : IDisposable
             Assert.Equal(ConsoleTestKit.Private, File.GetUnixFileMode(socket));
         }
 
+        // And everything else ssh and websockify made in the state folder (the master's control socket, pid, log).
+        ConsoleTestKit.AssertAllPrivate(_ps.Paths.Root, _ps.WorkFolder);
+
         // The console server's token points at the socket, and the screen answers through it, in the browser's way (WebSocket).
         var token = File.ReadAllText(Directory.EnumerateFiles(_ps.Paths.Root, $"h1~{web1}", SearchOption.AllDirectories)
             .Single(f => Path.GetFileName(Path.GetDirectoryName(f)) == "tokens"));

@@ -53,6 +53,23 @@ public sealed class StateFolderTests : IDisposable
     }
 
     [Fact]
+    public void A_running_VM_with_a_bridge_and_a_previous_run_has_nothing_in_the_state_folder_for_group_or_others()
+    {
+        // qemu runs daemonized under umask 027: its serial log and QMP socket were group-readable before the module saw to them.
+        _ps.Ok($"New-HeadlessVmDisk ./m.qcow2 -SizeGB 1 | Out-Null; New-HeadlessVm m1 -MemoryMB 64 -Network None -Accelerator Tcg -DiskPath ./m.qcow2 | Out-Null");
+        _ps.Ok("Stop-HeadlessVm m1 -Force | Out-Null; Start-HeadlessVm m1 | Out-Null; Checkpoint-HeadlessVm m1 cp | Out-Null");
+        _ps.Ok($"Start-VncBridge m1 -WebPort {FreePorts.Next()} | Out-Null; Get-HeadlessVmSerialLog m1 | Out-Null");
+        var vm = _ps.Paths.ForVm("m1");
+        foreach (var file in new[] { vm.SerialLog, vm.PreviousSerialLog, vm.QmpSocket, vm.PidFile, vm.RunFile, vm.VncPasswordFile })
+        {
+            Assert.True(File.Exists(file), $"{file} is missing");
+        }
+
+        Assert.True(ConsoleTestKit.AssertAllPrivate(_ps.Paths.Root, _ps.WorkFolder) > 15);
+        _ps.Ok("Get-VncBridge | Stop-VncBridge; Stop-HeadlessVm m1 -Force | Out-Null");
+    }
+
+    [Fact]
     public void On_a_read_only_mount_creating_starting_and_bridging_fail_at_once_and_listing_still_works()
     {
         using var mount = new TmpfsMount(Path.Combine(_ps.StateRoot, "ro"));

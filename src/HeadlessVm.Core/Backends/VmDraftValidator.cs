@@ -76,14 +76,18 @@ public static partial class VmDraftValidator
 
     /// <summary>
     /// Checks a definition before anything is written: name, sizes, architecture, boot settings, port
-    /// forwards, MAC; an ISO image that exists must be one (NotAnIsoImage). Returns it with absolute paths and a
-    /// normalised MAC address.
+    /// forwards, MAC; the ISO image, kernel and initrd, files of this machine, must be there and readable
+    /// (BootFileNotFound, BootFileUnreadable), and the ISO image must be one (NotAnIsoImage). Only the files that
+    /// differ from <paramref name="before"/> (the VM as it was, for a change) are checked: a VM whose kernel has gone
+    /// since can still be renamed. Returns it with absolute paths and a normalised MAC address.
     /// </summary>
-    public static VmSpec Validate(VmSpec draft)
+    public static VmSpec Validate(VmSpec draft, VmSpec? before = null)
     {
         draft = Check(draft);
-        // An ISO that is not there yet is qemu's to report at start (QemuFileNotFound); one that is there must be one.
-        if (draft.IsoPath is { } iso && File.Exists(iso) && !IsoImages.LooksLikeIso(iso))
+        CheckBootFile(draft.Name, "-IsoPath", draft.IsoPath, before?.IsoPath);
+        CheckBootFile(draft.Name, "-KernelPath", draft.KernelPath, before?.KernelPath);
+        CheckBootFile(draft.Name, "-InitrdPath", draft.InitrdPath, before?.InitrdPath);
+        if (draft.IsoPath is { } iso && iso != before?.IsoPath && !IsoImages.LooksLikeIso(iso))
         {
             throw HeadlessVmErrors.NotAnIsoImage(draft.Name, Path.GetFullPath(iso));
         }
@@ -95,6 +99,33 @@ public static partial class VmDraftValidator
             InitrdPath = draft.InitrdPath is null ? null : Path.GetFullPath(draft.InitrdPath),
             Disks = draft.Disks.Select(d => d with { Path = Path.GetFullPath(d.Path) }).ToArray(),
         };
+    }
+
+    /// <summary>
+    /// A file qemu reads at start (ISO, kernel, initrd), named by <paramref name="parameter"/>: found now rather than as
+    /// qemu's QemuFileNotFound at the next start. Unchanged from <paramref name="before"/>: not checked again.
+    /// </summary>
+    private static void CheckBootFile(string name, string parameter, string? path, string? before)
+    {
+        if (path is null || path == before)
+        {
+            return;
+        }
+
+        var full = Path.GetFullPath(path);
+        if (!File.Exists(full))
+        {
+            throw HeadlessVmErrors.BootFileNotFound(name, parameter, full, isFolder: Directory.Exists(full));
+        }
+
+        try
+        {
+            using var _ = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        }
+        catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
+        {
+            throw HeadlessVmErrors.BootFileUnreadable(name, parameter, full, ex);
+        }
     }
 
     /// <summary>
@@ -196,7 +227,7 @@ public static partial class VmDraftValidator
             VncDisplayPicked = change.VncDisplay is null && spec.VncDisplayPicked,
             CloudInit = ChangeCloudInit(spec, name, change.CloudInit),
         };
-        return local ? Validate(next) : Check(next);
+        return local ? Validate(next, spec) : Check(next);
     }
 
     /// <summary>

@@ -24,6 +24,8 @@ public static class ErrorIds
     public const string DiskFormatUnknown = nameof(DiskFormatUnknown);
     public const string NoStartWithPaused = nameof(NoStartWithPaused);
     public const string NotAnIsoImage = nameof(NotAnIsoImage);
+    public const string BootFileNotFound = nameof(BootFileNotFound);
+    public const string BootFileUnreadable = nameof(BootFileUnreadable);
 
     // The state store.
     public const string VmNotFound = nameof(VmNotFound);

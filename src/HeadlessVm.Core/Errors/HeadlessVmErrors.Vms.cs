@@ -67,6 +67,16 @@ public static partial class HeadlessVmErrors
         $"VM '{name}': '{path}' is not a CD/DVD image (it has no ISO 9660 or UDF volume descriptor), so the VM could not boot from it. " +
         "Give an .iso file to -IsoPath; a disk image goes to -DiskPath.");
 
+    /// <summary>A file the VM boots from (<paramref name="parameter"/>: -IsoPath, -KernelPath, -InitrdPath) is not there, or is a folder.</summary>
+    public static HeadlessVmException BootFileNotFound(string name, string parameter, string path, bool isFolder) => new(ErrorIds.BootFileNotFound, FailureKind.ObjectNotFound, name,
+        isFolder
+            ? $"VM '{name}': {parameter} '{path}' is a folder, not a file."
+            : $"VM '{name}': {parameter} '{path}' does not exist. Give the path of a file on this machine.");
+
+    /// <summary>A file the VM boots from exists but this user cannot read it (the system's message in <paramref name="inner"/>).</summary>
+    public static HeadlessVmException BootFileUnreadable(string name, string parameter, string path, Exception inner) => new(ErrorIds.BootFileUnreadable, FailureKind.PermissionDenied, name,
+        $"VM '{name}': {parameter} '{path}' cannot be read: {inner.Message}", inner);
+
     public static HeadlessVmException NoStartWithPaused(string name) => new(ErrorIds.NoStartWithPaused, FailureKind.InvalidArgument, name,
         "-NoStart creates the VM without starting it, so it cannot also start -Paused. Use one of them.");
 
@@ -166,9 +176,27 @@ public static partial class HeadlessVmErrors
     /// A disk image of the VM is a disk of the running VM <paramref name="holder"/> of the same store: two qemus writing one
     /// image would corrupt it (qemu's own image lock refuses the second; this says which VM holds it).
     /// </summary>
-    public static HeadlessVmException DiskInUse(string name, string disk, string holder) => new(ErrorIds.DiskInUse, FailureKind.ResourceBusy, name,
-        $"VM '{name}' cannot start: its disk '{disk}' is in use by VM '{holder}', which is running. Stop '{holder}', " +
-        "or give this VM a disk of its own (Copy-HeadlessVm copies a VM with its disks).");
+    public static HeadlessVmException DiskInUse(string name, string disk, string holder) => DiskInUse(name, "start", disk, holder, disk, disk);
+
+    /// <summary>
+    /// VM <paramref name="name"/> cannot <paramref name="action"/> ("start", "take a checkpoint", ...): the image
+    /// <paramref name="image"/> in the backing chain of its disk <paramref name="disk"/> is one that the running VM
+    /// <paramref name="holder"/> writes, or reads under its own disk <paramref name="holderDisk"/> while this would write it.
+    /// qemu takes a write lock on an image it writes and a shared lock on the backing files it reads; the two exclude each
+    /// other (QEMU docs, "Disk image file locking"), and its own refusal does not say which VM holds the lock.
+    /// </summary>
+    public static HeadlessVmException DiskInUse(string name, string action, string disk, string holder, string image, string holderDisk)
+    {
+        var why = image == disk && image == holderDisk
+            ? $"its disk '{disk}' is in use by VM '{holder}', which is running."
+            : image == holderDisk
+                ? $"its disk '{disk}' is backed by '{image}', which VM '{holder}' is running on and writes."
+                : $"{(image == disk ? $"its disk '{disk}'" : $"'{image}', the backing file of its disk '{disk}',")} is the backing file of '{holderDisk}', " +
+                  $"the disk of VM '{holder}', which is running: qemu holds a backing file open for reading, and nothing may write it meanwhile.";
+        return new(ErrorIds.DiskInUse, FailureKind.ResourceBusy, name,
+            $"VM '{name}' cannot {action}: {why} Stop '{holder}' first, or give this VM a disk of its own " +
+            "(Copy-HeadlessVm copies a VM with its disks).");
+    }
 
     /// <summary>A native program that ran longer than the module waits for it; it was killed. The target is the program.</summary>
     public static HeadlessVmException ProgramTimedOut(string program, TimeSpan waited, string commandLine) => new(ErrorIds.ProgramTimedOut, FailureKind.OperationTimeout, program,

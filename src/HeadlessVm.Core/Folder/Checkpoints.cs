@@ -40,9 +40,11 @@ public sealed partial class Checkpoints
     private readonly VmMonitor _monitor;
     private readonly DiskImages _disks;
     private readonly IVmHost _host;
+    private readonly DiskHolders _diskHolders;
 
-    public Checkpoints(VmStore store, VmMonitor monitor, DiskImages disks, IVmHost host)
+    public Checkpoints(VmStore store, VmMonitor monitor, DiskImages disks, DiskHolders diskHolders, IVmHost host)
     {
+        _diskHolders = diskHolders;
         _store = store;
         _monitor = monitor;
         _disks = disks;
@@ -109,7 +111,7 @@ public sealed partial class Checkpoints
 
     /// <summary>Makes snapshot <paramref name="snapshot"/> of every disk in <paramref name="paths"/>: with the VM's memory when it runs, all or none.</summary>
     private void Take(string name, string snapshot, string[] paths, CancellationToken cancellationToken) =>
-        Act(name, cancellationToken, qmp =>
+        Act(name, $"take checkpoint '{snapshot}'", cancellationToken, qmp =>
         {
             var nodes = NodeNames(qmp, name, paths);
             RunJob(qmp, name, "snapshot-save", snapshot, new JsonObject
@@ -151,7 +153,7 @@ public sealed partial class Checkpoints
         var (_, disks) = SnapshotDisks(name, cancellationToken);
         var target = Complete(name, snapshot, disks);
         var paths = disks.Select(d => d.Disk.Path).ToArray();
-        Act(name, cancellationToken, qmp =>
+        Act(name, $"restore checkpoint '{snapshot}'", cancellationToken, qmp =>
         {
             if (!target.HasMemory)
             {
@@ -191,7 +193,7 @@ public sealed partial class Checkpoints
         var target = Group(name, found.SelectMany(d => d.Snapshots)).FirstOrDefault(s => s.SnapshotName == snapshot)
             ?? throw HeadlessVmErrors.SnapshotNotFound(name, snapshot);
         var paths = target.DiskPath.ToArray();
-        Act(name, cancellationToken, qmp =>
+        Act(name, $"remove checkpoint '{snapshot}'", cancellationToken, qmp =>
             RunJob(qmp, name, "snapshot-delete", snapshot, new JsonObject
             {
                 ["tag"] = snapshot,
@@ -260,13 +262,15 @@ public sealed partial class Checkpoints
     /// Runs <paramref name="running"/> over QMP when the VM runs, else <paramref name="stopped"/> (qemu-img) under the
     /// store lock, so that no start opens the disks meanwhile.
     /// </summary>
-    private void Act(string name, CancellationToken cancellationToken, Action<QmpClient> running, Action stopped)
+    private void Act(string name, string action, CancellationToken cancellationToken, Action<QmpClient> running, Action stopped)
     {
         var vm = _store.Paths.ForVm(name);
         using (_store.Lock(cancellationToken))
         {
             if (QemuProcess.Find(vm) is null)
             {
+                // qemu-img writes the images, which a running VM of the store may hold (as its disk or a backing file).
+                _diskHolders.Check(_store.Get(name), DiskAccess.WriteImage, action, cancellationToken);
                 stopped();
                 return;
             }

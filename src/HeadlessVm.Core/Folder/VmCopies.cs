@@ -21,9 +21,11 @@ public sealed class VmCopies
     private readonly DiskImages _disks;
     private readonly VmInspector _inspector;
     private readonly IVmHost _host;
+    private readonly DiskHolders _diskHolders;
 
-    public VmCopies(VmStore store, DisplayAllocator displays, DiskImages disks, VmInspector inspector, IVmHost host)
+    public VmCopies(VmStore store, DisplayAllocator displays, DiskImages disks, DiskHolders diskHolders, VmInspector inspector, IVmHost host)
     {
+        _diskHolders = diskHolders;
         _store = store;
         _displays = displays;
         _disks = disks;
@@ -58,6 +60,13 @@ public sealed class VmCopies
             if (running && (snapshot is null || linked))
             {
                 throw HeadlessVmErrors.VmMustBeStopped(name, linked ? "a linked copy of its disks" : "a copy of its disks (or give -SnapshotName to copy one of its checkpoints)");
+            }
+
+            if (snapshot is null)
+            {
+                // A copy reads the disks as they are (a checkpoint's clusters never change, and are read with -U), which no
+                // running VM of the store may be writing meanwhile.
+                _diskHolders.Check(spec, DiskAccess.Read, $"be copied to '{newName}'", cancellationToken);
             }
 
             if (snapshot is not null && spec.Disks.Select(d => _disks.Describe(d.Path, cancellationToken)).ToArray() is var described

@@ -43,15 +43,19 @@ public static class SerialLog
         return lines;
     }
 
-    /// <summary>A new start: the log of the last run becomes <paramref name="previous"/>, and no boot mark is left.</summary>
+    /// <summary>A new start: the log of the last run becomes <paramref name="previous"/>, no boot mark is left, and an empty 0600 log waits for qemu.</summary>
     public static void StartNewBoot(string file, string previous, string bootMark)
     {
         if (File.Exists(file))
         {
             File.Move(file, previous, overwrite: true);
+            PrivateFiles.MakePrivate(previous);
         }
 
         PrivateFiles.TryDelete(bootMark);
+        // Made here, 0600, for qemu to open: the file chardev keeps an existing file's mode, where it would create one
+        // under the umask 027 of a daemonized qemu (group-readable). The guest's console output is the user's alone.
+        PrivateFiles.WriteRuntimeText(file, string.Empty);
     }
 
     /// <summary>

@@ -122,7 +122,7 @@ public sealed class HostChecks
     {
         try
         {
-            ConsoleSettings.Check(target.ComputerName, new BridgeRequest(null, null, null, null, "127.0.0.1", null, null, null));
+            CheckConsoleTools(target.ComputerName);
         }
         catch (HeadlessVmException e)
         {
@@ -180,6 +180,14 @@ public sealed class HostChecks
             });
         }
     }
+
+    /// <summary>
+    /// What a browser console needs on this machine whichever host the VM runs on: websockify on PATH and noVNC's web
+    /// root with every file its page loads. Returns the web root; WebsockifyNotInstalled, NoVncNotInstalled or
+    /// InvalidWebRoot (target <paramref name="computerName"/>) otherwise.
+    /// </summary>
+    public static string CheckConsoleTools(string computerName) =>
+        ConsoleSettings.Check(computerName, new BridgeRequest(null, null, null, null, "127.0.0.1", null, null, null)).WebRoot;
 
     private static void Direct(string host, RunningConsole? vnc, Action<string, HostCheckStatus, string, string?> add, CancellationToken cancellationToken)
     {

@@ -28,7 +28,10 @@ public sealed class HostCheck
     /// <summary>The checks, in the order they run: each needs the ones before it.</summary>
     public static readonly IReadOnlyList<string> Checks = new[] { "Client", "Reachable", "Authenticated", "Daemon", "Kvm", "PortForward", "Console" };
 
-    internal HostCheck(string computerName, string connectionUri, string check, HostCheckStatus status, string detail, string? remedy)
+    /// <summary>The checks of the folder store (Test-HeadlessVmHost local), in the order they run; Qemu once per architecture.</summary>
+    public static readonly IReadOnlyList<string> LocalChecks = new[] { "StateFolder", "Qemu", "QemuImg", "Kvm", "Console" };
+
+    internal HostCheck(string computerName, string? connectionUri, string check, HostCheckStatus status, string detail, string? remedy)
     {
         ComputerName = computerName;
         ConnectionUri = connectionUri;
@@ -40,12 +43,15 @@ public sealed class HostCheck
 
     public string ComputerName { get; }
 
-    public string ConnectionUri { get; }
+    /// <summary>The libvirt URI checked; null for the folder store ("local"), which has none.</summary>
+    public string? ConnectionUri { get; }
 
     /// <summary>
-    /// Client (this machine's libvirt library), Reachable (the host answers), Authenticated (it lets us in without a
-    /// prompt), Daemon (libvirtd there: its versions), Kvm (hardware acceleration), PortForward (forwards through the
-    /// QEMU monitor), Console (a browser console for its VMs from this machine).
+    /// A libvirt host's: Client (this machine's libvirt library), Reachable (the host answers), Authenticated (it lets us
+    /// in without a prompt), Daemon (libvirtd there: its versions), Kvm (hardware acceleration), PortForward (forwards
+    /// through the QEMU monitor), Console (a browser console for its VMs from this machine). The folder store's:
+    /// StateFolder (writable and private), Qemu (qemu-system-ARCH installed), QemuImg, Kvm (usable, else TCG), Console
+    /// (websockify and noVNC installed).
     /// </summary>
     public string Check { get; }
 

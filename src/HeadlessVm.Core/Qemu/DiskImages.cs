@@ -126,6 +126,24 @@ public sealed class DiskImages
         return (QemuImg.ParseInfo(result.StandardOutput, path), QemuImg.ParseSnapshots(result.StandardOutput, path));
     }
 
+    /// <summary>
+    /// The full paths of <paramref name="path"/> and of each backing file under it (qemu-img info --backing-chain), the
+    /// image first; just the path when it is no file, or when qemu-img cannot read the chain (qemu then says why at start).
+    /// </summary>
+    public IReadOnlyList<string> BackingChain(string path, CancellationToken cancellationToken = default)
+    {
+        path = Path.GetFullPath(path);
+        if (!File.Exists(path))
+        {
+            return new[] { path };
+        }
+
+        var command = QemuImg.BackingChainCommand(path);
+        _host.Debug("Running: " + command.Display);
+        var result = NativeRunner.Run(command, cancellationToken);
+        return result.ExitCode == 0 ? QemuImg.ParseBackingChain(result.StandardOutput, path) : new[] { path };
+    }
+
     /// <summary>How long a full copy of a disk may take (qemu-img convert of a large image on a slow disk) before ProgramTimedOut.</summary>
     public static readonly TimeSpan CopyTimeout = TimeSpan.FromHours(2);
 

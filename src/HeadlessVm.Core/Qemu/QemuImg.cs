@@ -47,6 +47,43 @@ public static class QemuImg
         new(Program, new[] { "info", "--output=json", "-U", path.StartsWith('-') ? "./" + path : path });
 
     /// <summary>
+    /// <c>qemu-img info --backing-chain --output=json -U PATH</c>: the image and each backing file under it, as a JSON
+    /// array of ImageInfo objects, the image first (qemu-img(1), "info"; -U as for <see cref="InfoCommand"/>).
+    /// </summary>
+    public static NativeCommand BackingChainCommand(string path) =>
+        new(Program, new[] { "info", "--backing-chain", "--output=json", "-U", path.StartsWith('-') ? "./" + path : path });
+
+    /// <summary>
+    /// The full paths of the images in qemu-img info --backing-chain's JSON array (each one's "filename"; a relative
+    /// backing file name is taken relative to the image above it), <paramref name="path"/> first.
+    /// </summary>
+    public static IReadOnlyList<string> ParseBackingChain(string json, string path)
+    {
+        JsonArray list;
+        try
+        {
+            list = JsonNode.Parse(json) as JsonArray ?? throw new JsonException("not an array");
+        }
+        catch (JsonException ex)
+        {
+            throw HeadlessVmErrors.QemuImgOutputUnreadable(path, ex);
+        }
+
+        var chain = new List<string> { path };
+        foreach (var image in list.OfType<JsonObject>().Skip(1))
+        {
+            if (Str(image, "filename") is not { } file)
+            {
+                break;
+            }
+
+            chain.Add(Path.IsPathRooted(file) ? Path.GetFullPath(file) : Path.GetFullPath(Path.Combine(Path.GetDirectoryName(chain[^1]) ?? "/", file)));
+        }
+
+        return chain;
+    }
+
+    /// <summary>
     /// <c>qemu-img snapshot -c|-a|-d TAG PATH</c>: create, apply (revert the disk to) or delete the internal snapshot
     /// TAG of a qcow2 image that no running qemu holds (qemu-img(1), "snapshot").
     /// </summary>

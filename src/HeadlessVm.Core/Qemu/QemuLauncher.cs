@@ -32,10 +32,12 @@ public sealed class QemuLauncher
     private readonly VmMonitor _monitor;
     private readonly Func<bool> _kvmProbe;
     private readonly IVmHost _host;
+    private readonly DiskHolders _diskHolders;
 
     /// <param name="kvmProbe">True when /dev/kvm can be used; <see cref="ProbeKvm"/> in the module.</param>
-    public QemuLauncher(VmStore store, DisplayAllocator displays, KvmFailures kvmFailures, VmMonitor monitor, Func<bool> kvmProbe, IVmHost host)
+    public QemuLauncher(VmStore store, DisplayAllocator displays, KvmFailures kvmFailures, VmMonitor monitor, Func<bool> kvmProbe, IVmHost host, DiskHolders diskHolders)
     {
+        _diskHolders = diskHolders;
         _store = store;
         _displays = displays;
         _kvmFailures = kvmFailures;
@@ -128,13 +130,7 @@ public sealed class QemuLauncher
             }
         }
 
-        foreach (var disk in spec.Disks)
-        {
-            if (SharedResources.DiskHolder(spec, disk.Path, running.Value) is { } holder)
-            {
-                throw HeadlessVmErrors.DiskInUse(spec.Name, disk.Path, holder.Name);
-            }
-        }
+        _diskHolders.Check(spec, DiskAccess.Start, "start", cancellationToken);
 
         QemuProcess.ForgetRun(vm);
         PrivateFiles.EnsureFolder(vm.Folder);
@@ -163,6 +159,10 @@ public sealed class QemuLauncher
             }
 
             var pid = WaitForPid(spec, vm, cancellationToken);
+            // qemu binds its QMP socket under its own umask (027 once daemonized: group may connect). Nothing else can
+            // reach it meanwhile: the VM's folder is 0700, so no other user gets through to the socket before this chmod,
+            // which keeps it 0600 should the folder's mode ever be opened up.
+            PrivateFiles.MakePrivate(vm.QmpSocket);
             SetVncPassword(spec.Name, vm, cancellationToken);
             // Last: a live qemu with a run.json is a finished start (Settle relies on it).
             new RunRecord(accel, cpu).Write(vm);
@@ -212,6 +212,7 @@ public sealed class QemuLauncher
             var argv = ProcessInfo.CommandLine(pid) ?? Array.Empty<string>();
             var accel = ArgumentAfter(argv, "-accel") == "kvm" ? AcceleratorKind.Kvm : AcceleratorKind.Tcg;
             var cpu = ArgumentAfter(argv, "-cpu") ?? spec.Cpu ?? Accelerators.DefaultCpu(accel);
+            PrivateFiles.MakePrivate(vm.QmpSocket);
             SetVncPassword(spec.Name, vm, cancellationToken);
             new RunRecord(accel, cpu).Write(vm);
             _host.Warning($"VM '{spec.Name}' (qemu PID {pid}) was started by a command that did not finish; its start is now complete (console password set).");

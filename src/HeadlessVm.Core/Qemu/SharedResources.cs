@@ -27,6 +27,43 @@ public static class SharedResources
         running.FirstOrDefault(o => o.Disks.Any(d => d.Path == disk) && !(ReadsOnly(spec) && ReadsOnly(o)));
 
     /// <summary>
+    /// The first clash between what <paramref name="spec"/> is about to do with its disks (<paramref name="access"/>) and
+    /// what the VMs of <paramref name="running"/> do with theirs, following backing chains both ways
+    /// (<paramref name="chain"/>: an image's full path, then its backing files', qemu-img info --backing-chain). A running
+    /// VM writes its disk and reads the backing files under it (qemu -snapshot: reads them all); qemu's write lock on an
+    /// image and the shared lock of a reader exclude each other, while readers share. Null for none.
+    /// </summary>
+    public static DiskClash? ChainHolder(VmSpec spec, DiskAccess access, IEnumerable<VmSpec> running, Func<string, IReadOnlyList<string>> chain)
+    {
+        var others = running.SelectMany(o => o.Disks.Select(e => (Vm: o, Disk: e.Path, Chain: chain(e.Path)))).ToArray();
+        foreach (var disk in spec.Disks)
+        {
+            var mine = chain(disk.Path);
+            var writes = access == DiskAccess.WriteImage || (access == DiskAccess.Start && !ReadsOnly(spec)) ? disk.Path : null;
+            var reads = access switch
+            {
+                DiskAccess.WriteImage => Enumerable.Empty<string>(),
+                DiskAccess.Start when !ReadsOnly(spec) => mine.Skip(1),
+                _ => mine,
+            };
+            foreach (var (vm, theirs, theirChain) in others)
+            {
+                if (writes is not null && theirChain.Contains(writes))
+                {
+                    return new DiskClash(disk.Path, writes, vm.Name, theirs);
+                }
+
+                if (!ReadsOnly(vm) && reads.Contains(theirs))
+                {
+                    return new DiskClash(disk.Path, theirs, vm.Name, theirs);
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
     /// A warning for each forward and disk that <paramref name="spec"/> shares with one of <paramref name="others"/> (running
     /// or not), naming that VM: said when a VM is created, since the clash itself only shows when both are to run.
     /// </summary>
@@ -58,4 +95,27 @@ public static class SharedResources
 
     private static bool IsWildcard(string address) =>
         IPAddress.TryParse(address, out var ip) && (ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any));
+}
+
+/// <summary>What a command is about to do with a VM's disks, for <see cref="SharedResources.ChainHolder"/>.</summary>
+public enum DiskAccess
+{
+    /// <summary>qemu starts on them: writes each disk (reads it only under -snapshot) and reads its backing files.</summary>
+    Start,
+
+    /// <summary>qemu-img snapshot: writes each disk, without opening its backing files.</summary>
+    WriteImage,
+
+    /// <summary>qemu-img convert or create -b: reads each disk and its backing files.</summary>
+    Read,
+}
+
+/// <summary>
+/// A disk <paramref name="Disk"/> that cannot be used now: the image <paramref name="Image"/> of its chain is in the chain
+/// of <paramref name="HolderDisk"/>, the disk of the running VM <paramref name="Holder"/>, which writes or reads it.
+/// </summary>
+public sealed record DiskClash(string Disk, string Image, string Holder, string HolderDisk)
+{
+    /// <summary>The DiskInUse error for VM <paramref name="name"/>, which cannot <paramref name="action"/>.</summary>
+    public HeadlessVmException ToError(string name, string action) => Errors.HeadlessVmErrors.DiskInUse(name, action, Disk, Holder, Image, HolderDisk);
 }

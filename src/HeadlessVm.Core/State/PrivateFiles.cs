@@ -100,6 +100,26 @@ public static class PrivateFiles
         }
     }
 
+    /// <summary>
+    /// Takes group and other rights off a file that another program made in a private folder (qemu's QMP socket, made
+    /// under the umask 027 that a daemonized qemu sets); a file that is not there is left alone. StateWriteException when
+    /// its mode cannot be changed.
+    /// </summary>
+    public static void MakePrivate(string path)
+    {
+        try
+        {
+            File.SetUnixFileMode(path, PrivateFileMode);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException && ex is not StateWriteException)
+        {
+            throw new StateWriteException(path, ex);
+        }
+    }
+
     /// <summary>Deletes a file if it is there; a file already gone is not an error.</summary>
     public static void TryDelete(string file)
     {
