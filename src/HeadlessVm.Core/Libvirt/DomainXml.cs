@@ -14,11 +14,14 @@ public static partial class DomainXml
 {
     private static readonly XNamespace QemuNamespace = "http://libvirt.org/schemas/domain/qemu/1.0";
 
+    /// <summary>The guest device of the cloud-init seed's CD-ROM: the SATA drive after the ISO's (sda).</summary>
+    public const string CloudInitTarget = "sdb";
+
     /// <summary>
     /// The domain XML for <paramref name="spec"/>, indented, without an XML declaration:
     /// domain type kvm or qemu; memory in MiB; <c>&lt;features&gt;&lt;acpi/&gt;</c> so the power button works;
     /// host-passthrough CPU under KVM and <c>mode='maximum'</c> under TCG unless a model is named; direct kernel
-    /// boot or boot devices; the ISO as a read-only SATA CD-ROM; disks on virtio; user networking with a virtio
+    /// boot or boot devices; the ISO as a read-only SATA CD-ROM (sda) and the cloud-init seed as another (sdb); disks on virtio; user networking with a virtio
     /// NIC (or none); a pty serial port (logged to a file when asked) with a console on it; VNC on
     /// <see cref="LibvirtDomainSpec.VncListenAddress"/> with autoport (or the fixed <see cref="LibvirtDomainSpec.VncPort"/>) and the password (libvirt sets it over QMP,
     /// so it never reaches qemu's argv); a VGA adapter; HeadlessVm's metadata element; and qemu:commandline arguments when asked for.
@@ -34,7 +37,8 @@ public static partial class DomainXml
             new XAttribute("type", spec.Accelerator == AcceleratorKind.Kvm ? "kvm" : "qemu"),
             new XElement("name", spec.Name),
             new XElement("uuid", spec.Uuid.ToString("D")),
-            new XElement("metadata", DomainMetadata.ToElement(new HeadlessVmDomainMetadata(spec.Created, spec.PortForwards, spec.MacAddressGenerated))),
+            new XElement("metadata", DomainMetadata.ToElement(new HeadlessVmDomainMetadata(
+                spec.Created, spec.PortForwards, spec.MacAddressGenerated, spec.CloudInit, spec.CloudInit is null ? null : spec.CloudInitSeedPath))),
             new XElement("memory", new XAttribute("unit", "MiB"), spec.MemoryMiB.ToString(CultureInfo.InvariantCulture)),
             new XElement("vcpu", spec.ProcessorCount.ToString(CultureInfo.InvariantCulture)),
             Os(spec),
@@ -160,6 +164,18 @@ public static partial class DomainXml
                 new XElement("driver", new XAttribute("name", "qemu"), new XAttribute("type", "raw")),
                 new XElement("source", new XAttribute("file", spec.IsoPath)),
                 new XElement("target", new XAttribute("dev", "sda"), new XAttribute("bus", "sata")),
+                new XElement("readonly")));
+        }
+
+        if (spec.CloudInitSeedPath is not null)
+        {
+            devices.Add(new XElement(
+                "disk",
+                new XAttribute("type", "file"),
+                new XAttribute("device", "cdrom"),
+                new XElement("driver", new XAttribute("name", "qemu"), new XAttribute("type", "raw")),
+                new XElement("source", new XAttribute("file", spec.CloudInitSeedPath)),
+                new XElement("target", new XAttribute("dev", CloudInitTarget), new XAttribute("bus", "sata")),
                 new XElement("readonly")));
         }
 
