@@ -14,14 +14,17 @@ public static partial class DomainXml
 {
     private static readonly XNamespace QemuNamespace = "http://libvirt.org/schemas/domain/qemu/1.0";
 
-    /// <summary>The guest device of the cloud-init seed's CD-ROM: the SATA drive after the ISO's (sda).</summary>
+    /// <summary>
+    /// The guest device of the cloud-init seed's CD-ROM, on a virtio-scsi controller: cloud kernels carry virtio drivers, but
+    /// not all carry AHCI (Debian's cloud kernel has CONFIG_SATA_AHCI unset), and the pc machine's IDE is x86 only.
+    /// </summary>
     public const string CloudInitTarget = "sdb";
 
     /// <summary>
     /// The domain XML for <paramref name="spec"/>, indented, without an XML declaration:
     /// domain type kvm or qemu; memory in MiB; <c>&lt;features&gt;&lt;acpi/&gt;</c> so the power button works;
     /// host-passthrough CPU under KVM and <c>mode='maximum'</c> under TCG unless a model is named; direct kernel
-    /// boot or boot devices; the ISO as a read-only SATA CD-ROM (sda) and the cloud-init seed as another (sdb); disks on virtio; user networking with a virtio
+    /// boot or boot devices; the ISO as a read-only SATA CD-ROM (sda) and the cloud-init seed as a read-only CD-ROM on virtio-scsi (sdb); disks on virtio; user networking with a virtio
     /// NIC (or none); a pty serial port (logged to a file when asked) with a console on it; VNC on
     /// <see cref="LibvirtDomainSpec.VncListenAddress"/> with autoport (or the fixed <see cref="LibvirtDomainSpec.VncPort"/>) and the password (libvirt sets it over QMP,
     /// so it never reaches qemu's argv); a VGA adapter; HeadlessVm's metadata element; and qemu:commandline arguments when asked for.
@@ -169,13 +172,15 @@ public static partial class DomainXml
 
         if (spec.CloudInitSeedPath is not null)
         {
+            // Without a model libvirt gives x86 an lsilogic controller, which cloud kernels rarely have.
+            devices.Add(new XElement("controller", new XAttribute("type", "scsi"), new XAttribute("index", "0"), new XAttribute("model", "virtio-scsi")));
             devices.Add(new XElement(
                 "disk",
                 new XAttribute("type", "file"),
                 new XAttribute("device", "cdrom"),
                 new XElement("driver", new XAttribute("name", "qemu"), new XAttribute("type", "raw")),
                 new XElement("source", new XAttribute("file", spec.CloudInitSeedPath)),
-                new XElement("target", new XAttribute("dev", CloudInitTarget), new XAttribute("bus", "sata")),
+                new XElement("target", new XAttribute("dev", CloudInitTarget), new XAttribute("bus", "scsi")),
                 new XElement("readonly")));
         }
 
