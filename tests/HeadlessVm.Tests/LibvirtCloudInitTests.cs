@@ -99,4 +99,24 @@ public sealed class LibvirtCloudInitTests : IDisposable
         Assert.Empty(Directory.GetFiles(_bed.Images, "*cidata.iso"));
         Assert.DoesNotContain("cidata.iso", LibvirtBed.Virsh("vol-list", pool), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_cloud_init_VM_that_cannot_start_leaves_neither_its_domain_nor_its_seed_volume()
+    {
+        var pool = _bed.Pool(_bed.Images);
+        using var holder = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        holder.Start();
+        var port = ((System.Net.IPEndPoint)holder.LocalEndpoint).Port;
+        var name = _bed.Name();
+
+        // The seed is uploaded and the domain defined and started; the forward's host port is taken, so the start fails.
+        var error = Assert.Single(Ps.Run($"New-HeadlessVm {name} -ConnectionUri {Uri} -Accelerator Tcg -MemoryMB 128 -KernelPath '{Image("vmlinuz")}' " +
+            $"-InitrdPath '{Image("initrd.img")}' -PortForward '{port}:22' -UserName admin -HostName h1").Errors);
+        Assert.Equal(("PortForwardFailed", (object)name), (error.FullyQualifiedErrorId.Split(',')[0], error.TargetObject));
+        Assert.Contains("Uploaded the cloud-init seed", string.Join("\n", Ps.Run($"New-HeadlessVm {name} -ConnectionUri {Uri} -Accelerator Tcg -MemoryMB 128 " +
+            $"-KernelPath '{Image("vmlinuz")}' -PortForward '{port}:22' -HostName h1 -Verbose").Verbose), StringComparison.Ordinal);
+        Assert.Null(_bed.Libvirt.Find(name));
+        Assert.Empty(Seeds(name));
+        Assert.DoesNotContain("cidata.iso", LibvirtBed.Virsh("vol-list", pool), StringComparison.Ordinal);
+    }
 }
