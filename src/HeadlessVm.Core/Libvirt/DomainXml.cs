@@ -160,28 +160,14 @@ public static partial class DomainXml
         var devices = new XElement("devices");
         if (spec.IsoPath is not null)
         {
-            devices.Add(new XElement(
-                "disk",
-                new XAttribute("type", "file"),
-                new XAttribute("device", "cdrom"),
-                new XElement("driver", new XAttribute("name", "qemu"), new XAttribute("type", "raw")),
-                new XElement("source", new XAttribute("file", spec.IsoPath)),
-                new XElement("target", new XAttribute("dev", "sda"), new XAttribute("bus", "sata")),
-                new XElement("readonly")));
+            devices.Add(ReadOnlyCdrom(spec.IsoPath, "sda", "sata"));
         }
 
         if (spec.CloudInitSeedPath is not null)
         {
             // Without a model libvirt gives x86 an lsilogic controller, which cloud kernels rarely have.
             devices.Add(new XElement("controller", new XAttribute("type", "scsi"), new XAttribute("index", "0"), new XAttribute("model", "virtio-scsi")));
-            devices.Add(new XElement(
-                "disk",
-                new XAttribute("type", "file"),
-                new XAttribute("device", "cdrom"),
-                new XElement("driver", new XAttribute("name", "qemu"), new XAttribute("type", "raw")),
-                new XElement("source", new XAttribute("file", spec.CloudInitSeedPath)),
-                new XElement("target", new XAttribute("dev", CloudInitTarget), new XAttribute("bus", "scsi")),
-                new XElement("readonly")));
+            devices.Add(ReadOnlyCdrom(spec.CloudInitSeedPath, CloudInitTarget, "scsi"));
         }
 
         for (var i = 0; i < spec.Disks.Count; i++)
@@ -225,6 +211,16 @@ public static partial class DomainXml
         devices.Add(new XElement("video", new XElement("model", new XAttribute("type", "vga"))));
         return devices;
     }
+
+    /// <summary>A read-only CD-ROM drive holding the raw image <paramref name="file"/> as guest device <paramref name="dev"/> on <paramref name="bus"/>.</summary>
+    private static XElement ReadOnlyCdrom(string file, string dev, string bus) => new(
+        "disk",
+        new XAttribute("type", "file"),
+        new XAttribute("device", "cdrom"),
+        new XElement("driver", new XAttribute("name", "qemu"), new XAttribute("type", "raw")),
+        new XElement("source", new XAttribute("file", file)),
+        new XElement("target", new XAttribute("dev", dev), new XAttribute("bus", bus)),
+        new XElement("readonly"));
 
     /// <summary>
     /// Arguments appended to qemu's command line (formatdomain.rst does not cover it; libvirt's QEMU driver reads
