@@ -59,7 +59,7 @@ public sealed class LibvirtCloudInitTests : IDisposable
         Assert.Contains("HEADLESSVM-CIDATA-USER:   - echo HVM-MARKER-4711", serial);
         Assert.Contains("HEADLESSVM-CIDATA-META: local-hostname: \"seen-by-guest\"", serial);
 
-        // The seed: a volume of the pool, 0600, handed to the qemu user while the domain runs (dynamic_ownership), on a read-only CD-ROM.
+        // The seed: a volume of the pool, 0600, handed to the qemu user when the domain starts (dynamic_ownership), on a read-only CD-ROM.
         var seed = Assert.Single(Seeds(name));
         Assert.Contains(Path.GetFileName(seed), LibvirtBed.Virsh("vol-list", pool), StringComparison.Ordinal);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(seed));
@@ -78,6 +78,9 @@ public sealed class LibvirtCloudInitTests : IDisposable
         Assert.Equal(new[] { seed }, Seeds(name));
 
         Ps.Ok($"Stop-HeadlessVm {name} -ConnectionUri {Uri} -Force");
+        // libvirt does not give a read-only image back when the domain stops (it restores labels of writable images only):
+        // it stays the qemu user's, still 0600, so only root and libvirt-qemu read it.
+        Assert.Equal("libvirt-qemu 600", NativeTool.Run("stat", "-c", "%U %a", seed).Output.Trim());
         Ps.Ok($"Set-HeadlessVm {name} -ConnectionUri {Uri} -HostName renamed-guest");
         var second = Assert.Single(Seeds(name));
         Assert.NotEqual(seed, second);

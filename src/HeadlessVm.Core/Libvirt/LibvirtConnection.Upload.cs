@@ -79,7 +79,8 @@ public sealed partial class LibvirtConnection
     /// <summary>
     /// A raw &lt;volume&gt; of <paramref name="capacity"/> bytes whose file is mode 0600 (docs/formatstorage.rst, "Target
     /// elements": permissions). The daemon creates it as its own user (root for qemu:///system); when a domain using it starts,
-    /// libvirt's dynamic_ownership hands it to the qemu user, and back when the domain stops.
+    /// libvirt's dynamic_ownership hands it to the qemu user (libvirt-qemu), and keeps it so after the domain stops when it was
+    /// used read-only (seen on libvirt 9.0: it gives back the owner of writable images only). It stays 0600 throughout.
     /// </summary>
     internal static string PrivateRawVolumeXml(string name, ulong capacity) => new XElement(
         "volume",
