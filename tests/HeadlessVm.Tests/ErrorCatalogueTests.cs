@@ -357,7 +357,10 @@ public static class ErrorRows
         }),
 
         // Checkpoints, settings, copies and cloud-init (issue 14).
-        [ErrorIds.NotSupportedOnHost] = Script(ErrorCategory.NotImplemented, "localhost", "New-HeadlessVm ci9 -ConnectionUri test:///default -MemoryMB 64 -NoStart -CloudInit"),
+        // libvirt copies only a domain's disks as they are, not from one of its checkpoints.
+        [ErrorIds.NotSupportedOnHost] = Script(ErrorCategory.NotImplemented, "localhost",
+            "New-HeadlessVm e-nsoh -ConnectionUri test:///default -MemoryMB 64 -NoStart | Out-Null; " +
+            "try { Copy-HeadlessVm e-nsoh e-nsoh2 -ConnectionUri test:///default -SnapshotName before } finally { Remove-HeadlessVm e-nsoh -ConnectionUri test:///default -Confirm:$false }"),
         [ErrorIds.InvalidSnapshotName] = Row(InvalidArgument, _ => SnapVm, lab => Run(lab, $"Checkpoint-HeadlessVm {Snap(lab)} 123")),
         [ErrorIds.SnapshotExists] = Row(ErrorCategory.ResourceExists, _ => SnapVm, lab =>
         {

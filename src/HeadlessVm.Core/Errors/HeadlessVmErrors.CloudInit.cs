@@ -20,4 +20,14 @@ public static partial class HeadlessVmErrors
     /// <summary>cloud-localds refused; <paramref name="reason"/> is its own message.</summary>
     public static NativeCommandException CloudInitSeedFailed(string name, string reason, string program, int exitCode, string standardError) =>
         new(ErrorIds.CloudInitSeedFailed, FailureKind.InvalidOperation, name, $"cloud-localds could not make the cloud-init seed of VM '{name}': {reason}", program, exitCode, standardError);
+
+    /// <summary>
+    /// A libvirt VM's cloud-init seed needs a storage pool on <paramref name="host"/> to go in (the pool of its first disk, else of its
+    /// kernel or ISO), and none of <paramref name="paths"/> is in one. The id is DiskNotInStoragePool's: the remedy is the same.
+    /// </summary>
+    public static HeadlessVmException CloudInitSeedNeedsPool(string name, IReadOnlyList<string> paths, string host) => new(ErrorIds.DiskNotInStoragePool, FailureKind.ObjectNotFound, name,
+        (paths.Count == 0
+            ? $"VM '{name}' has no disk, kernel or ISO on {host}, so there is no storage pool to put its cloud-init seed in. "
+            : $"VM '{name}' has its disks, kernel and ISO ({string.Join(", ", paths.Select(p => $"'{p}'"))}) in no active storage pool on {host}, so its cloud-init seed cannot be put beside them. ") +
+        $"Put its first disk in a pool's folder, or make that folder a pool (virsh pool-define-as NAME dir --target {(paths.Count == 0 ? "FOLDER" : Path.GetDirectoryName(paths[0]))}; virsh pool-start NAME). Nothing was made.");
 }

@@ -59,9 +59,16 @@ public sealed record DomainInterface(string Type, string? MacAddress, string? Mo
 
 /// <summary>
 /// What HeadlessVm keeps in its own metadata element: when it created the domain, the port forwards to add after each
-/// start, and whether it generated the MAC (<see cref="VmSpec.MacAddressGenerated"/>; false when the element does not say).
+/// start, and whether it generated the MAC (<see cref="VmSpec.MacAddressGenerated"/>; false when the element does not say);
+/// the VM's cloud-init data (<see cref="CloudInit"/>, what the folder store keeps in vm.json) and the path on the host of the
+/// seed volume made from it (<see cref="CloudInitSeed"/>), both null for a VM without cloud-init.
 /// </summary>
-public sealed record HeadlessVmDomainMetadata(DateTimeOffset? Created, IReadOnlyList<PortForward> PortForwards, bool MacAddressGenerated = false);
+public sealed record HeadlessVmDomainMetadata(
+    DateTimeOffset? Created,
+    IReadOnlyList<PortForward> PortForwards,
+    bool MacAddressGenerated = false,
+    CloudInitConfig? CloudInit = null,
+    string? CloudInitSeed = null);
 
 /// <summary>
 /// The parts of a domain's XML HeadlessVm reads (docs/formatdomain.rst): <see cref="Type"/> the domain type

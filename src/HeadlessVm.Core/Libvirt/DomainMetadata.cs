@@ -11,10 +11,14 @@ namespace HeadlessVm.Core.Libvirt;
 /// <code>
 /// &lt;headlessvm:vm xmlns:headlessvm="https://github.com/headlessvm/HeadlessVm/xmlns/domain/1" created="2026-01-02T03:04:05.0000000+00:00" macAddressGenerated="true"&gt;
 ///   &lt;headlessvm:portForward hostAddress="127.0.0.1" hostPort="8080" guestPort="80"/&gt;
+///   &lt;headlessvm:cloudInit instanceId="web1-0123456789ab" seed="/var/lib/libvirt/images/web1-0123456789ab-cidata.iso" userName="admin"&gt;
+///     &lt;headlessvm:sshPublicKey value="ssh-ed25519 AAAA... me@host"/&gt;
+///   &lt;/headlessvm:cloudInit&gt;
 /// &lt;/headlessvm:vm&gt;
 /// </code>
 /// The namespace lives under the project's own URI and carries a version; a later layout gets a new one.
-/// Never put secrets here: read-only connections see metadata.
+/// Never put secrets here: read-only connections see metadata. The cloud-init data is what the folder store keeps in
+/// vm.json (public keys, user, host name, and a whole user-data when one was given: do not put passwords in it).
 /// </summary>
 public static class DomainMetadata
 {
@@ -29,6 +33,8 @@ public static class DomainMetadata
 
     private static readonly XName VmName = Namespace + "vm";
     private static readonly XName ForwardName = Namespace + "portForward";
+    private static readonly XName CloudInitName = Namespace + "cloudInit";
+    private static readonly XName KeyName = Namespace + "sshPublicKey";
 
     /// <summary>The element for <paramref name="metadata"/>, declaring the namespace with <see cref="Prefix"/>.</summary>
     public static XElement ToElement(HeadlessVmDomainMetadata metadata)
@@ -44,8 +50,23 @@ public static class DomainMetadata
                 ForwardName,
                 new XAttribute("hostAddress", f.HostAddress),
                 new XAttribute("hostPort", f.HostPort),
-                new XAttribute("guestPort", f.GuestPort))));
+                new XAttribute("guestPort", f.GuestPort))),
+            CloudInit(metadata));
     }
+
+    // Texts go in attributes (XML keeps their line ends as character references), so that a copy of the element made
+    // attribute by attribute (Set-HeadlessVm's live change of the forwards) keeps them.
+    private static XElement? CloudInit(HeadlessVmDomainMetadata metadata) => metadata.CloudInit is not { } c
+        ? null
+        : new XElement(
+            CloudInitName,
+            new XAttribute("instanceId", c.InstanceId),
+            metadata.CloudInitSeed is null ? null : new XAttribute("seed", metadata.CloudInitSeed),
+            c.UserName is null ? null : new XAttribute("userName", c.UserName),
+            c.HostName is null ? null : new XAttribute("hostName", c.HostName),
+            c.UserData is null ? null : new XAttribute("userData", c.UserData),
+            c.NetworkConfig is null ? null : new XAttribute("networkConfig", c.NetworkConfig),
+            c.SshPublicKeys.Select(k => new XElement(KeyName, new XAttribute("value", k))));
 
     /// <summary>
     /// Reads HeadlessVm's element from a domain's <c>&lt;metadata&gt;</c> (or from the domain root); null when it is
@@ -73,6 +94,19 @@ public static class DomainMetadata
             }
         }
 
-        return new HeadlessVmDomainMetadata(created, forwards, (string?)vm.Attribute("macAddressGenerated") == "true");
+        var cloudInit = vm.Element(CloudInitName);
+        var config = (string?)cloudInit?.Attribute("instanceId") is { Length: > 0 } instanceId
+            ? new CloudInitConfig
+            {
+                InstanceId = instanceId,
+                UserName = (string?)cloudInit.Attribute("userName"),
+                HostName = (string?)cloudInit.Attribute("hostName"),
+                UserData = (string?)cloudInit.Attribute("userData"),
+                NetworkConfig = (string?)cloudInit.Attribute("networkConfig"),
+                SshPublicKeys = cloudInit.Elements(KeyName).Select(k => (string?)k.Attribute("value")).OfType<string>().ToArray(),
+            }
+            : null;
+        return new HeadlessVmDomainMetadata(
+            created, forwards, (string?)vm.Attribute("macAddressGenerated") == "true", config, config is null ? null : (string?)cloudInit!.Attribute("seed"));
     }
 }

@@ -25,9 +25,9 @@ public static class DomainVms
 
     /// <summary>
     /// The facts of a domain in the shape of the folder store's record: architecture, memory (MiB), vCPUs,
-    /// accelerator (domain type kvm, else TCG), the first CD-ROM as the ISO, the disks, kernel boot, boot order
+    /// accelerator (domain type kvm, else TCG), the first CD-ROM but the cloud-init seed as the ISO, the disks, kernel boot, boot order
     /// (libvirt's boot devices as qemu's letters), VNC listen address and whether libvirt picks the port (autoport),
-    /// network, forwards (HeadlessVm's metadata), MAC (and whether HeadlessVm generated it) and creation time. Paths are the host's.
+    /// network, forwards and cloud-init data (HeadlessVm's metadata), MAC (and whether HeadlessVm generated it) and creation time. Paths are the host's.
     /// </summary>
     public static VmSpec ToSpec(DomainDefinition domain)
     {
@@ -40,7 +40,8 @@ public static class DomainVms
             ProcessorCount = domain.VirtualCpus,
             Cpu = domain.Cpu.Model,
             Accelerator = domain.Type == "kvm" ? AcceleratorKind.Kvm : AcceleratorKind.Tcg,
-            IsoPath = domain.Disks.FirstOrDefault(d => d.Device == "cdrom" && d.Source is not null)?.Source,
+            // The cloud-init seed is a CD-ROM too, but HeadlessVm's own: it is CloudInit, not the ISO.
+            IsoPath = domain.Disks.FirstOrDefault(d => d.Device == "cdrom" && d.Source is not null && d.Source != domain.Metadata?.CloudInitSeed)?.Source,
             Disks = domain.Disks.Where(d => d.Device == "disk" && d.Source is not null).Select(d => new DiskSpec(d.Source!, d.Format ?? "raw")).ToArray(),
             KernelPath = domain.Os.Kernel,
             InitrdPath = domain.Os.Initrd,
@@ -54,6 +55,7 @@ public static class DomainVms
             // libvirt's autoport: libvirt picks the port at each start, so a recreated VM gets its own.
             VncDisplayPicked = domain.Vnc?.AutoPort ?? false,
             Created = domain.Metadata?.Created ?? default,
+            CloudInit = domain.Metadata?.CloudInit,
         };
     }
 

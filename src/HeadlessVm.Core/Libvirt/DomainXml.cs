@@ -15,10 +15,16 @@ public static partial class DomainXml
     private static readonly XNamespace QemuNamespace = "http://libvirt.org/schemas/domain/qemu/1.0";
 
     /// <summary>
+    /// The guest device of the cloud-init seed's CD-ROM, on a virtio-scsi controller: cloud kernels carry virtio drivers, but
+    /// not all carry AHCI (Debian's cloud kernel has CONFIG_SATA_AHCI unset), and the pc machine's IDE is x86 only.
+    /// </summary>
+    public const string CloudInitTarget = "sdb";
+
+    /// <summary>
     /// The domain XML for <paramref name="spec"/>, indented, without an XML declaration:
     /// domain type kvm or qemu; memory in MiB; <c>&lt;features&gt;&lt;acpi/&gt;</c> so the power button works;
     /// host-passthrough CPU under KVM and <c>mode='maximum'</c> under TCG unless a model is named; direct kernel
-    /// boot or boot devices; the ISO as a read-only SATA CD-ROM; disks on virtio; user networking with a virtio
+    /// boot or boot devices; the ISO as a read-only SATA CD-ROM (sda) and the cloud-init seed as a read-only CD-ROM on virtio-scsi (sdb); disks on virtio; user networking with a virtio
     /// NIC (or none); a pty serial port (logged to a file when asked) with a console on it; VNC on
     /// <see cref="LibvirtDomainSpec.VncListenAddress"/> with autoport (or the fixed <see cref="LibvirtDomainSpec.VncPort"/>) and the password (libvirt sets it over QMP,
     /// so it never reaches qemu's argv); a VGA adapter; HeadlessVm's metadata element; and qemu:commandline arguments when asked for.
@@ -34,7 +40,8 @@ public static partial class DomainXml
             new XAttribute("type", spec.Accelerator == AcceleratorKind.Kvm ? "kvm" : "qemu"),
             new XElement("name", spec.Name),
             new XElement("uuid", spec.Uuid.ToString("D")),
-            new XElement("metadata", DomainMetadata.ToElement(new HeadlessVmDomainMetadata(spec.Created, spec.PortForwards, spec.MacAddressGenerated))),
+            new XElement("metadata", DomainMetadata.ToElement(new HeadlessVmDomainMetadata(
+                spec.Created, spec.PortForwards, spec.MacAddressGenerated, spec.CloudInit, spec.CloudInit is null ? null : spec.CloudInitSeedPath))),
             new XElement("memory", new XAttribute("unit", "MiB"), spec.MemoryMiB.ToString(CultureInfo.InvariantCulture)),
             new XElement("vcpu", spec.ProcessorCount.ToString(CultureInfo.InvariantCulture)),
             Os(spec),
@@ -153,14 +160,14 @@ public static partial class DomainXml
         var devices = new XElement("devices");
         if (spec.IsoPath is not null)
         {
-            devices.Add(new XElement(
-                "disk",
-                new XAttribute("type", "file"),
-                new XAttribute("device", "cdrom"),
-                new XElement("driver", new XAttribute("name", "qemu"), new XAttribute("type", "raw")),
-                new XElement("source", new XAttribute("file", spec.IsoPath)),
-                new XElement("target", new XAttribute("dev", "sda"), new XAttribute("bus", "sata")),
-                new XElement("readonly")));
+            devices.Add(ReadOnlyCdrom(spec.IsoPath, "sda", "sata"));
+        }
+
+        if (spec.CloudInitSeedPath is not null)
+        {
+            // Without a model libvirt gives x86 an lsilogic controller, which cloud kernels rarely have.
+            devices.Add(new XElement("controller", new XAttribute("type", "scsi"), new XAttribute("index", "0"), new XAttribute("model", "virtio-scsi")));
+            devices.Add(ReadOnlyCdrom(spec.CloudInitSeedPath, CloudInitTarget, "scsi"));
         }
 
         for (var i = 0; i < spec.Disks.Count; i++)
@@ -204,6 +211,16 @@ public static partial class DomainXml
         devices.Add(new XElement("video", new XElement("model", new XAttribute("type", "vga"))));
         return devices;
     }
+
+    /// <summary>A read-only CD-ROM drive holding the raw image <paramref name="file"/> as guest device <paramref name="dev"/> on <paramref name="bus"/>.</summary>
+    private static XElement ReadOnlyCdrom(string file, string dev, string bus) => new(
+        "disk",
+        new XAttribute("type", "file"),
+        new XAttribute("device", "cdrom"),
+        new XElement("driver", new XAttribute("name", "qemu"), new XAttribute("type", "raw")),
+        new XElement("source", new XAttribute("file", file)),
+        new XElement("target", new XAttribute("dev", dev), new XAttribute("bus", bus)),
+        new XElement("readonly"));
 
     /// <summary>
     /// Arguments appended to qemu's command line (formatdomain.rst does not cover it; libvirt's QEMU driver reads

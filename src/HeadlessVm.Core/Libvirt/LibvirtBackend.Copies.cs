@@ -89,8 +89,18 @@ public sealed partial class LibvirtBackend
                     "the two cannot run at once until one of them gets others (Set-HeadlessVm -PortForward).");
             }
 
+            var cloudInit = built.CloudInit is null ? null : built.CloudInit with { InstanceId = CloudInit.CloudInitSeeds.NewInstanceId(newName) };
+            string? seed = null;
+            if (cloudInit is not null)
+            {
+                seed = UploadSeed(newName, cloudInit, SeedFolder(newName, spec with { Disks = disks }), cancellationToken);
+                made.Add(seed);
+            }
+
             var copy = built with
             {
+                CloudInit = cloudInit,
+                CloudInitSeedPath = seed,
                 Name = newName,
                 Uuid = Guid.NewGuid(),
                 Disks = disks,

@@ -13,15 +13,12 @@ public sealed partial class LibvirtBackend
     /// VNC password (in the XML; libvirt sets it over QMP, never on qemu's argv) on the draft's listen address, a serial
     /// log on the host where the daemon can write one, and starts it unless <paramref name="start"/> is false. The draft is
     /// checked as for the store (<see cref="VmDraftValidator.Check"/>) and its paths must be absolute: they are the host's.
-    /// Auto picks KVM when the host offers it. On failure nothing is left: a started domain is destroyed, a defined one undefined.
+    /// Auto picks KVM when the host offers it. cloud-init data gets a seed volume (LibvirtBackend.CloudInit.cs) attached as a read-only
+    /// CD-ROM; no pool for it is DiskNotInStoragePool before anything is made. On failure nothing is left: a started domain is
+    /// destroyed, a defined one undefined, an uploaded seed deleted.
     /// </summary>
     public VmInfo Create(VmSpec draft, int? vncDisplay, bool start, bool paused, CancellationToken cancellationToken)
     {
-        if (draft.CloudInit is not null)
-        {
-            throw HeadlessVmErrors.NotSupportedOnHost(Location.ComputerName, "cloud-init seeds (New-HeadlessVm -CloudInit)");
-        }
-
         var spec = VmDraftValidator.Check(draft);
         foreach (var path in new[] { spec.IsoPath, spec.KernelPath, spec.InitrdPath }.Concat(spec.Disks.Select(d => d.Path)).OfType<string>())
         {
@@ -41,6 +38,8 @@ public sealed partial class LibvirtBackend
             throw HeadlessVmErrors.VmAlreadyExists(spec.Name);
         }
 
+        // Checked before anything is made: a VM with cloud-init needs a pool for its seed.
+        var seedFolder = spec.CloudInit is null ? null : SeedFolder(spec.Name, spec);
         var domain = new LibvirtDomainSpec
         {
             Name = spec.Name,
@@ -67,9 +66,21 @@ public sealed partial class LibvirtBackend
             ExtraArguments = spec.ExtraArguments,
             SerialLogPath = DomainVms.SerialLogPathFor(Uri, spec.Name),
             Created = DateTimeOffset.Now,
+            CloudInit = spec.CloudInit,
         };
 
-        var id = _connection.DefineNew(DomainXml.Build(domain));
+        var seed = spec.CloudInit is null ? null : UploadSeed(spec.Name, spec.CloudInit, seedFolder!, cancellationToken);
+        LibvirtDomainId id;
+        try
+        {
+            id = _connection.DefineNew(DomainXml.Build(domain with { CloudInitSeedPath = seed }));
+        }
+        catch
+        {
+            DeleteSeed(spec.Name, seed);
+            throw;
+        }
+
         _host.Verbose($"Defined domain '{spec.Name}' on {HostName} ({Uri}), UUID {id.Uuid}.");
         try
         {
@@ -81,6 +92,7 @@ public sealed partial class LibvirtBackend
         catch
         {
             Discard(spec.Name, id.Uuid);
+            DeleteSeed(spec.Name, seed);
             throw;
         }
 

@@ -116,7 +116,7 @@ public sealed partial class LibvirtBackend
     /// <summary>
     /// Undefines the domain (with its managed-save image, snapshot metadata and NVRAM; never its disks) and returns it as
     /// it was. An External domain needs <paramref name="force"/> (VmIsExternal); a running one is VmIsRunning unless
-    /// <paramref name="force"/>, which powers it off first. The serial log HeadlessVm gave a domain on this machine goes too.
+    /// <paramref name="force"/>, which powers it off first. The serial log HeadlessVm gave a domain on this machine goes too, and so does its cloud-init seed volume (the module's, not the user's).
     /// </summary>
     public VmInfo Remove(string name, bool force, CancellationToken cancellationToken)
     {
@@ -138,7 +138,9 @@ public sealed partial class LibvirtBackend
         }
 
         var serialLog = before.ManagedBy == ManagedBy.HeadlessVm && Location.IsThisMachine ? DomainVms.SerialLogFile(Parse(name)) : null;
+        var seed = before.ManagedBy == ManagedBy.HeadlessVm ? Parse(name).Metadata?.CloudInitSeed : null;
         _connection.Undefine(name);
+        DeleteSeed(name, seed);
         _recorders.Remove(Uri, info.Uuid);
         _bridges.StopIfAny(BridgeNames.Of(Location, name));
         if (serialLog is not null && serialLog == DomainVms.SerialLogPathFor(Uri, name))

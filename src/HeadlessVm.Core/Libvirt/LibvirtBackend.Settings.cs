@@ -20,16 +20,12 @@ public sealed partial class LibvirtBackend
     /// (or paused) one takes a new or no ISO (virDomainUpdateDeviceFlags, LIVE and CONFIG, on the CD-ROM it started with) and
     /// a new list of port forwards (hostfwd_remove and hostfwd_add through the monitor, then the metadata, LIVE and CONFIG);
     /// anything else is VmMustBeStopped before anything changes, and a live change that fails is undone with those made before it.
-    /// VmIsExternal for a domain HeadlessVm did not create (its XML holds more than Build writes); cloud-init is NotSupportedOnHost.
+    /// VmIsExternal for a domain HeadlessVm did not create (its XML holds more than Build writes). New cloud-init data (a stopped
+    /// VM only) is a new seed volume, uploaded whole before the domain is defined with it; the old one goes once that succeeded.
     /// Disk formats of added disks come from their names, as for New-HeadlessVm on a libvirt host (the host's files are libvirt's).
     /// </summary>
     public VmInfo Set(string name, VmChange change, CancellationToken cancellationToken)
     {
-        if (change.CloudInit is not null)
-        {
-            throw HeadlessVmErrors.NotSupportedOnHost(Location.ComputerName, "cloud-init seeds (Set-HeadlessVm -CloudInit)");
-        }
-
         var info = Info(name);
         var (domain, built, spec) = LibvirtDomainSpecs.Read(_connection.GetXml(name, secure: true, inactive: true), name);
         if (domain.ManagedBy == ManagedBy.External)
@@ -69,13 +65,36 @@ public sealed partial class LibvirtBackend
         }
 
         var rebuilt = LibvirtDomainSpecs.With(built, next);
-        if (next.Name == name)
+        var oldSeed = built.CloudInitSeedPath;
+        string? newSeed = null;
+        if (!ReferenceEquals(next.CloudInit, spec.CloudInit) && next.CloudInit is not null)
         {
-            _connection.Redefine(DomainXml.Build(rebuilt), name);
-            return Get(name);
+            newSeed = UploadSeed(next.Name, next.CloudInit, SeedFolder(name, next), cancellationToken);
+            rebuilt = rebuilt with { CloudInitSeedPath = newSeed };
         }
 
-        Rename(name, next.Name, rebuilt);
+        try
+        {
+            if (next.Name == name)
+            {
+                _connection.Redefine(DomainXml.Build(rebuilt), name);
+            }
+            else
+            {
+                Rename(name, next.Name, rebuilt);
+            }
+        }
+        catch
+        {
+            DeleteSeed(name, newSeed);
+            throw;
+        }
+
+        if (newSeed is not null && oldSeed is not null && oldSeed != newSeed)
+        {
+            DeleteSeed(next.Name, oldSeed);
+        }
+
         return Get(next.Name);
     }
 
@@ -137,7 +156,7 @@ public sealed partial class LibvirtBackend
             if (next.IsoPath != spec.IsoPath)
             {
                 var live = DomainXml.Parse(_connection.GetXml(name), target: name);
-                var cdrom = live.Disks.FirstOrDefault(d => d.Device == "cdrom")
+                var cdrom = live.Disks.FirstOrDefault(d => d.Device == "cdrom" && !(live.Metadata?.CloudInitSeed is not null && d.Target == DomainXml.CloudInitTarget))
                     // Without an ISO at its start the domain has no CD-ROM drive to put one in; nothing changed yet.
                     ?? throw HeadlessVmErrors.VmMustBeStopped(name, "IsoPath (it started without an ISO, so it has no CD-ROM drive)");
                 SetMedium(name, cdrom, next.IsoPath);
@@ -160,9 +179,10 @@ public sealed partial class LibvirtBackend
 
             if (!next.PortForwards.SequenceEqual(spec.PortForwards))
             {
-                var created = DomainXml.Parse(_connection.GetXml(name, inactive: true), target: name).Metadata?.Created;
+                var kept = DomainXml.Parse(_connection.GetXml(name, inactive: true), target: name).Metadata;
                 // libvirt puts the element and its children in the namespace itself, and refuses one that declares it already.
-                var element = Unqualified(DomainMetadata.ToElement(new HeadlessVmDomainMetadata(created, next.PortForwards)));
+                var element = Unqualified(DomainMetadata.ToElement(new HeadlessVmDomainMetadata(
+                    kept?.Created, next.PortForwards, kept?.MacAddressGenerated ?? false, kept?.CloudInit, kept?.CloudInitSeed)));
                 _connection.SetMetadata(name, element.ToString(SaveOptions.DisableFormatting), DomainMetadata.Prefix, DomainMetadata.NamespaceUri, live: true, config: true);
             }
         }

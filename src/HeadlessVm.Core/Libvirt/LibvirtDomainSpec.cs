@@ -75,6 +75,15 @@ public sealed record LibvirtDomainSpec
     /// <summary>A file on the target host that receives the serial console's output of each boot (truncated at each start), or null.</summary>
     public string? SerialLogPath { get; init; }
 
+    /// <summary>The VM's cloud-init data, recorded in the metadata (null: none).</summary>
+    public CloudInitConfig? CloudInit { get; init; }
+
+    /// <summary>
+    /// The seed volume made from <see cref="CloudInit"/> (a path on the host), attached as a second read-only SATA CD-ROM
+    /// (<see cref="DomainXml.CloudInitTarget"/>) and recorded in the metadata; null for none.
+    /// </summary>
+    public string? CloudInitSeedPath { get; init; }
+
     /// <summary>When the VM was created, recorded in the metadata.</summary>
     public DateTimeOffset Created { get; init; } = DateTimeOffset.Now;
 }

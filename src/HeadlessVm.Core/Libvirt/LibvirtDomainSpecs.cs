@@ -77,13 +77,15 @@ public static class LibvirtDomainSpecs
             ExtraArguments = extra,
             SerialLogPath = DomainVms.SerialLogFile(domain),
             Created = domain.Metadata?.Created ?? DateTimeOffset.Now,
+            CloudInit = domain.Metadata?.CloudInit,
+            CloudInitSeedPath = domain.Metadata?.CloudInitSeed,
         };
         return (domain, built, spec);
     }
 
     /// <summary>
     /// <paramref name="built"/> with the settings of <paramref name="next"/> (as VmDraftValidator.Apply returned them): name,
-    /// memory, CPUs and model, boot media and order, disks, MAC, forwards and the VNC display (<see cref="AutoDisplay"/>: autoport).
+    /// memory, CPUs and model, boot media and order, disks, MAC, forwards, the VNC display (<see cref="AutoDisplay"/>: autoport) and the cloud-init data (its seed stays: the caller makes a new one).
     /// </summary>
     public static LibvirtDomainSpec With(LibvirtDomainSpec built, VmSpec next) => built with
     {
@@ -100,5 +102,6 @@ public static class LibvirtDomainSpecs
         MacAddress = next.MacAddress,
         PortForwards = next.PortForwards,
         VncPort = next.VncDisplay == AutoDisplay ? null : VmSpec.VncBasePort + next.VncDisplay,
+        CloudInit = next.CloudInit,
     };
 }

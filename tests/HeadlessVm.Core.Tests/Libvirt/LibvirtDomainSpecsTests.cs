@@ -9,7 +9,16 @@ namespace HeadlessVm.Core.Tests.Libvirt;
 /// </summary>
 public sealed class LibvirtDomainSpecsTests
 {
-    public static TheoryData<string> Specs() => new() { "kernel", "iso", "host-cpu", "max-cpu-kvm", "fixed-port", "extra", "boot-order" };
+    public static TheoryData<string> Specs() => new() { "kernel", "iso", "host-cpu", "max-cpu-kvm", "fixed-port", "extra", "boot-order", "cloud-init" };
+
+    private static readonly CloudInitConfig CloudInit = new()
+    {
+        InstanceId = "t-0123456789ab",
+        UserName = "admin",
+        HostName = "guest",
+        SshPublicKeys = new[] { "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK0 me@host", "ssh-rsa AAAAB3 other" },
+        NetworkConfig = "version: 2\nethernets:\n  eth0:\n    dhcp4: true\n",
+    };
 
     private static LibvirtDomainSpec Spec(string which) => which switch
     {
@@ -20,6 +29,7 @@ public sealed class LibvirtDomainSpecsTests
         "fixed-port" => DomainXmlBuildTests.KernelBoot with { VncPort = 5907, VncListenAddress = "127.0.0.2" },
         "extra" => DomainXmlBuildTests.KernelBoot with { ExtraArguments = new[] { "-device", "virtio-rng-pci" } },
         "boot-order" => DomainXmlBuildTests.IsoInstall with { BootOrder = "dc" },
+        "cloud-init" => DomainXmlBuildTests.IsoInstall with { CloudInit = CloudInit, CloudInitSeedPath = "/p/t-0123456789ab-cidata.iso" },
         _ => throw new ArgumentOutOfRangeException(nameof(which)),
     };
 
@@ -44,6 +54,30 @@ public sealed class LibvirtDomainSpecsTests
         Assert.Equal((5903, false, "Xy7pQ2zK"), (changed.Vnc!.Port, changed.Vnc.AutoPort, changed.Vnc.Password));
         Assert.Equal(new[] { "cdrom", "hd" }.Order(), changed.Os.BootDevices.Order());
         Assert.Equal(DomainXmlBuildTests.KernelBoot.Uuid, changed.Uuid);
+    }
+
+    [Fact]
+    public void The_cloud_init_data_and_seed_live_in_the_metadata_and_the_seed_is_a_read_only_virtio_scsi_CD_ROM_not_the_ISO()
+    {
+        var config = CloudInit with { UserName = null, SshPublicKeys = Array.Empty<string>(), UserData = "#cloud-config\nruncmd:\n  - echo \"a < b & c\"\n" };
+        var domain = DomainXml.Parse(DomainXml.Build(DomainXmlBuildTests.IsoInstall with { CloudInit = config, CloudInitSeedPath = "/p/seed.iso" }), dumpedSecure: true);
+        Assert.Equal(config with { SshPublicKeys = domain.Metadata!.CloudInit!.SshPublicKeys }, domain.Metadata.CloudInit);
+        Assert.Empty(domain.Metadata.CloudInit.SshPublicKeys);
+        Assert.Equal("/p/seed.iso", domain.Metadata.CloudInitSeed);
+        var seed = Assert.Single(domain.Disks, d => d.Source == "/p/seed.iso");
+        Assert.Equal(("cdrom", "sdb", "scsi", true), (seed.Device, seed.Target, seed.Bus, seed.ReadOnly));
+        var spec = DomainVms.ToSpec(domain);
+        Assert.Equal(DomainXmlBuildTests.IsoInstall.IsoPath, spec.IsoPath);
+        Assert.Equal("t-0123456789ab", spec.CloudInit?.InstanceId);
+        Assert.Null(DomainVms.ToSpec(DomainXml.Parse(DomainXml.Build(DomainXmlBuildTests.IsoInstall), dumpedSecure: true)).CloudInit);
+    }
+
+    [Fact]
+    public void A_seed_volume_is_raw_and_mode_0600()
+    {
+        Assert.Equal(
+            "<volume>\n  <name>s-cidata.iso</name>\n  <capacity unit=\"bytes\">374784</capacity>\n  <target>\n    <format type=\"raw\" />\n    <permissions>\n      <mode>0600</mode>\n    </permissions>\n  </target>\n</volume>",
+            LibvirtConnection.PrivateRawVolumeXml("s-cidata.iso", 374784).ReplaceLineEndings("\n"));
     }
 
     [Fact]

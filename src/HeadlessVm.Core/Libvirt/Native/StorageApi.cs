@@ -46,6 +46,13 @@ internal static unsafe partial class StorageApi
     [LibraryImport(LibvirtLibrary.Name, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial StorageVolHandle virStorageVolCreateXMLFrom(StoragePoolHandle pool, string xml, StorageVolHandle clonevol, uint flags);
 
+    /// <summary>
+    /// <c>int virStorageVolUpload(virStorageVolPtr vol, virStreamPtr stream, unsigned long long offset, unsigned long long length,
+    /// unsigned int flags)</c> (libvirt-storage.h): the stream then carries <paramref name="length"/> bytes into the volume.
+    /// </summary>
+    [LibraryImport(LibvirtLibrary.Name)]
+    internal static partial int virStorageVolUpload(StorageVolHandle vol, StreamHandle stream, ulong offset, ulong length, uint flags);
+
     [LibraryImport(LibvirtLibrary.Name)]
     internal static partial int virStorageVolDelete(StorageVolHandle vol, uint flags);
 

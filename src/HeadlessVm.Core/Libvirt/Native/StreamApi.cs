@@ -22,6 +22,10 @@ internal static unsafe partial class StreamApi
     [LibraryImport(LibvirtLibrary.Name)]
     internal static partial int virStreamRecv(IntPtr stream, byte* data, nuint length);
 
+    /// <summary><c>int virStreamSend(virStreamPtr stream, const char *data, size_t nbytes)</c> (libvirt-stream.h): bytes sent, or -1.</summary>
+    [LibraryImport(LibvirtLibrary.Name)]
+    internal static partial int virStreamSend(StreamHandle stream, byte* data, nuint length);
+
     [LibraryImport(LibvirtLibrary.Name)]
     internal static partial int virStreamFinish(StreamHandle stream);
 
