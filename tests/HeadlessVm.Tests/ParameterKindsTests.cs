@@ -99,6 +99,12 @@ public sealed class ParameterKindsTests : IDisposable
         Assert.Equal(new[] { "a-f", "a-r", "b-f", "b-r" }, _ps.Ok("(Get-HeadlessVm a-*, b-*).Name").Select(o => (string)o.BaseObject).Order(StringComparer.Ordinal));
         _ps.Ok("Get-HeadlessVm a-r | Set-HeadlessVm -NewName { \"$($_.Name)2\" }");
         Assert.Equal("a-r2", _ps.Ok("(Get-HeadlessVm a-r*).Name").Single().BaseObject);
+
+        // A piped checkpoint names its VM and itself: the copy holds the disk as it was then.
+        _ps.Ok("Checkpoint-HeadlessVm a -SnapshotName base");
+        var fromCheckpoint = _ps.Run("Get-HeadlessVmSnapshot a -SnapshotName base | Copy-HeadlessVm -NewName a-s -PassThru");
+        Assert.Empty(fromCheckpoint.Errors);
+        Assert.Equal("a-s", fromCheckpoint.Output.Single().Properties["Name"].Value);
     }
 
     [Fact]
