@@ -3,10 +3,9 @@ namespace HeadlessVm.Core.Errors;
 /// <summary>Errors of changing and copying a VM (Set-HeadlessVm, Copy-HeadlessVm); their target is the VM.</summary>
 public static partial class HeadlessVmErrors
 {
-    /// <summary><paramref name="settings"/> names what needs the VM stopped ("MemoryMB, ProcessorCount").</summary>
     /// <summary>
-    /// A running VM refused a change that needs it stopped; <paramref name="settings"/> are the settings that differ
-    /// (<see cref="Backends.VmDraftValidator.NeedStop"/>). A change of the name alone is Rename-HeadlessVm's (or Set -NewName's)
+    /// A running VM refused a change that needs it stopped; <paramref name="settings"/> names the settings that differ
+    /// ("MemoryMB, ProcessorCount", from <see cref="Backends.VmDraftValidator.NeedStop"/>). A change of the name alone is Rename-HeadlessVm's (or Set -NewName's)
     /// and says only that; with other settings it also says what a running VM takes (Set-HeadlessVm's live changes).
     /// </summary>
     public static HeadlessVmException VmMustBeStopped(string name, string settings) => new(ErrorIds.VmMustBeStopped, FailureKind.InvalidOperation, name,
@@ -37,12 +36,12 @@ public static partial class HeadlessVmErrors
     public static HeadlessVmException MediumChangeFailed(string name, string? iso, string reason) => new(ErrorIds.MediumChangeFailed, FailureKind.InvalidOperation, name,
         (iso is null ? $"qemu could not eject the ISO of VM '{name}': " : $"qemu could not insert '{iso}' into VM '{name}': ") + reason);
 
-    /// <summary>A disk a copy would make is there already; <paramref name="name"/> is the VM being copied.</summary>
     /// <summary>Copy-HeadlessVm -DiskFolder names no folder (nothing there, or a file); checked before any disk is made.</summary>
     public static HeadlessVmException CopyDiskFolderNotFound(string name, string folder, bool isFile) => new(ErrorIds.CopyDiskFolderNotFound, FailureKind.ObjectNotFound, name,
         $"Copying VM '{name}' would put its disks in '{folder}', which {(isFile ? "is a file, not a folder" : "does not exist")}: nothing was copied. " +
         "Give an existing folder as -DiskFolder (New-Item -ItemType Directory makes one), or leave it out to put each disk beside its source.");
 
+    /// <summary>A disk a copy would make is there already; <paramref name="name"/> is the VM being copied.</summary>
     public static HeadlessVmException CopyDiskExists(string name, string path) => new(ErrorIds.CopyDiskExists, FailureKind.ResourceExists, name,
         $"Copying VM '{name}' would make disk '{path}', which exists already. Remove it, or give the copy another -NewName or -DiskFolder.");
 
