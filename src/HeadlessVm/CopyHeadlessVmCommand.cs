@@ -16,8 +16,8 @@ public sealed class CopyHeadlessVmCommand : VmActionCmdlet
     private const string FullSet = "Full";
     private const string LinkedSet = "Linked";
 
-    /// <summary>The copy's name.</summary>
-    [Parameter(Mandatory = true, Position = 1)]
+    /// <summary>The copy's name; a script block gives each piped VM its own ({ "$($_.Name)-copy" }).</summary>
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string NewName { get; set; } = string.Empty;
 
@@ -26,13 +26,13 @@ public sealed class CopyHeadlessVmCommand : VmActionCmdlet
     public SwitchParameter Linked { get; set; }
 
     /// <summary>Copy the disks as they were at this checkpoint of the source (which may then be running).</summary>
-    [Parameter(ParameterSetName = FullSet)]
+    [Parameter(ParameterSetName = FullSet, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(SnapshotNameCompleter))]
     [ValidateNotNullOrEmpty]
     public string? SnapshotName { get; set; }
 
-    /// <summary>Where the copy's disks go; beside each source disk when not given.</summary>
-    [Parameter]
+    /// <summary>Where the copy's disks go (an existing folder); beside each source disk when not given. Per piped VM from a script block.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string? DiskFolder { get; set; }
 

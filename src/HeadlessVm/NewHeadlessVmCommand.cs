@@ -49,7 +49,7 @@ public sealed class NewHeadlessVmCommand : VmCmdlet
     public string? IsoPath { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [TextValue(List = true)]
+    [TextValue(List = true, Paths = true)]
     public string[]? DiskPath { get; set; }
 
     /// <summary>The format of each disk (one for all, or one per -DiskPath); read from each image when not given.</summary>
@@ -142,7 +142,7 @@ public sealed class NewHeadlessVmCommand : VmCmdlet
 
     /// <summary>OpenSSH public keys for the guest's user: the key text, or the path of a .pub file.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [TextValue(List = true)]
+    [TextValue(List = true, Paths = true)]
     public string[]? SshPublicKey { get; set; }
 
     /// <summary>The user cloud-init creates (passwordless sudo, key login only); the image's default user when not given.</summary>

@@ -9,7 +9,8 @@ namespace HeadlessVm.Commands;
 [OutputType(typeof(VmInfo))]
 public sealed class RenameHeadlessVmCommand : VmActionCmdlet
 {
-    [Parameter(Mandatory = true, Position = 1)]
+    /// <summary>The VM's new name; a script block gives each piped VM its own ({ "$($_.Name)-old" }).</summary>
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string NewName { get; set; } = string.Empty;
 

@@ -8,7 +8,8 @@ namespace HeadlessVm.Commands;
 /// Changes VMs' settings, all or nothing, with New-HeadlessVm's checks (the core's VmDraftValidator, shared). A
 /// running VM takes a new ISO (or none) and a new list of port forwards live; every other change needs it stopped
 /// (VmMustBeStopped, nothing changed). The change parameters do not bind from the pipeline: a piped VM names the VM
-/// only, so that its own printed settings never count as changes.
+/// only, so that its own printed settings never count as changes. -NewName, which no VM prints, binds by property name
+/// so that a delay-bind script block gives each piped VM its own name.
 /// </summary>
 [Cmdlet(VerbsCommon.Set, "HeadlessVm", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(VmInfo))]
@@ -16,9 +17,11 @@ public sealed class SetHeadlessVmCommand : VmActionCmdlet
 {
     /// <summary>Memory in MiB.</summary>
     [Parameter]
+    [InvariantNumber(EmptyIsNotGiven = false)]
     public int? MemoryMB { get; set; }
 
     [Parameter]
+    [InvariantNumber(EmptyIsNotGiven = false)]
     public int? ProcessorCount { get; set; }
 
     /// <summary>qemu's CPU model; '(auto)' for the accelerator's default.</summary>
@@ -52,6 +55,7 @@ public sealed class SetHeadlessVmCommand : VmActionCmdlet
     public string[]? RemoveDiskPath { get; set; }
 
     [Parameter]
+    [InvariantNumber(EmptyIsNotGiven = false)]
     public int? VncDisplay { get; set; }
 
     /// <summary>OpenSSH public keys for cloud-init (key text or .pub file), replacing the VM's; the seed is made anew.</summary>
@@ -78,8 +82,8 @@ public sealed class SetHeadlessVmCommand : VmActionCmdlet
     [Parameter]
     public string? NetworkConfig { get; set; }
 
-    /// <summary>The VM's new name (a stopped VM only).</summary>
-    [Parameter]
+    /// <summary>The VM's new name (a stopped VM only); a script block gives each piped VM its own ({ "$($_.Name)-old" }).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string? NewName { get; set; }
 

@@ -87,7 +87,7 @@ public static class ErrorRows
         [ErrorIds.InvalidArchitecture] = Script(InvalidArgument, "e-arch", "New-HeadlessVm e-arch -NoStart -Architecture x86-64"),
         [ErrorIds.InitrdWithoutKernel] = Script(InvalidArgument, "e-initrd", "New-HeadlessVm e-initrd -NoStart -InitrdPath ./initrd.img"),
         [ErrorIds.InvalidBootOrder] = Script(InvalidArgument, "e-boot", "New-HeadlessVm e-boot -NoStart -BootOrder xyz"),
-        [ErrorIds.InvalidPortForward] = Script(InvalidArgument, "nonsense", "New-HeadlessVm e-pf -NoStart -PortForward nonsense"),
+        [ErrorIds.InvalidPortForward] = Script(InvalidArgument, "e-pf", "New-HeadlessVm e-pf -NoStart -PortForward nonsense"),
         [ErrorIds.PortForwardWithoutNetwork] = Script(InvalidArgument, "e-pfnet", "New-HeadlessVm e-pfnet -NoStart -Network None -PortForward 8080:80"),
         [ErrorIds.DuplicatePortForward] = Script(InvalidArgument, "e-pfdup", "New-HeadlessVm e-pfdup -NoStart -PortForward 8080:80, 8080:81"),
         [ErrorIds.InvalidMacAddress] = Script(InvalidArgument, "e-mac", "New-HeadlessVm e-mac -NoStart -MacAddress 01:00:5e:00:00:01"),
@@ -470,6 +470,7 @@ public static class ErrorRows
             File.WriteAllText(lab.WorkFile($"e-copied-{SnapVm}.qcow2"), "mine");
             return Run(lab, $"Copy-HeadlessVm {Snap(lab)} e-copied");
         }),
+        [ErrorIds.CopyDiskFolderNotFound] = Row(ErrorCategory.ObjectNotFound, _ => SnapVm, lab => Run(lab, $"Copy-HeadlessVm {Snap(lab)} e-nofolder -DiskFolder ./no/such/folder")),
         [ErrorIds.QemuImgConvertFailed] = Row(ErrorCategory.InvalidOperation, _ => "e-badcopy", lab =>
         {
             // A disk recorded as qcow2 that is no longer qcow2 inside: qemu-img convert refuses it.

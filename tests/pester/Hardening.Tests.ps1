@@ -52,9 +52,11 @@ Describe 'Input from files and damaged state' {
             $originals | Export-Csv -LiteralPath $csv
             $fromCsv = Import-Csv -LiteralPath $csv | ForEach-Object { $_.Name = "$($_.Name)-copy"; $_ } | New-HeadlessVm -NoStart -WarningVariable shared -WarningAction SilentlyContinue
             # What the copies share with the originals is said when they are made.
-            $shared | Should -HaveCount 2
+            $shared | Should -HaveCount 3
             "$($shared[0])" | Should -BeLike "VM 'rt-web-copy' forwards 127.0.0.1:$($ports[0])->22 as VM 'rt-web' does*"
             "$($shared[1])" | Should -BeLike "VM 'rt-db-copy' uses disk '$disk' as VM 'rt-db' does*"
+            # rt-db's MAC was chosen, so the copy asks for it again: said too (rt-web's generated one is made anew).
+            "$($shared[2])" | Should -BeLike "VM 'rt-db-copy' has MAC address 52:54:00:aa:bb:01 as VM 'rt-db' does*"
             $fromJson = $originals | ConvertTo-Json | ConvertFrom-Json | ForEach-Object { $_.Name = "$($_.Name)-json"; $_ } | New-HeadlessVm -NoStart -WarningAction SilentlyContinue
             ($fromCsv.Name + $fromJson.Name) -join ',' | Should -BeExactly 'rt-web-copy,rt-db-copy,rt-web-json,rt-db-json'
 

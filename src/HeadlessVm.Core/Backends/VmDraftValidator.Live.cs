@@ -1,3 +1,4 @@
+using HeadlessVm.Core.Errors;
 using HeadlessVm.Core.Model;
 
 namespace HeadlessVm.Core.Backends;
@@ -21,7 +22,7 @@ public static partial class VmDraftValidator
             }
         }
 
-        Check(next.Name != spec.Name, "the name");
+        Check(next.Name != spec.Name, HeadlessVmErrors.RenameSetting);
         Check(next.MemoryMB != spec.MemoryMB, "MemoryMB");
         Check(next.ProcessorCount != spec.ProcessorCount, "ProcessorCount");
         Check(next.Cpu != spec.Cpu, "Cpu");

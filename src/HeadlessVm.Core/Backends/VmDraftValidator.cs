@@ -49,7 +49,7 @@ public static partial class VmDraftValidator
         var warn = host is null ? (Action<string>)(_ => { }) : host.Warning;
         var disks = diskPaths.Select((path, i) =>
             new DiskSpec(path, DiskFormats.Resolve(path, formats.Length == 0 ? null : formats[formats.Length == 1 ? 0 : i], contentFormat, warn))).ToArray();
-        var forwards = draft.PortForwards.Where(p => !string.IsNullOrWhiteSpace(p)).Select(p => PortForward.Parse(p)).ToArray();
+        var forwards = draft.PortForwards.Where(p => !string.IsNullOrWhiteSpace(p)).Select(p => PortForward.Parse(p, vm: draft.Name)).ToArray();
         return new VmSpec
         {
             Name = draft.Name,
@@ -217,7 +217,7 @@ public static partial class VmDraftValidator
             KernelArgument = string.IsNullOrEmpty(change.KernelArgument) ? spec.KernelArgument : change.KernelArgument,
             BootOrder = NullIfBlank(change.BootOrder) ?? spec.BootOrder,
             PortForwards = change.PortForwards is null ? spec.PortForwards
-                : change.PortForwards.Where(p => !string.IsNullOrWhiteSpace(p)).Select(p => PortForward.Parse(p)).ToArray(),
+                : change.PortForwards.Where(p => !string.IsNullOrWhiteSpace(p)).Select(p => PortForward.Parse(p, vm: spec.Name)).ToArray(),
             MacAddress = NullIfBlank(change.MacAddress) ?? spec.MacAddress,
             // A display or MAC given here is the user's choice from now on (never moved, asked for again by a recreated VM).
             MacAddressGenerated = NullIfBlank(change.MacAddress) is null && spec.MacAddressGenerated,

@@ -92,6 +92,41 @@ public static partial class CloudInitSeeds
         return text.Append("ssh_pwauth: false\n").ToString();
     }
 
+    /// <summary>
+    /// The first-line headers by which cloud-init tells what user-data is (cloud-init's "User-data formats" and its
+    /// handlers: cloud-config, a script, an include list, a boothook, a part handler, a jinja template, a cloud-config
+    /// archive, a MIME multi-part message). Text that starts with none of them is not acted on at all.
+    /// </summary>
+    private static readonly string[] UserDataHeaders =
+    {
+        "#cloud-config", "#!", "#include", "#cloud-boothook", "#part-handler", "#upstart-job", "## template: jinja",
+        "Content-Type:", "MIME-Version:",
+    };
+
+    /// <summary>
+    /// What makes a seed useless though cloud-localds takes it: -UserData that cloud-init ignores (no header of
+    /// <see cref="UserDataHeaders"/> on its first line), or no user-data, user or key at all, which leaves the image's
+    /// default user with no key and password login off (the user-data the module writes says ssh_pwauth: false).
+    /// </summary>
+    public static IEnumerable<string> Warnings(string vmName, CloudInitConfig config)
+    {
+        if (config.UserData is { } userData)
+        {
+            var first = userData.TrimStart('\uFEFF').Split('\n', 2)[0].TrimEnd('\r');
+            if (!UserDataHeaders.Any(h => first.StartsWith(h, StringComparison.OrdinalIgnoreCase)))
+            {
+                yield return $"The cloud-init user-data of VM '{vmName}' starts with '{(first.Length > 40 ? first[..40] + "..." : first)}', " +
+                    "which is no user-data format cloud-init knows, so it will ignore the whole of it. Begin it with a line '#cloud-config' " +
+                    "(YAML settings), or '#!' (a script), '#include', '## template: jinja' or a MIME header.";
+            }
+        }
+        else if (config.UserName is null && config.SshPublicKeys.Count == 0)
+        {
+            yield return $"The cloud-init seed of VM '{vmName}' gives no user, key or user-data: the image's default user gets no key, and " +
+                "password login stays off, so there is no way in over ssh. Give -SshPublicKey (and -UserName), or -UserData.";
+        }
+    }
+
     /// <summary>meta-data: the instance id and the host name (the VM's name when none is given).</summary>
     public static string MetaData(string vmName, CloudInitConfig config) =>
         $"instance-id: {JsonSerializer.Serialize(config.InstanceId)}\nlocal-hostname: {JsonSerializer.Serialize(config.HostName ?? vmName)}\n";
@@ -116,6 +151,11 @@ public static partial class CloudInitSeeds
     /// </summary>
     public static void Write(string vmName, StatePaths.VmFiles vm, CloudInitConfig config, IVmHost host, CancellationToken cancellationToken = default)
     {
+        foreach (var warning in Warnings(vmName, config))
+        {
+            host.Warning(warning);
+        }
+
         var work = vm.CloudInitWork;
         PrivateFiles.EnsureFolder(work);
         var partial = vm.CloudInitSeedPartial;

@@ -179,6 +179,7 @@ public static class ErrorIds
 
     // Copies of a VM (Copy-HeadlessVm).
     public const string CopyDiskExists = nameof(CopyDiskExists);
+    public const string CopyDiskFolderNotFound = nameof(CopyDiskFolderNotFound);
     public const string QemuImgConvertFailed = nameof(QemuImgConvertFailed);
     public const string DiskNotInStoragePool = nameof(DiskNotInStoragePool);
 

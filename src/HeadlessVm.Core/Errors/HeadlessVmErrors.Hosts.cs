@@ -9,8 +9,15 @@ public static partial class HeadlessVmErrors
     public static HeadlessVmException InvalidHostName(string name, string why) => new(ErrorIds.InvalidHostName, FailureKind.InvalidArgument, name,
         $"'{name}' cannot name a host: {why}. Use a host name such as web.example.com or h1 (letters, digits, '.', '-', '_', optionally user@ first).");
 
-    public static HeadlessVmException InvalidConnectionUri(string uri, string why) => new(ErrorIds.InvalidConnectionUri, FailureKind.InvalidArgument, uri,
-        $"'{uri}' is not a libvirt URI: {why}. Use driver[+transport]://[user@][host][:port]/path, such as qemu:///system or qemu+ssh://admin@web1/system.");
+    /// <summary>
+    /// A connection URI HeadlessVm will not open: not a libvirt URI at all, or (<paramref name="keyFile"/>) a good one whose
+    /// keyfile= names no readable key, which ssh would skip with a warning on its stderr and then fail or prompt.
+    /// </summary>
+    public static HeadlessVmException InvalidConnectionUri(string uri, string why, bool keyFile = false) => new(ErrorIds.InvalidConnectionUri, FailureKind.InvalidArgument, uri,
+        keyFile
+            ? $"'{uri}' cannot be used: {why}. Give keyfile= the absolute path of a private key you can read, or leave keyfile= out " +
+              "to use ssh's own keys (~/.ssh, ssh-agent)."
+            : $"'{uri}' is not a libvirt URI: {why}. Use driver[+transport]://[user@][host][:port]/path, such as qemu:///system or qemu+ssh://admin@web1/system.");
 
     public static HeadlessVmException HostNotFound(string name) => new(ErrorIds.HostNotFound, FailureKind.ObjectNotFound, name,
         $"No host named '{name}' is registered. Get-HeadlessVmHost lists them; Connect-HeadlessVmHost registers one.");

@@ -3,10 +3,28 @@ namespace HeadlessVm.Core.Errors;
 /// <summary>Errors of changing and copying a VM (Set-HeadlessVm, Copy-HeadlessVm); their target is the VM.</summary>
 public static partial class HeadlessVmErrors
 {
-    /// <summary><paramref name="settings"/> names what needs the VM stopped ("MemoryMB, ProcessorCount").</summary>
+    /// <summary>
+    /// A running VM refused a change that needs it stopped; <paramref name="settings"/> names the settings that differ
+    /// ("MemoryMB, ProcessorCount", from <see cref="Backends.VmDraftValidator.NeedStop"/>). A change of the name alone is Rename-HeadlessVm's (or Set -NewName's)
+    /// and says only that; with other settings it also says what a running VM takes (Set-HeadlessVm's live changes).
+    /// </summary>
     public static HeadlessVmException VmMustBeStopped(string name, string settings) => new(ErrorIds.VmMustBeStopped, FailureKind.InvalidOperation, name,
-        $"VM '{name}' is running, and changing {settings} needs it stopped: nothing was changed. Stop it with Stop-HeadlessVm first. " +
-        "A running VM takes a new -PortForward list, and a new or no -IsoPath when it started with an ISO.");
+        settings == RenameSetting
+            ? $"VM '{name}' is running, and renaming it needs it stopped: nothing was changed. Stop it with Stop-HeadlessVm first."
+            : $"VM '{name}' is running, and changing {settings} needs it stopped: nothing was changed. Stop it with Stop-HeadlessVm first. " +
+              "A running VM takes a new -PortForward list, and a new or no -IsoPath when it started with an ISO.");
+
+    /// <summary>
+    /// Copy-HeadlessVm of a running VM: its disks are being written, so a copy would be torn. <paramref name="checkpointsWork"/>
+    /// says whether a full copy from one of its checkpoints (-SnapshotName) would do instead (the folder store).
+    /// </summary>
+    public static HeadlessVmException VmMustBeStoppedToCopy(string name, bool linked, bool checkpointsWork) => new(ErrorIds.VmMustBeStopped, FailureKind.InvalidOperation, name,
+        $"VM '{name}' is running, and {(linked ? "a linked copy (overlays on its disks)" : "a copy of its disks")} needs it stopped, " +
+        "as the guest is writing them: nothing was copied. Stop it with Stop-HeadlessVm first" +
+        (checkpointsWork ? (linked ? ", or make a full copy of one of its checkpoints (Copy-HeadlessVm -SnapshotName, without -Linked)." : ", or copy one of its checkpoints (-SnapshotName).") : "."));
+
+    /// <summary>What <see cref="Backends.VmDraftValidator.NeedStop"/> calls a change of the name.</summary>
+    internal const string RenameSetting = "the name";
 
     public static HeadlessVmException DiskNotAttached(string name, string path) => new(ErrorIds.DiskNotAttached, FailureKind.ObjectNotFound, name,
         $"VM '{name}' has no disk '{path}' to remove. Get-HeadlessVm {name} | Select-Object -ExpandProperty DiskPath lists its disks.");
@@ -17,6 +35,11 @@ public static partial class HeadlessVmErrors
     /// <summary>qemu refused to eject or insert the VM's CD-ROM medium; <paramref name="reason"/> is its own answer.</summary>
     public static HeadlessVmException MediumChangeFailed(string name, string? iso, string reason) => new(ErrorIds.MediumChangeFailed, FailureKind.InvalidOperation, name,
         (iso is null ? $"qemu could not eject the ISO of VM '{name}': " : $"qemu could not insert '{iso}' into VM '{name}': ") + reason);
+
+    /// <summary>Copy-HeadlessVm -DiskFolder names no folder (nothing there, or a file); checked before any disk is made.</summary>
+    public static HeadlessVmException CopyDiskFolderNotFound(string name, string folder, bool isFile) => new(ErrorIds.CopyDiskFolderNotFound, FailureKind.ObjectNotFound, name,
+        $"Copying VM '{name}' would put its disks in '{folder}', which {(isFile ? "is a file, not a folder" : "does not exist")}: nothing was copied. " +
+        "Give an existing folder as -DiskFolder (New-Item -ItemType Directory makes one), or leave it out to put each disk beside its source.");
 
     /// <summary>A disk a copy would make is there already; <paramref name="name"/> is the VM being copied.</summary>
     public static HeadlessVmException CopyDiskExists(string name, string path) => new(ErrorIds.CopyDiskExists, FailureKind.ResourceExists, name,

@@ -30,8 +30,12 @@ public static partial class HeadlessVmErrors
     public static HeadlessVmException InvalidBootOrder(string name, string bootOrder) => new(ErrorIds.InvalidBootOrder, FailureKind.InvalidArgument, name,
         $"'{bootOrder}' is not a boot order. Use letters c (disk), d (CD-ROM) and n (network), e.g. 'dc'.");
 
-    /// <summary>The target is the text, as it is a value that failed to parse, not yet a VM's.</summary>
-    public static HeadlessVmException InvalidPortForward(string text) => new(ErrorIds.InvalidPortForward, FailureKind.InvalidArgument, text,
+    /// <summary>
+    /// A forward of VM <paramref name="name"/> that does not parse; the VM is the target (the error is about its
+    /// settings). Where no VM is known yet (PortForward.Parse alone), the text itself stands as <paramref name="name"/>.
+    /// </summary>
+    public static HeadlessVmException InvalidPortForward(string name, string text) => new(ErrorIds.InvalidPortForward, FailureKind.InvalidArgument, name,
+        (name == text ? string.Empty : $"VM '{name}': ") +
         $"'{text}' is not a port forward. Write HOSTPORT:GUESTPORT (e.g. 8080:80) or ADDRESS:HOSTPORT:GUESTPORT (e.g. 0.0.0.0:8080:80).");
 
     public static HeadlessVmException PortForwardWithoutNetwork(string name) => new(ErrorIds.PortForwardWithoutNetwork, FailureKind.InvalidArgument, name,
@@ -41,7 +45,7 @@ public static partial class HeadlessVmErrors
         $"VM '{name}' forwards host port {hostPort} twice.");
 
     public static HeadlessVmException InvalidMacAddress(string name, string mac) => new(ErrorIds.InvalidMacAddress, FailureKind.InvalidArgument, name,
-        $"'{mac}' is not a unicast MAC address such as 52:54:00:12:34:56.");
+        $"VM '{name}': '{mac}' is not a unicast MAC address such as 52:54:00:12:34:56.");
 
     /// <summary>An address a VM's VNC server or a console server cannot listen on; <paramref name="target"/> is the VM or bridge.</summary>
     public static HeadlessVmException InvalidListenAddress(string target, string address) => new(ErrorIds.InvalidListenAddress, FailureKind.InvalidArgument, target,

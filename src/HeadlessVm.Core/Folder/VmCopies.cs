@@ -38,7 +38,7 @@ public sealed class VmCopies
     /// <paramref name="diskFolder"/> (each source disk's own folder when null) as NEWNAME-DISKFILE (.qcow2 for a linked
     /// one). A running source is copied only from checkpoint <paramref name="snapshot"/> (VmMustBeStopped otherwise);
     /// <paramref name="linked"/> copies need a stopped source and no checkpoint (ArgumentException with one). VmAlreadyExists, CopyDiskExists,
-    /// SnapshotNotFound before anything is made.
+    /// SnapshotNotFound, CopyDiskFolderNotFound (a <paramref name="diskFolder"/> that is no folder) before anything is made.
     /// </summary>
     public VmInfo Copy(string name, string newName, bool linked, string? snapshot, string? diskFolder, CancellationToken cancellationToken = default)
     {
@@ -59,7 +59,7 @@ public sealed class VmCopies
             var running = QemuProcess.Find(_store.Paths.ForVm(name)) is not null;
             if (running && (snapshot is null || linked))
             {
-                throw HeadlessVmErrors.VmMustBeStopped(name, linked ? "a linked copy of its disks" : "a copy of its disks (or give -SnapshotName to copy one of its checkpoints)");
+                throw HeadlessVmErrors.VmMustBeStoppedToCopy(name, linked, checkpointsWork: true);
             }
 
             if (snapshot is null)
@@ -75,6 +75,11 @@ public sealed class VmCopies
                 throw described.Any(d => d.Snapshots.Any(s => s.Name == snapshot))
                     ? HeadlessVmErrors.SnapshotIncomplete(name, snapshot, lacking.Path)
                     : HeadlessVmErrors.SnapshotNotFound(name, snapshot);
+            }
+
+            if (diskFolder is not null && !Directory.Exists(diskFolder))
+            {
+                throw HeadlessVmErrors.CopyDiskFolderNotFound(name, diskFolder, File.Exists(diskFolder));
             }
 
             var targets = Targets(spec, newName, linked, diskFolder);
@@ -164,6 +169,12 @@ public sealed class VmCopies
 
     private void TryDelete(string file)
     {
+        // A disk the failure stopped before it was made (qemu-img never started) is nothing to remove.
+        if (!File.Exists(file))
+        {
+            return;
+        }
+
         try
         {
             File.Delete(file);

@@ -96,7 +96,7 @@ public sealed partial class TargetResolver
             throw HeadlessVmErrors.InvalidConnectionUri(uri, $"'{transport}' is not a libvirt transport ({string.Join(", ", Transports)})");
         }
 
-        CheckKeyFile(LibvirtUri.Parameter(uri, "keyfile"), why => HeadlessVmErrors.InvalidConnectionUri(uri, why));
+        CheckKeyFile(LibvirtUri.Parameter(uri, "keyfile"), why => HeadlessVmErrors.InvalidConnectionUri(uri, why, keyFile: true));
         return LibvirtUri.WithoutPrompts(uri);
     }
 

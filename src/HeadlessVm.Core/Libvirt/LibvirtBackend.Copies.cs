@@ -55,7 +55,7 @@ public sealed partial class LibvirtBackend
 
         if (info.Status.State != LibvirtDomainState.Shutoff)
         {
-            throw HeadlessVmErrors.VmMustBeStopped(name, linked ? "a linked copy of its disks" : "a copy of its disks");
+            throw HeadlessVmErrors.VmMustBeStoppedToCopy(name, linked, checkpointsWork: false);
         }
 
         if (diskFolder is not null && !Path.IsPathRooted(diskFolder))

@@ -120,7 +120,7 @@ public sealed partial class LibvirtBackend
         catch (HeadlessVmException e) when (e.ErrorId == ErrorIds.DomainStateInvalid)
         {
             // Started since it was read: libvirt renames only an inactive domain.
-            throw HeadlessVmErrors.VmMustBeStopped(name, "the name");
+            throw HeadlessVmErrors.VmMustBeStopped(name, HeadlessVmErrors.RenameSetting);
         }
 
         try

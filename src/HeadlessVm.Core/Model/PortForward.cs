@@ -10,9 +10,10 @@ public sealed record PortForward(string HostAddress, int HostPort, int GuestPort
     /// <summary>
     /// Parses "8080:80" or "0.0.0.0:8080:80" (host address, host port, guest port), and the form
     /// <see cref="ToString"/> prints, "127.0.0.1:8080->80" (or "8080->80"), so that what Get-HeadlessVm
-    /// shows is accepted back by New-HeadlessVm -PortForward.
+    /// shows is accepted back by New-HeadlessVm -PortForward. InvalidPortForward otherwise, with VM <paramref name="vm"/>
+    /// (whose forward it is) as its target, or the text when no VM is given.
     /// </summary>
-    public static PortForward Parse(string text, string defaultHostAddress = "127.0.0.1")
+    public static PortForward Parse(string text, string defaultHostAddress = "127.0.0.1", string? vm = null)
     {
         ArgumentNullException.ThrowIfNull(text);
         var trimmed = text.Trim();
@@ -23,7 +24,7 @@ public sealed record PortForward(string HostAddress, int HostPort, int GuestPort
             var guest = trimmed[(arrow + 2)..];
             if (guest.Contains(':') || guest.Contains("->", StringComparison.Ordinal))
             {
-                throw Invalid(text);
+                throw Invalid(vm, text);
             }
 
             trimmed = trimmed[..arrow] + ":" + guest;
@@ -42,12 +43,12 @@ public sealed record PortForward(string HostAddress, int HostPort, int GuestPort
         }
         else
         {
-            throw Invalid(text);
+            throw Invalid(vm, text);
         }
 
         if (!IPAddress.TryParse(address, out _) || !TryPort(hostPort, out var h) || !TryPort(guestPort, out var g))
         {
-            throw Invalid(text);
+            throw Invalid(vm, text);
         }
 
         return new PortForward(address, h, g);
@@ -56,7 +57,7 @@ public sealed record PortForward(string HostAddress, int HostPort, int GuestPort
     private static bool TryPort(string s, out int port) =>
         int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out port) && port is > 0 and < 65536;
 
-    private static HeadlessVmException Invalid(string text) => HeadlessVmErrors.InvalidPortForward(text);
+    private static HeadlessVmException Invalid(string? vm, string text) => HeadlessVmErrors.InvalidPortForward(vm ?? text, text);
 
     public override string ToString() => $"{HostAddress}:{HostPort}->{GuestPort}";
 }

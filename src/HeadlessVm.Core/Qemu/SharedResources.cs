@@ -7,7 +7,9 @@ namespace HeadlessVm.Core.Qemu;
 /// What a VM can share on record with the other VMs of its store, and only one of them use at a time: the host
 /// ports it forwards and the disk images it writes. A lab recreated beside its original (Import-Csv | New-HeadlessVm
 /// with new names) or a copy shares both: its creation warns, and the start of the second one is refused naming the VM
-/// that holds them.
+/// that holds them. A chosen MAC address is shared the same way by a recreated VM: harmless while each VM has its own
+/// user-mode network, but two NICs with one MAC on a shared network (a bridge given through -ExtraArgument) clash, so
+/// its creation warns too.
 /// </summary>
 public static class SharedResources
 {
@@ -64,7 +66,7 @@ public static class SharedResources
     }
 
     /// <summary>
-    /// A warning for each forward and disk that <paramref name="spec"/> shares with one of <paramref name="others"/> (running
+    /// A warning for each forward, disk and MAC address that <paramref name="spec"/> shares with one of <paramref name="others"/> (running
     /// or not), naming that VM: said when a VM is created, since the clash itself only shows when both are to run.
     /// </summary>
     public static IEnumerable<string> Warnings(VmSpec spec, IReadOnlyList<VmSpec> others)
@@ -85,6 +87,14 @@ public static class SharedResources
                 yield return $"VM '{spec.Name}' uses disk '{disk.Path}' as VM '{holder.Name}' does: what one writes, the other finds, " +
                     "and the two cannot run at once. Copy-HeadlessVm copies a VM with its disks.";
             }
+        }
+
+        if (spec.MacAddress is { } mac
+            && others.FirstOrDefault(o => o.Name != spec.Name && string.Equals(o.MacAddress, mac, StringComparison.OrdinalIgnoreCase)) is { } twin)
+        {
+            yield return $"VM '{spec.Name}' has MAC address {mac} as VM '{twin.Name}' does: harmless while each has its own user-mode " +
+                "network, but on a shared network the two would clash. Give one of them another (Set-HeadlessVm -MacAddress), or let the " +
+                "module make one (leave -MacAddress out; from a CSV, an empty MacAddress cell).";
         }
     }
 
